@@ -1,0 +1,303 @@
+"""Cached, resumable, parallel pose extraction.
+
+One file per clip in the cache folder, named by the clip's content hash and the
+pose settings' hash, so renaming or moving a clip costs nothing and changing
+settings never reads stale arrays. Files are written atomically (temp + rename):
+a run killed at any moment loses at most the clips in flight, and a rerun skips
+every finished clip. Clips that cannot be decoded get a small `.fail.json`
+record (also keyed by content) so reruns do not retry them; clips where nobody
+is visible are stored normally and flagged by their all-False `detected` mask.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import queue as queue_mod
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from workout_classifier._quiet import silence_stderr_forever
+from workout_classifier.pose import PoseSequence, PoseSettings, extract_pose, file_sha256
+from workout_classifier.video import VideoError
+
+
+class CacheError(Exception):
+    """The cache folder cannot be created or written."""
+
+
+class PoseCache:
+    """Content-addressed store of PoseSequence files."""
+
+    def __init__(self, root: str | Path, settings: PoseSettings = PoseSettings()):
+        self.root = Path(root)
+        self.settings = settings
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as e:
+            raise CacheError(f"cache folder is not writable: {self.root} ({e.strerror or e})") from None
+        self._sha: dict[tuple, str] = {}
+
+    def sha256(self, path: str | Path) -> str:
+        st = os.stat(path)
+        memo = (str(path), st.st_size, st.st_mtime_ns)
+        if memo not in self._sha:
+            self._sha[memo] = file_sha256(path)
+        return self._sha[memo]
+
+    def key(self, path: str | Path) -> str:
+        return f"{self.sha256(path)[:24]}-{self.settings.key()}"
+
+    def data_path(self, key: str) -> Path:
+        return self.root / f"{key}.npz"
+
+    def fail_path(self, key: str) -> Path:
+        return self.root / f"{key}.fail.json"
+
+    def status(self, path: str | Path) -> str:
+        """'done', 'failed' or 'missing' for a clip."""
+        if not Path(path).is_file() or os.path.getsize(path) == 0:
+            return "failed"
+        k = self.key(path)
+        if self.data_path(k).exists():
+            return "done"
+        return "failed" if self.fail_path(k).exists() else "missing"
+
+    def load(self, path: str | Path) -> PoseSequence:
+        """The cached sequence; raises VideoError with the recorded reason for failed clips."""
+        if Path(path).is_file() and os.path.getsize(path) == 0:
+            raise VideoError("empty file (0 bytes)")
+        k = self.key(path)
+        if self.data_path(k).exists():
+            return PoseSequence.load(self.data_path(k))
+        if self.fail_path(k).exists():
+            raise VideoError(json.loads(self.fail_path(k).read_text())["reason"])
+        raise KeyError(f"not extracted yet: {path}")
+
+    def clean_temp(self) -> None:
+        for tmp in self.root.glob("*.tmp"):  # leftovers of a killed run
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+
+@dataclass
+class ExtractSummary:
+    total: int = 0
+    cached: int = 0
+    extracted: int = 0
+    frames: int = 0
+    seconds: float = 0.0
+    failed: list[dict] = field(default_factory=list)
+    no_person: list[dict] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "frames_per_second": round(self.fps, 2)}
+
+
+# ---- worker side -----------------------------------------------------------------
+_progress_q = None
+
+
+def _init_worker(q) -> None:
+    global _progress_q
+    _progress_q = q
+    silence_stderr_forever()
+
+
+def _extract_one(path: str, sha: str, settings: PoseSettings, out: str, fail: str) -> dict:
+    def report(n: int) -> None:
+        if _progress_q is not None:
+            _progress_q.put(n)
+
+    try:
+        seq = extract_pose(path, settings, on_frames=report, sha256=sha)
+    except VideoError as e:
+        _write_json(Path(fail), {"source": path, "reason": str(e)})
+        return {"file": path, "status": "failed", "reason": str(e), "frames": 0}
+    except Exception as e:  # a decoder crash must not stop the run, but is not cached
+        return {"file": path, "status": "failed", "reason": f"{type(e).__name__}: {e}", "frames": 0}
+    seq.save(Path(out))
+    status = "ok" if seq.detected.any() else "no_person"
+    return {"file": path, "status": status, "frames": seq.num_frames, "detection_rate": seq.detection_rate}
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    tmp.replace(path)
+
+
+# ---- driver ------------------------------------------------------------------------
+def extract_clips(
+    paths: list[str | Path],
+    cache: PoseCache,
+    workers: int = 1,
+    progress: bool = True,
+    console=None,
+) -> ExtractSummary:
+    """Extract every clip the cache lacks. Never raises for a bad clip.
+
+    workers=1 runs in this process (no start-up cost); more use spawned processes,
+    one clip each at a time. On Ctrl-C, finished clips stay in the cache, the
+    summary says `interrupted`, and KeyboardInterrupt is re-raised.
+    """
+    cache.clean_temp()
+    summary = ExtractSummary(total=len(paths))
+    todo: list[tuple[str, str, str, str]] = []
+    for p in paths:
+        p = str(p)
+        if not os.path.isfile(p):
+            summary.failed.append({"file": p, "reason": "file not found"})
+            continue
+        if os.path.getsize(p) == 0:
+            summary.failed.append({"file": p, "reason": "empty file (0 bytes)"})
+            continue
+        k = cache.key(p)
+        if cache.data_path(k).exists():
+            summary.cached += 1
+            continue
+        if cache.fail_path(k).exists():
+            reason = json.loads(cache.fail_path(k).read_text())["reason"]
+            summary.failed.append({"file": p, "reason": reason})
+            summary.cached += 1
+            continue
+        todo.append((p, k.split("-")[0], str(cache.data_path(k)), str(cache.fail_path(k))))
+    if not todo:
+        _write_summary(cache, summary)
+        return summary
+
+    bar = _Bar(len(todo), progress, console)
+    t0 = time.perf_counter()
+    results: list[dict] = []
+    try:
+        with bar:
+            if workers <= 1:
+                _init_progress_inline(bar)
+                for p, sha, out, fail in todo:
+                    sha = cache.sha256(p)
+                    results.append(_extract_one(p, sha, cache.settings, out, fail))
+                    bar.clip_done()
+            else:
+                _run_pool(todo, cache, workers, bar, results)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        raise
+    finally:
+        _init_progress_inline(None)
+        summary.seconds = time.perf_counter() - t0
+        for r in results:
+            summary.frames += r["frames"]
+            if r["status"] == "failed":
+                summary.failed.append({"file": r["file"], "reason": r["reason"]})
+            else:
+                summary.extracted += 1
+                if r["status"] == "no_person":
+                    summary.no_person.append({"file": r["file"], "reason": "no person detected in any frame"})
+        _write_summary(cache, summary)
+    return summary
+
+
+def _init_progress_inline(bar) -> None:
+    global _progress_q
+    _progress_q = _InlineQueue(bar) if bar is not None else None
+
+
+class _InlineQueue:
+    def __init__(self, bar):
+        self.bar = bar
+
+    def put(self, n: int) -> None:
+        self.bar.frames(n)
+
+
+def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
+    ctx = mp.get_context("spawn")  # never fork a process that may hold MediaPipe threads
+    q = ctx.Queue()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(q,))
+    try:
+        # Full hashes are passed so workers store them in metadata without rehashing.
+        pending = {
+            pool.submit(_extract_one, p, cache.sha256(p), cache.settings, out, fail)
+            for p, _, out, fail in todo
+        }
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            _drain(q, bar)
+            for f in done:
+                try:
+                    results.append(f.result())
+                except Exception as e:  # a worker died (e.g. killed): record, go on
+                    results.append({"file": "?", "status": "failed", "reason": f"worker error: {e}", "frames": 0})
+                bar.clip_done()
+        _drain(q, bar)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        raise
+    pool.shutdown(wait=True)
+
+
+def _drain(q, bar) -> None:
+    while True:
+        try:
+            bar.frames(q.get_nowait())
+        except queue_mod.Empty:
+            return
+
+
+def _write_summary(cache: PoseCache, summary: ExtractSummary) -> None:
+    try:
+        _write_json(cache.root / "last_run.json", summary.to_dict())
+    except OSError:
+        pass
+
+
+class _Bar:
+    """A rich progress bar showing clips done and frames per second."""
+
+    def __init__(self, clips: int, enabled: bool, console=None):
+        self.enabled = enabled
+        self.n_frames = 0
+        self.t0 = time.perf_counter()
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("[bold]extracting poses"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("clips"), TextColumn("{task.fields[fps]} frames/s"), TimeElapsedColumn(),
+                console=console, transient=False,
+            )  # fmt: skip
+            self.task = self.progress.add_task("extract", total=clips, fps="-")
+
+    def __enter__(self):
+        if self.enabled:
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.progress.__exit__(*exc)
+
+    def frames(self, n: int) -> None:
+        self.n_frames += n
+        if self.enabled:
+            rate = self.n_frames / max(time.perf_counter() - self.t0, 1e-9)
+            self.progress.update(self.task, fps=f"{rate:.0f}")
+
+    def clip_done(self) -> None:
+        if self.enabled:
+            self.progress.advance(self.task)

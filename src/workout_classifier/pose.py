@@ -1,0 +1,195 @@
+"""MediaPipe Pose on one clip, and the skeleton array contract every later stage reads.
+
+Array contract (one clip, T sampled frames, V = 33 BlazePose joints):
+
+- ``landmarks``  float32 (T, 33, 4): x, y in image-normalized units (0..1 of width
+  and height; may fall slightly outside), z relative depth in about x's scale
+  (smaller is nearer the camera), visibility in 0..1.
+- ``world``      float32 (T, 33, 4): x, y, z in metres with the origin between the
+  hips, y pointing down; the 4th channel is visibility again.
+- ``times``      float64 (T,): seconds from the start of the clip.
+- ``detected``   bool (T,): False where the pose model found nobody; those frames
+  are NaN in ``landmarks`` and ``world`` (never zeros, which look like a pose).
+- ``meta``       dict: source fps, frame count, width, height, duration, sampled
+  fps, the clip's sha256 and the extraction settings.
+
+Batches for models follow pyskl: (N, T, V, C), plus visibility as a channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from workout_classifier._quiet import silenced_stderr
+from workout_classifier.video import VideoError, iter_frames, probe
+
+NUM_JOINTS = 33
+JOINT_NAMES = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
+    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
+    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
+    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
+    "right_heel", "left_foot_index", "right_foot_index",
+)  # fmt: skip
+# Index of each joint's mirror image (left <-> right); used by augmentation and TTA.
+FLIP_INDEX = tuple(
+    JOINT_NAMES.index(n.replace("left", "#").replace("right", "left").replace("#", "right"))
+    for n in JOINT_NAMES
+)
+# Skeleton edges (child, parent) as drawn by MediaPipe, used for bones and graphs.
+BONES = (
+    (1, 0), (2, 1), (3, 2), (7, 3), (4, 0), (5, 4), (6, 5), (8, 6), (9, 10), (10, 0),
+    (11, 12), (13, 11), (15, 13), (17, 15), (19, 15), (21, 15), (14, 12), (16, 14),
+    (18, 16), (20, 16), (22, 16), (23, 11), (24, 12), (23, 24), (25, 23), (27, 25),
+    (29, 27), (31, 27), (26, 24), (28, 26), (30, 28), (32, 28),
+)  # fmt: skip
+
+
+class NoPersonError(Exception):
+    """The pose model found nobody in any sampled frame of the clip."""
+
+
+@dataclass(frozen=True)
+class PoseSettings:
+    """What changes the extracted arrays; part of every cache key."""
+
+    fps: float = 15.0
+    model_complexity: int = 1  # 1 = BlazePose full, the model bundled in the wheel
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    smooth_landmarks: bool = True
+
+    def key(self) -> str:
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:10]
+
+
+@dataclass
+class PoseSequence:
+    landmarks: np.ndarray  # (T, 33, 4) float32
+    world: np.ndarray  # (T, 33, 4) float32
+    times: np.ndarray  # (T,) float64
+    detected: np.ndarray  # (T,) bool
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        t = len(self.times)
+        assert self.landmarks.shape == (t, NUM_JOINTS, 4), self.landmarks.shape
+        assert self.world.shape == (t, NUM_JOINTS, 4), self.world.shape
+        assert self.detected.shape == (t,), self.detected.shape
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.times)
+
+    @property
+    def detection_rate(self) -> float:
+        return float(self.detected.mean()) if len(self.detected) else 0.0
+
+    def save(self, path: Path) -> None:
+        """Write atomically (temp file + rename) so a killed run never leaves half a file."""
+        path = Path(path)
+        tmp = path.with_name(path.name + f".{_pid()}.tmp")
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(
+                fh, landmarks=self.landmarks, world=self.world, times=self.times,
+                detected=self.detected, meta=np.array(json.dumps(self.meta)),
+            )  # fmt: skip
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> PoseSequence:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(
+                landmarks=z["landmarks"].astype(np.float32),
+                world=z["world"].astype(np.float32),
+                times=z["times"].astype(np.float64),
+                detected=z["detected"].astype(bool),
+                meta=json.loads(str(z["meta"])),
+            )
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def create_pose(settings: PoseSettings):
+    """A MediaPipe Pose in video (tracking) mode with the bundled full model."""
+    with silenced_stderr():
+        import mediapipe as mp
+
+        return mp.solutions.pose.Pose(
+            static_image_mode=False,
+            model_complexity=settings.model_complexity,
+            smooth_landmarks=settings.smooth_landmarks,
+            enable_segmentation=False,
+            min_detection_confidence=settings.min_detection_confidence,
+            min_tracking_confidence=settings.min_tracking_confidence,
+        )
+
+
+def _to_array(lms) -> np.ndarray:
+    return np.array([(p.x, p.y, p.z, p.visibility) for p in lms.landmark], dtype=np.float32)
+
+
+def extract_pose(
+    path: str | Path, settings: PoseSettings = PoseSettings(), on_frames=None, sha256: str | None = None
+) -> PoseSequence:
+    """Run pose tracking over the sampled frames of one clip.
+
+    `on_frames(n)` is called every few frames with the count since the last call,
+    for progress bars. Raises VideoError for files that cannot be decoded.
+    """
+    info = probe(path)
+    rows_img, rows_world, times, detected = [], [], [], []
+    nan = np.full((NUM_JOINTS, 4), np.nan, dtype=np.float32)
+    pending = 0
+    pose = create_pose(settings)
+    try:
+        with silenced_stderr():
+            for t, frame in iter_frames(path, settings.fps):
+                res = pose.process(frame)
+                ok = res.pose_landmarks is not None and res.pose_world_landmarks is not None
+                rows_img.append(_to_array(res.pose_landmarks) if ok else nan)
+                rows_world.append(_to_array(res.pose_world_landmarks) if ok else nan)
+                times.append(t)
+                detected.append(ok)
+                pending += 1
+                if on_frames and pending >= 16:
+                    on_frames(pending)
+                    pending = 0
+    finally:
+        pose.close()
+    if on_frames and pending:
+        on_frames(pending)
+    if not times:
+        raise VideoError("no frames could be decoded (empty or truncated video)")
+    t_arr = np.asarray(times, dtype=np.float64)
+    meta = {
+        **info.to_dict(),
+        "decoded_frames_sampled": len(times),
+        "sampled_fps": min(settings.fps or info.fps, info.fps),
+        "sha256": sha256 or file_sha256(path),
+        "settings": asdict(settings),
+        "source": str(path),
+    }
+    return PoseSequence(
+        landmarks=np.stack(rows_img), world=np.stack(rows_world), times=t_arr,
+        detected=np.asarray(detected, dtype=bool), meta=meta,
+    )  # fmt: skip
