@@ -17,6 +17,10 @@ def quiet_env() -> None:
     os.environ.setdefault("GLOG_minloglevel", "3")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    # OpenCV's FFmpeg backend prints demuxer complaints ("moov atom not found") for
+    # broken files; we report those ourselves in one line. -8 is AV_LOG_QUIET.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 
 @contextlib.contextmanager

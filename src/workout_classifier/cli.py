@@ -27,7 +27,7 @@ err = Console(stderr=True)
 
 def fail(msg: str, code: int = 1) -> None:
     """One clear line on stderr, then exit."""
-    err.print(f"[bold red]error:[/] {msg}", highlight=False)
+    err.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -65,7 +65,7 @@ def run_extraction(paths, cache, workers: int, quiet: bool = False):
             + (f" ({summary.frames} frames, {summary.fps:.0f} frames/s)" if summary.extracted else "")
         )
         for item in summary.failed + summary.no_person:
-            err.print(f"  [yellow]skipped[/] {item['file']}: {item['reason']}", highlight=False)
+            err.print(f"  [yellow]skipped[/] {item['file']}: {item['reason']}", highlight=False, soft_wrap=True)
     return summary
 
 
@@ -83,6 +83,209 @@ def extract(
     summary = run_extraction([c.path for c in clips], pc, workers)
     if json_out:
         print(json.dumps(summary.to_dict(), indent=1))
+
+
+@app.command()
+def stats(
+    data: Path = typer.Argument(..., help="Dataset root: <DATA>/<exercise>/<clip>.mp4"),
+    out: Path = typer.Option(Path("out/stats"), "--out", "-o", help="Folder for stats.json, clips.csv, plots."),
+):
+    """Count clips, durations, resolutions and frame rates; write stats.json, clips.csv and plots."""
+    from workout_classifier.dataset import DatasetError
+    from workout_classifier.stats import summary_table, write_stats
+
+    try:
+        summary = write_stats(data, out)
+    except DatasetError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"cannot write to {out}: {e.strerror or e}")
+    console.print(summary_table(summary))
+    problems = summary["problems"]
+    if problems:
+        console.print(f"[yellow]{len(problems)} problem(s):[/]")
+        for p in problems[:20]:
+            console.print(f"  {p['file']}: {p['reason']}", highlight=False, markup=False, soft_wrap=True)
+        if len(problems) > 20:
+            console.print(f"  ... and {len(problems) - 20} more in {out / 'stats.json'}")
+    console.print(f"wrote {out / 'stats.json'}, {out / 'clips.csv'} and 3 plots", highlight=False)
+
+
+def _training_set(data: Path, cache: Path, fps: float, workers: int, quiet: bool = False):
+    clips, _ = _clips_or_fail(data)
+    pc = _cache_or_fail(cache, fps)
+    run_extraction([c.path for c in clips], pc, workers, quiet=quiet)
+    from workout_classifier.train import load_training_set
+
+    ts = load_training_set(clips, pc)
+    if len(ts.classes) < 2:
+        fail(f"need at least two exercises with usable clips, found {len(ts.classes)}")
+    return ts, pc
+
+
+def _model_options(options: list[str]) -> dict:
+    out = {}
+    for item in options:
+        if "=" not in item:
+            fail(f"--option takes KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+_MODEL_HELP = "Model name from the registry (see `workout models`)."
+_DEFAULT_MODEL_NAME = "cnn-lstm"
+
+
+@app.command()
+def models():
+    """List the registered models."""
+    from workout_classifier.models import list_models
+
+    for name in list_models():
+        console.print(name)
+
+
+@app.command()
+def evaluate(
+    data: Path = typer.Argument(..., help="Dataset root: <DATA>/<exercise>/<clip>.mp4"),
+    cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
+    model: str = typer.Option(_DEFAULT_MODEL_NAME, "--model", "-m", help=_MODEL_HELP),
+    folds: int = typer.Option(5, "--folds", min=2),
+    protocol: str = typer.Option("grouped", "--protocol", help="grouped (honest) or seed (the reference's plain k-fold)."),
+    out: Path = typer.Option(Path("runs/eval"), "--out", help="Folder for metrics.json, report.md and plots."),
+    epochs: int = typer.Option(60, "--epochs", min=1),
+    seed: int = typer.Option(0, "--seed"),
+    fps: float = typer.Option(15.0, "--fps"),
+    workers: int = typer.Option(1, "--workers", "-w", min=1),
+    tta: bool = typer.Option(False, "--tta", help="Average with the mirrored clip at test time."),
+    option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
+):
+    """Cross-validate a model and write a report (metrics.json, report.md, plots)."""
+    from workout_classifier.evaluate import PROTOCOLS, cross_validate
+    from workout_classifier.features import FeatureConfig
+    from workout_classifier.report import write_report
+    from workout_classifier.train import TrainConfig
+
+    if protocol not in PROTOCOLS:
+        fail(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
+    _check_model_name(model)
+    ts, _ = _training_set(data, cache, fps, workers)
+    err.print(f"{len(ts.y)} clips, {len(ts.classes)} exercises, {len(set(ts.groups))} groups; "
+              f"{protocol} {folds}-fold, model {model}")  # fmt: skip
+    try:
+        res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, FeatureConfig(),
+                             TrainConfig(epochs=epochs, seed=seed), _model_options(option), folds=folds,
+                             protocol=protocol, tta=tta, log=err.print if True else None)  # fmt: skip
+    except ValueError as e:
+        fail(str(e))
+    m = write_report(res, out, {"skipped_clips": ts.skipped, "pose": {"fps": fps}})
+    _print_metrics(m)
+    console.print(f"report: {out / 'report.md'}")
+
+
+def _check_model_name(name: str) -> None:
+    from workout_classifier.models import list_models
+
+    if name not in list_models():
+        fail(f"unknown model {name!r}; available: {', '.join(list_models())}")
+
+
+def _print_metrics(m: dict) -> None:
+    t = Table(title=f"{m['model']} - {m['protocol']} {len(m['folds'])}-fold")
+    for col in ("class", "precision", "recall", "F1", "clips"):
+        t.add_column(col, justify="left" if col == "class" else "right")
+    for c, r in m["per_class"].items():
+        flag = " *" if r["too_few_for_every_fold"] else ""
+        t.add_row(c + flag, f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}", str(r["support"]))
+    console.print(t)
+    console.print(f"accuracy {m['accuracy_mean']:.3f} +- {m['accuracy_std']:.3f}   "
+                  f"macro-F1 {m['macro_f1_mean']:.3f} +- {m['macro_f1_std']:.3f}")  # fmt: skip
+    if m["rare_classes"]:
+        console.print("* too few clips to be tested in every fold; not a reliable figure")
+
+
+@app.command()
+def train(
+    data: Path = typer.Argument(..., help="Dataset root: <DATA>/<exercise>/<clip>.mp4"),
+    cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
+    model: str = typer.Option(_DEFAULT_MODEL_NAME, "--model", "-m", help=_MODEL_HELP),
+    out: Path = typer.Option(Path("model.pt"), "--out", help="Model file to write."),
+    epochs: int = typer.Option(60, "--epochs", min=1),
+    seed: int = typer.Option(0, "--seed"),
+    fps: float = typer.Option(15.0, "--fps"),
+    workers: int = typer.Option(1, "--workers", "-w", min=1),
+    option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
+):
+    """Train on every usable clip and write one model file."""
+    from workout_classifier.features import FeatureConfig
+    from workout_classifier.train import TrainConfig, fit
+
+    _check_model_name(model)
+    ts, pc = _training_set(data, cache, fps, workers)
+    err.print(f"training {model} on {len(ts.y)} clips of {len(ts.classes)} exercises")
+    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, FeatureConfig(),
+                    TrainConfig(epochs=epochs, seed=seed), _model_options(option),
+                    log=err.print if verbose else None)  # fmt: skip
+    from dataclasses import asdict
+
+    clf.extra["pose"] = asdict(pc.settings)
+    clf.extra["trained_on"] = {c: int((ts.y == i).sum()) for i, c in enumerate(ts.classes)}
+    clf.save(out)
+    console.print(f"wrote {out} ({len(ts.classes)} exercises, best epoch {hist['best_epoch']}, {hist['seconds']:.0f}s)")
+
+
+@app.command()
+def predict(
+    videos: list[Path] = typer.Argument(..., help="One or more video files."),
+    model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the one shipped in the package)."),
+    cache: Path = typer.Option(None, "--cache", help="Reuse/keep landmarks in this folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
+    top: int = typer.Option(3, "--top", "-k", min=1),
+    tta: bool = typer.Option(False, "--tta", help="Average with the mirrored clip."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1),
+):
+    """Say which exercise each video shows."""
+    from workout_classifier.checkpoint import Classifier, ModelFileError
+    from workout_classifier.extract import CacheError
+    from workout_classifier.predict import predict_videos
+
+    try:
+        clf = Classifier.load(model)
+    except ModelFileError as e:
+        fail(str(e))
+    try:
+        results = predict_videos(videos, clf, cache, top=top, tta=tta, workers=workers,
+                                 progress=not json_out, console=err)  # fmt: skip
+    except CacheError as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    if json_out:
+        print(json.dumps(results, indent=1, ensure_ascii=False))
+    else:
+        _print_predictions(results)
+    if all(r["error"] for r in results):
+        raise typer.Exit(1)
+
+
+def _print_predictions(results: list[dict]) -> None:
+    t = Table()
+    for col in ("video", "exercise", "confidence", "runner-up"):
+        t.add_column(col)
+    for r in results:
+        if r["error"]:
+            t.add_row(Path(r["video"]).name, f"[red]{r['error']}[/]", "", "")
+            continue
+        second = r["top"][1] if len(r["top"]) > 1 else None
+        t.add_row(Path(r["video"]).name, f"[bold]{r['label']}[/]", f"{r['confidence']:.0%}",
+                  f"{second['label']} ({second['probability']:.0%})" if second else "")  # fmt: skip
+    console.print(t)
 
 
 def main() -> None:  # pragma: no cover

@@ -80,12 +80,40 @@ class PoseCache:
             raise VideoError(json.loads(self.fail_path(k).read_text())["reason"])
         raise KeyError(f"not extracted yet: {path}")
 
-    def clean_temp(self) -> None:
-        for tmp in self.root.glob("*.tmp"):  # leftovers of a killed run
+    def clean_temp(self, max_age_s: float = 3600.0) -> int:
+        """Remove leftovers of killed runs: `<name>.<pid>.tmp` files whose writer is gone.
+
+        A temp file of a live process (another run sharing this cache) is left alone
+        unless it is older than `max_age_s`. Temp files are never read as results.
+        """
+        removed = 0
+        now = time.time()
+        for tmp in self.root.glob("*.tmp"):
             try:
+                if _writer_alive(tmp) and now - tmp.stat().st_mtime < max_age_s:
+                    continue
                 tmp.unlink()
+                removed += 1
             except OSError:
                 pass
+        return removed
+
+
+def _writer_alive(tmp: Path) -> bool:
+    """Whether the process named in `<name>.<pid>.tmp` still runs (and is not this one)."""
+    try:
+        pid = int(tmp.name.rsplit(".", 2)[-2])
+    except (ValueError, IndexError):
+        return False
+    if pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but not ours to signal
+        return True
+    return True
 
 
 @dataclass
@@ -125,13 +153,24 @@ def _extract_one(path: str, sha: str, settings: PoseSettings, out: str, fail: st
     try:
         seq = extract_pose(path, settings, on_frames=report, sha256=sha)
     except VideoError as e:
-        _write_json(Path(fail), {"source": path, "reason": str(e)})
-        return {"file": path, "status": "failed", "reason": str(e), "frames": 0}
+        reason = _one_line(str(e))
+        _write_json(Path(fail), {"source": path, "reason": reason})
+        return {"file": path, "status": "failed", "reason": reason, "frames": 0}
     except Exception as e:  # a decoder crash must not stop the run, but is not cached
-        return {"file": path, "status": "failed", "reason": f"{type(e).__name__}: {e}", "frames": 0}
-    seq.save(Path(out))
+        reason = _one_line(f"{type(e).__name__}: {e}")
+        return {"file": path, "status": "failed", "reason": reason, "frames": 0}
+    try:
+        seq.save(Path(out))
+    except OSError as e:
+        reason = f"cannot write to the cache: {e.strerror or e}"
+        return {"file": path, "status": "failed", "reason": reason, "frames": 0}
     status = "ok" if seq.detected.any() else "no_person"
     return {"file": path, "status": status, "frames": seq.num_frames, "detection_rate": seq.detection_rate}
+
+
+def _one_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[0] if lines else "unknown error"
 
 
 def _write_json(path: Path, obj: dict) -> None:
@@ -229,10 +268,11 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(q,))
     try:
         # Full hashes are passed so workers store them in metadata without rehashing.
-        pending = {
-            pool.submit(_extract_one, p, cache.sha256(p), cache.settings, out, fail)
+        futures = {
+            pool.submit(_extract_one, p, cache.sha256(p), cache.settings, out, fail): p
             for p, _, out, fail in todo
         }
+        pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             _drain(q, bar)
@@ -240,7 +280,8 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
                 try:
                     results.append(f.result())
                 except Exception as e:  # a worker died (e.g. killed): record, go on
-                    results.append({"file": "?", "status": "failed", "reason": f"worker error: {e}", "frames": 0})
+                    reason = _one_line(f"worker error: {type(e).__name__}: {e}")
+                    results.append({"file": futures[f], "status": "failed", "reason": reason, "frames": 0})
                 bar.clip_done()
         _drain(q, bar)
     except BaseException:

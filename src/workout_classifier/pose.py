@@ -65,6 +65,14 @@ class PoseSettings:
     min_tracking_confidence: float = 0.5
     smooth_landmarks: bool = True
 
+    def __post_init__(self):
+        # Normalize types so that fps=15 and fps=15.0 give the same cache key.
+        for name, typ in (("fps", float), ("model_complexity", int), ("min_detection_confidence", float),
+                          ("min_tracking_confidence", float), ("smooth_landmarks", bool)):  # fmt: skip
+            value = getattr(self, name)
+            if value is not None:  # fps=None means every frame
+                object.__setattr__(self, name, typ(value))
+
     def key(self) -> str:
         blob = json.dumps(asdict(self), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:10]

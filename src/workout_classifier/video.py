@@ -44,8 +44,31 @@ def _open(path: str | Path) -> cv2.VideoCapture:
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         cap.release()
-        raise VideoError("not a video or unreadable (no decodable stream)")
+        if looks_like_video(path):
+            raise VideoError("unreadable video (corrupt or truncated: no decodable stream)")
+        raise VideoError("not a video (the file's content is not a known video container)")
     return cap
+
+
+# Leading bytes of the containers we accept: ISO BMFF (mp4/mov/m4v: 'ftyp' or
+# another box at offset 4), RIFF AVI, Matroska/WebM (EBML), MPEG-TS/PS.
+_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot")
+
+
+def looks_like_video(path: str | Path) -> bool:
+    """True when the file starts like a video container (used only to word error messages)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return (
+        head[4:8] in _BOXES
+        or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+        or head[:4] == b"\x1a\x45\xdf\xa3"
+        or head[:1] == b"\x47"
+        or head[:4] == b"\x00\x00\x01\xba"
+    )
 
 
 def probe(path: str | Path) -> VideoInfo:

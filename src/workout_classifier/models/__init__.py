@@ -1,0 +1,70 @@
+"""Model registry: every model takes x (N, T, V, C) and returns logits (N, K).
+
+Each model module defines a `Config` dataclass and a module class whose
+constructor takes that config and keeps it as `.config`, so a checkpoint that
+stores `asdict(config)` and the registry name rebuilds the exact model
+(nanoGPT-style). Register with `@register("name")`; build with `create_model`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import torch.nn as nn
+
+_REGISTRY: dict[str, tuple[type, type]] = {}
+
+
+def register(name: str, config_cls: type):
+    def deco(cls):
+        _REGISTRY[name] = (cls, config_cls)
+        cls.registry_name = name
+        return cls
+
+    return deco
+
+
+def list_models() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def create_model(name: str, num_classes: int, in_channels: int, num_joints: int = 33, steps: int = 48, **overrides) -> nn.Module:
+    """Build a registered model. Unknown keys in `overrides` are an error, not ignored."""
+    _load_all()
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    cls, cfg_cls = _REGISTRY[name]
+    known = {f.name for f in fields(cfg_cls)}
+    bad = set(overrides) - known
+    if bad:
+        raise ValueError(f"model {name!r} has no option(s) {sorted(bad)}; options: {sorted(known)}")
+    base = dict(num_classes=num_classes, in_channels=in_channels, num_joints=num_joints, steps=steps)
+    cfg = cfg_cls(**{k: v for k, v in base.items() if k in known}, **overrides)
+    return cls(cfg)
+
+
+def model_from_config(name: str, config: dict) -> nn.Module:
+    _load_all()
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    cls, cfg_cls = _REGISTRY[name]
+    return cls(cfg_cls(**config))
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _load_all() -> None:
+    # Import side effects register the models; kept lazy so `import models` is cheap.
+    from workout_classifier.models import cnn_lstm  # noqa: F401
+
+    try:
+        from workout_classifier.models import stgcn  # noqa: F401
+    except ImportError:
+        pass
+    try:
+        from workout_classifier.models import transformer  # noqa: F401
+    except ImportError:
+        pass

@@ -1,0 +1,98 @@
+"""Prediction on new videos: extraction (cached or temporary), windows, model, answer.
+
+Every answer is a dict with `video`, `label` (None when there is no answer),
+`confidence`, `top` ([{label, probability}]), `error` (None or the reason),
+plus `windows`, `duration` and `detection_rate`. Long clips are classified
+window by window and the window probabilities averaged. A bad clip gets its
+error; the others still get answers.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from workout_classifier.checkpoint import Classifier
+from workout_classifier.extract import PoseCache, extract_clips
+from workout_classifier.features import prepare, windows
+from workout_classifier.pose import NoPersonError, PoseSequence, PoseSettings
+from workout_classifier.video import VideoError
+
+UNKNOWN = "unknown"
+
+
+def pose_settings_for(clf: Classifier) -> PoseSettings:
+    """Use the pose settings the model was trained with, so features match."""
+    return PoseSettings(**clf.extra["pose"]) if "pose" in clf.extra else PoseSettings()
+
+
+def answer(probs: np.ndarray, classes: list[str], top: int, threshold: float | None) -> dict:
+    order = np.argsort(-probs)[: max(top, 1)]
+    best = int(order[0])
+    conf = float(probs[best])
+    label = classes[best] if threshold is None or conf >= threshold else UNKNOWN
+    return {
+        "label": label,
+        "confidence": round(conf, 4),
+        "top": [{"label": classes[i], "probability": round(float(probs[i]), 4)} for i in order],
+    }
+
+
+def classify_sequence(seq: PoseSequence, clf: Classifier, top: int = 3, tta: bool = False) -> dict:
+    """Classify one clip's landmarks. Raises NoPersonError when nobody is visible."""
+    track = prepare(seq)
+    raw, starts = windows(track, clf.features)
+    win = clf.predict_windows(raw, tta=tta)  # (W, K)
+    out = answer(win.mean(0), clf.classes, top, clf.extra.get("unknown_threshold"))
+    out.update(windows=len(raw), duration=round(track.duration, 3), detection_rate=round(track.detection_rate, 3))
+    out["_window_probs"] = win
+    out["_window_starts"] = starts + float(track.times[0])
+    return out
+
+
+def predict_videos(
+    videos: list[str | Path],
+    clf: Classifier,
+    cache_dir: str | Path | None = None,
+    top: int = 3,
+    tta: bool = False,
+    workers: int = 1,
+    progress: bool = False,
+    console=None,
+    keep_internal: bool = False,
+) -> list[dict]:
+    """Answers for several videos, in order. Never raises for a bad video."""
+    tmp = None
+    if cache_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="workout-")
+        cache_dir = tmp.name
+    try:
+        cache = PoseCache(cache_dir, pose_settings_for(clf))
+        extract_clips([str(v) for v in videos], cache, workers=workers, progress=progress, console=console)
+        results = []
+        for v in videos:
+            res = {"video": str(v), "label": None, "confidence": None, "top": [], "error": None}
+            try:
+                seq = cache.load(v)
+                res.update(classify_sequence(seq, clf, top=top, tta=tta))
+                res["sequence"] = seq
+            except (VideoError, NoPersonError) as e:
+                res["error"] = str(e)
+            except KeyError:
+                res["error"] = "pose extraction did not finish"
+            except OSError as e:
+                res["error"] = f"cannot read: {e.strerror or e}"
+            if not keep_internal:
+                res = public(res)
+            results.append(res)
+        return results
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def public(res: dict) -> dict:
+    """Drop the internal fields (arrays) that are not part of the JSON answer."""
+    return {k: v for k, v in res.items() if not k.startswith("_") and k != "sequence"}

@@ -1,0 +1,223 @@
+"""Training: from prepared tracks and labels to a fitted Classifier.
+
+The reference's Keras callbacks are reproduced: class weights, batch 16,
+early stopping on validation loss, learning-rate reduction on plateau, and the
+best checkpoint kept. Validation data for those callbacks is an inner grouped
+split of the *training* clips, never the test fold. Augmentation and window
+sampling happen per epoch, so no augmented copy exists outside training.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.utils.class_weight import compute_class_weight
+
+from workout_classifier.checkpoint import Classifier
+from workout_classifier.features import FeatureConfig, Track, augment, to_features, windows
+from workout_classifier.models import create_model
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 60
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    patience: int = 12  # early stopping, in epochs without a better validation loss
+    lr_patience: int = 4
+    lr_factor: float = 0.5
+    label_smoothing: float = 0.0
+    mixup: float = 0.0  # Beta(a, a) mixing of window pairs; 0 = off
+    augment: bool = True
+    windows_per_clip: int = 3
+    val_fraction: float = 0.15
+    class_weights: bool = True
+    seed: int = 0
+    threads: int = 0  # 0 = torch's default
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def inner_split(y: np.ndarray, groups: np.ndarray, fraction: float, seed: int):
+    """Grouped, stratified hold-out of about `fraction` of the clips (indices: train, val)."""
+    n_splits = max(2, int(round(1 / fraction))) if fraction > 0 else 0
+    if n_splits == 0 or len(np.unique(groups)) < n_splits:
+        return np.arange(len(y)), np.array([], dtype=int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn warns when a tiny class has < n_splits members
+        sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        tr, va = next(sgkf.split(np.zeros(len(y)), y, groups))
+    return tr, va
+
+
+def eval_windows(tracks: list[Track], cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+    """All deterministic windows of some clips: (raw (W, T, V, 8), owner clip index (W,))."""
+    raws, owner = [], []
+    for i, tr in enumerate(tracks):
+        r, _ = windows(tr, cfg)
+        raws.append(r)
+        owner.extend([i] * len(r))
+    return np.concatenate(raws), np.asarray(owner)
+
+
+def clip_probs(win_probs: np.ndarray, owner: np.ndarray, n_clips: int) -> np.ndarray:
+    """Average window probabilities per clip."""
+    out = np.zeros((n_clips, win_probs.shape[1]))
+    np.add.at(out, owner, win_probs)
+    return out / np.maximum(np.bincount(owner, minlength=n_clips), 1)[:, None]
+
+
+def fit(
+    tracks: list[Track],
+    y: np.ndarray,
+    groups: np.ndarray,
+    classes: list[str],
+    model_name: str = "cnn-lstm",
+    features: FeatureConfig = FeatureConfig(),
+    config: TrainConfig = TrainConfig(),
+    model_options: dict | None = None,
+    log=None,
+) -> tuple[Classifier, dict]:
+    """Train one model. Returns (classifier, history with per-epoch curves)."""
+    rng = seed_everything(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    y = np.asarray(y)
+    k = len(classes)
+    tr_idx, va_idx = inner_split(y, np.asarray(groups), config.val_fraction, config.seed)
+    model = create_model(model_name, num_classes=k, in_channels=features.channels,
+                         steps=features.steps, **(model_options or {}))  # fmt: skip
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=config.lr_factor, patience=config.lr_patience)
+    present = np.unique(y[tr_idx])
+    weight = np.ones(k, dtype=np.float32)
+    if config.class_weights:
+        weight[present] = compute_class_weight("balanced", classes=present, y=y[tr_idx])
+    weight_t = torch.tensor(weight)
+
+    val = None
+    if len(va_idx):
+        raw_va, owner_va = eval_windows([tracks[i] for i in va_idx], features)
+        val = (torch.from_numpy(to_features(raw_va, features.streams)), owner_va, y[va_idx])
+
+    hist = {k_: [] for k_ in ("train_loss", "train_acc", "val_loss", "val_acc", "lr")}
+    best = (np.inf, None, 0)
+    t0 = time.perf_counter()
+    for epoch in range(config.epochs):
+        raws, ys = [], []
+        for i in tr_idx:  # fresh windows each epoch: random crops with speed jitter
+            r, _ = windows(tracks[i], features, rng=rng if config.augment else None,
+                           max_windows=config.windows_per_clip)  # fmt: skip
+            raws.append(r)
+            ys.extend([y[i]] * len(r))
+        raw = np.concatenate(raws)
+        if config.augment:
+            raw = augment(raw, rng)
+        x_all = torch.from_numpy(to_features(raw, features.streams))
+        y_all = torch.as_tensor(np.asarray(ys))
+        model.train()
+        perm = torch.from_numpy(rng.permutation(len(x_all)))
+        tot, correct, seen = 0.0, 0, 0
+        for b in range(0, len(perm), config.batch_size):
+            idx = perm[b : b + config.batch_size]
+            if len(idx) < 2:
+                continue  # BatchNorm needs two samples
+            xb, yb = x_all[idx], y_all[idx]
+            if config.mixup > 0:
+                lam = float(rng.beta(config.mixup, config.mixup))
+                j = torch.from_numpy(rng.permutation(len(idx)))
+                logits = model(lam * xb + (1 - lam) * xb[j])
+                loss = lam * _ce(logits, yb, weight_t, config) + (1 - lam) * _ce(logits, yb[j], weight_t, config)
+            else:
+                logits = model(xb)
+                loss = _ce(logits, yb, weight_t, config)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            tot += loss.item() * len(idx)
+            correct += int((logits.argmax(-1) == yb).sum())
+            seen += len(idx)
+        hist["train_loss"].append(tot / max(seen, 1))
+        hist["train_acc"].append(correct / max(seen, 1))
+        hist["lr"].append(opt.param_groups[0]["lr"])
+        if val is not None:
+            vl, va = _validate(model, val, weight_t, config)
+        else:
+            vl, va = hist["train_loss"][-1], hist["train_acc"][-1]
+        hist["val_loss"].append(vl)
+        hist["val_acc"].append(va)
+        sched.step(vl)
+        if vl < best[0] - 1e-4:
+            best = (vl, copy.deepcopy(model.state_dict()), epoch)
+        if log:
+            log(f"epoch {epoch + 1:3d}  loss {hist['train_loss'][-1]:.3f}  acc {hist['train_acc'][-1]:.3f}  "
+                f"val_loss {vl:.3f}  val_acc {va:.3f}")  # fmt: skip
+        if epoch - best[2] >= config.patience:
+            break
+    if best[1] is not None:
+        model.load_state_dict(best[1])
+    hist["best_epoch"] = best[2] + 1
+    hist["seconds"] = time.perf_counter() - t0
+    extra = {"train_config": asdict(config), "model_options": model_options or {}}
+    return Classifier(model, model_name, classes, features, extra), hist
+
+
+def _ce(logits, y, weight, config: TrainConfig):
+    return F.cross_entropy(logits, y, weight=weight, label_smoothing=config.label_smoothing)
+
+
+@torch.no_grad()
+def _validate(model, val, weight, config: TrainConfig) -> tuple[float, float]:
+    x, owner, y_clip = val
+    model.eval()
+    logits = torch.cat([model(x[i : i + 256]) for i in range(0, len(x), 256)])
+    y_win = torch.as_tensor(y_clip[owner])
+    loss = float(F.cross_entropy(logits, y_win, weight=weight))
+    probs = clip_probs(torch.softmax(logits, -1).numpy(), owner, len(y_clip))
+    return loss, float((probs.argmax(1) == y_clip).mean())
+
+
+@dataclass
+class TrainingSet:
+    """Prepared clips ready for fit / cross_validate."""
+
+    tracks: list[Track]
+    y: np.ndarray
+    groups: np.ndarray
+    classes: list[str]
+    names: list[str]
+    skipped: list[dict]
+
+
+def load_training_set(clips, cache, classes: list[str] | None = None) -> TrainingSet:
+    """Read cached poses of `clips` (dataset.Clip); clips that failed or show nobody are skipped with a reason."""
+    from workout_classifier.pose import NoPersonError
+    from workout_classifier.features import prepare
+    from workout_classifier.video import VideoError
+
+    tracks, labels, groups, names, skipped = [], [], [], [], []
+    for c in clips:
+        try:
+            tracks.append(prepare(cache.load(c.path)))
+        except (VideoError, NoPersonError, KeyError) as e:
+            skipped.append({"file": str(c.path), "reason": str(e).strip("'\"")})
+            continue
+        labels.append(c.label)
+        groups.append(c.group)
+        names.append(c.name)
+    classes = classes or sorted(set(labels))
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.asarray([index[lab] for lab in labels], dtype=np.int64)
+    return TrainingSet(tracks, y, np.asarray(groups), classes, names, skipped)
