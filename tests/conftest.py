@@ -117,7 +117,9 @@ def copy_clips(tmp_path):
 @pytest.fixture(scope="session")
 def real_clips() -> Path:
     if not REAL_CLIPS.is_dir():
-        pytest.skip(f"real clips not found at {REAL_CLIPS} (../shared/data/clips beside the checkout)")
+        pytest.skip(
+            f"real clips not found at {REAL_CLIPS} (../shared/data/clips beside the checkout)"
+        )
     return REAL_CLIPS
 
 

@@ -29,7 +29,15 @@ def tiny_dataset(tmp_path):
 
 @pytest.mark.parametrize("command", ["extract", "stats"])
 def test_missing_dataset_folder(tmp_path, command):
-    r = runner.invoke(app, [command, str(tmp_path / "nope"), "--out" if command == "stats" else "--cache", str(tmp_path / "o")])
+    r = runner.invoke(
+        app,
+        [
+            command,
+            str(tmp_path / "nope"),
+            "--out" if command == "stats" else "--cache",
+            str(tmp_path / "o"),
+        ],
+    )
     assert r.exit_code == 1
     assert "does not exist" in _error_line(r)
 
@@ -38,14 +46,24 @@ def test_missing_dataset_folder(tmp_path, command):
 def test_no_exercise_folders(tmp_path, command):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "loose.mp4").write_bytes(b"")
-    r = runner.invoke(app, [command, str(tmp_path / "data"), "--out" if command == "stats" else "--cache", str(tmp_path / "o")])
+    r = runner.invoke(
+        app,
+        [
+            command,
+            str(tmp_path / "data"),
+            "--out" if command == "stats" else "--cache",
+            str(tmp_path / "o"),
+        ],
+    )
     assert r.exit_code == 1
     assert "no exercise folders" in _error_line(r)
 
 
 def test_extract_unwritable_cache(tiny_dataset, tmp_path):
     (tmp_path / "afile").write_text("x")
-    r = runner.invoke(app, ["extract", str(tiny_dataset), "--cache", str(tmp_path / "afile" / "cache")])
+    r = runner.invoke(
+        app, ["extract", str(tiny_dataset), "--cache", str(tmp_path / "afile" / "cache")]
+    )
     assert r.exit_code == 1
     assert "not writable" in _error_line(r)
 
@@ -66,7 +84,9 @@ def test_extract_runs_reports_and_resumes(tiny_dataset, tmp_path):
 
 
 def test_extract_rejects_zero_workers(tiny_dataset, tmp_path):
-    r = runner.invoke(app, ["extract", str(tiny_dataset), "--cache", str(tmp_path / "c"), "--workers", "0"])
+    r = runner.invoke(
+        app, ["extract", str(tiny_dataset), "--cache", str(tmp_path / "c"), "--workers", "0"]
+    )
     assert r.exit_code == 2
 
 
@@ -74,7 +94,13 @@ def test_stats_writes_outputs_and_table(messy_dataset, tmp_path):
     out = tmp_path / "stats out"
     r = runner.invoke(app, ["stats", str(messy_dataset), "--out", str(out)])
     assert r.exit_code == 0, r.output
-    for name in ("stats.json", "clips.csv", "clips_per_exercise.png", "durations.png", "durations_by_exercise.png"):
+    for name in (
+        "stats.json",
+        "clips.csv",
+        "clips_per_exercise.png",
+        "durations.png",
+        "durations_by_exercise.png",
+    ):
         assert (out / name).is_file(), name
     assert "Dataset statistics" in r.stdout and "plank" in r.stdout
     assert "problem" in r.stdout and "notes.mp4" in r.stdout

@@ -50,7 +50,11 @@ def test_drawings_are_no_person_not_crashes(messy_run):
         if p.name in no_person:
             assert cache.status(p) == "done"
             seq = cache.load(p)
-            assert not seq.detected.any() and np.isnan(seq.landmarks).all() and np.isnan(seq.world).all()
+            assert (
+                not seq.detected.any()
+                and np.isnan(seq.landmarks).all()
+                and np.isnan(seq.world).all()
+            )
 
 
 def test_array_contract(messy_run):
@@ -175,7 +179,15 @@ def test_interrupted_run_resumes_and_loses_nothing(tmp_path, sig):
     for i in range(6):
         write_video(data / "squat" / f"c{i}.mp4", frames=60, fps=30, seed=i)
     cache_dir = tmp_path / "cache"
-    cmd = [sys.executable, "-m", "workout_classifier.cli", "extract", str(data), "--cache", str(cache_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "workout_classifier.cli",
+        "extract",
+        str(data),
+        "--cache",
+        str(cache_dir),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:

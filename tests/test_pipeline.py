@@ -11,7 +11,7 @@ from workout_classifier.predict import UNKNOWN, answer, classify_sequence
 from workout_classifier.report import write_report
 from workout_classifier.train import TrainConfig, fit, inner_split
 
-FAST = TrainConfig(epochs=12, patience=12, lr=3e-3, windows_per_clip=2, seed=0, threads=1)
+FAST = TrainConfig(epochs=20, patience=20, lr=3e-3, windows_per_clip=2, seed=0, threads=1)
 FEATS = FeatureConfig(steps=24)
 
 
@@ -59,7 +59,7 @@ def test_fit_learns_synthetic_moves_and_predicts():
 
 
 def test_cross_validate_and_report(tmp_path):
-    tracks, y, groups, classes = synthetic_tracks(n_per_class=6)
+    tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
     res = cross_validate(tracks, y, groups, classes, "cnn-lstm", FEATS, FAST, folds=3)
     m = write_report(res, tmp_path)
     for key in ("protocol", "accuracy_mean", "accuracy_std", "macro_f1_mean", "folds", "per_class"):

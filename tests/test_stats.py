@@ -30,7 +30,13 @@ def test_stats_json_layout(messy_stats):
     assert set(summary["exercises"]) == {"squat", "push up", "plank"}
     sq = summary["exercises"]["squat"]
     assert sq["clips"] == 5 and sq["unreadable"] == 3
-    for key in ("total_duration", "min_duration", "median_duration", "mean_duration", "max_duration"):
+    for key in (
+        "total_duration",
+        "min_duration",
+        "median_duration",
+        "mean_duration",
+        "max_duration",
+    ):
         assert key in sq
     assert sq["resolutions"] == {"160x120": 2} and sq["fps"] == {"30": 2}
     pu = summary["exercises"]["push up"]
@@ -70,7 +76,17 @@ def test_clips_csv_one_row_per_clip(messy_stats):
     with (out / "clips.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == summary["total_clips"]
-    assert list(rows[0]) == ["exercise", "file", "group", "duration", "fps", "frames", "width", "height", "problem"]
+    assert list(rows[0]) == [
+        "exercise",
+        "file",
+        "group",
+        "duration",
+        "fps",
+        "frames",
+        "width",
+        "height",
+        "problem",
+    ]
     by = {r["file"]: r for r in rows}
     assert by[f"push up/{UNICODE_NAME}"]["frames"] == "30"  # non-ASCII survives the round trip
     assert by["plank/long.mp4"]["duration"] == "240.0"

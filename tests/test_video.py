@@ -23,7 +23,10 @@ def test_unicode_and_spaces_in_name(synthetic_dataset):
     assert len(frames) == 20
 
 
-@pytest.mark.parametrize("stride_in, expected", [((30, 15), 2.0), ((30, 10), 3.0), ((25, 30), 1.0), ((30, None), 1.0), ((30, 0), 1.0)])
+@pytest.mark.parametrize(
+    "stride_in, expected",
+    [((30, 15), 2.0), ((30, 10), 3.0), ((25, 30), 1.0), ((30, None), 1.0), ((30, 0), 1.0)],
+)
 def test_sample_stride(stride_in, expected):
     assert sample_stride(*stride_in) == pytest.approx(expected)
 

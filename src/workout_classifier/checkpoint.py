@@ -41,11 +41,12 @@ class Classifier:
         """raw windows (W, T, V, 8) -> probabilities (W, K). `tta` averages with the mirror."""
         self.model.eval()
         views = [raw, mirror(raw)] if tta else [raw]
+        temperature = float(self.extra.get("temperature", 1.0))  # calibration, see calibrate.py
         out = 0.0
         for view in views:
             x = torch.from_numpy(to_features(view, self.features.streams))  # (W, T, V, C)
             logits = torch.cat([self.model(x[i : i + batch]) for i in range(0, len(x), batch)])
-            out = out + torch.softmax(logits, -1).numpy()
+            out = out + torch.softmax(logits / temperature, -1).numpy()
         return np.asarray(out / len(views))
 
     def save(self, path: str | Path) -> None:

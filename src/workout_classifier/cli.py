@@ -27,7 +27,9 @@ err = Console(stderr=True)
 
 def fail(msg: str, code: int = 1) -> None:
     """One clear line on stderr, then exit."""
-    err.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(msg)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -52,6 +54,8 @@ def _cache_or_fail(cache: Path, fps: float):
 
 def run_extraction(paths, cache, workers: int, quiet: bool = False):
     """Extract what the cache lacks; print a summary of failures. Shared by several commands."""
+    from rich.markup import escape
+
     from workout_classifier.extract import extract_clips
 
     try:
@@ -65,7 +69,8 @@ def run_extraction(paths, cache, workers: int, quiet: bool = False):
             + (f" ({summary.frames} frames, {summary.fps:.0f} frames/s)" if summary.extracted else "")
         )
         for item in summary.failed + summary.no_person:
-            err.print(f"  [yellow]skipped[/] {item['file']}: {item['reason']}", highlight=False, soft_wrap=True)
+            line = escape(f"{item['file']}: {item['reason']}")
+            err.print(f"  [yellow]skipped[/] {line}", highlight=False, soft_wrap=True)
     return summary
 
 
@@ -118,6 +123,9 @@ def _training_set(data: Path, cache: Path, fps: float, workers: int, quiet: bool
     from workout_classifier.train import load_training_set
 
     ts = load_training_set(clips, pc)
+    if not quiet:
+        for item in ts.skipped:
+            err.print(f"  [yellow]not used[/] {item['file']}: {item['reason']}", highlight=False)
     if len(ts.classes) < 2:
         fail(f"need at least two exercises with usable clips, found {len(ts.classes)}")
     return ts, pc

@@ -315,7 +315,13 @@ class _Bar:
         self.n_frames = 0
         self.t0 = time.perf_counter()
         if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self.progress = Progress(
                 TextColumn("[bold]extracting poses"), BarColumn(), MofNCompleteColumn(),

@@ -39,7 +39,7 @@ for _child, _parent in BONES:
         PARENT[_child] = _parent
 STREAM_CHANNELS = {
     "joint": 3, "bone": 3, "motion": 3, "accel": 3, "world": 3, "world_motion": 3,
-    "vis": 1, "weighted": 3, "angle": 1, "orient": 3,
+    "vis": 1, "weighted": 3, "angle": 1, "orient": 3, "detect": 2, "gravity": 4,
 }  # fmt: skip
 
 
@@ -66,7 +66,11 @@ class FeatureConfig:
 
 @dataclass
 class Track:
-    """A clip's landmarks with gaps filled. raw: (T0, V, 8) image xyzv + world xyzv."""
+    """A clip's landmarks with gaps filled. raw: (T0, V, 8) image xyzv + world xyz + detected.
+
+    Channel 7 (world visibility, a copy of channel 3) is replaced by 1.0 on frames
+    where the pose model found the person and 0.0 on interpolated ones.
+    """
 
     raw: np.ndarray
     times: np.ndarray  # (T0,)
@@ -99,6 +103,7 @@ def prepare(seq: PoseSequence) -> Track:
         raise NoPersonError("no person visible in the video")
     raw = np.concatenate([seq.landmarks, seq.world], axis=-1)  # (T0, V, 8)
     raw = interpolate_missing(raw, seq.detected).astype(np.float32)
+    raw[..., 7] = seq.detected[:, None]  # which frames are real detections (the "detect" stream)
     w, h = seq.meta.get("width") or 1, seq.meta.get("height") or 1
     return Track(raw=raw, times=seq.times.copy(), detected=seq.detected.copy(), aspect=float(w) / float(h))
 
@@ -177,6 +182,7 @@ def augment(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     drop[:, 0] = False
     for i, k in zip(*np.nonzero(drop)):
         out[i, k] = out[i, k - 1]
+    out[..., 7][drop] = 0.0  # a held frame is not a detection
     return out
 
 
@@ -235,6 +241,22 @@ def to_features(raw: np.ndarray, streams: tuple[str, ...]) -> np.ndarray:
             # How much each joint moves over the window: which joints carry the exercise.
             spread = np.ptp(joint[..., 0:2], axis=1).mean(-1)[:, None, :, None]  # (N, 1, V, 1)
             parts.append(np.concatenate([d, np.broadcast_to(spread, joint.shape[:-1] + (1,))], -1))
+        elif name == "detect":
+            # Frame detected (1) or interpolated (0), and the window's detection rate.
+            det = raw[..., 7:8]
+            parts.append(np.concatenate([det, np.broadcast_to(det.mean(1, keepdims=True), det.shape)], -1))
+        elif name == "gravity":
+            # Torso direction in metric world coordinates (lying vs standing vs hanging, in 3D),
+            # and how far the hips travel vertically relative to the torso over the window.
+            hip = (raw[..., L_HIP, 4:7] + raw[..., R_HIP, 4:7]) / 2
+            sh = (raw[..., L_SH, 4:7] + raw[..., R_SH, 4:7]) / 2
+            d = sh - hip
+            d = d / (np.linalg.norm(d, axis=-1, keepdims=True) + 1e-6)  # (N, T, 3)
+            hy = (raw[..., L_HIP, 0:2] + raw[..., R_HIP, 0:2]) / 2  # image mid-hip (N, T, 2)
+            torso = np.linalg.norm((raw[..., L_SH, 0:2] + raw[..., R_SH, 0:2]) / 2 - hy, axis=-1)
+            bob = (np.ptp(hy[..., 1], axis=1) / np.maximum(np.median(torso, axis=1), 1e-3))[:, None, None]
+            g = np.concatenate([d, np.broadcast_to(bob, d.shape[:-1] + (1,))], -1)
+            parts.append(np.broadcast_to(g[..., None, :], joint.shape[:-1] + (4,)))
         else:
             raise ValueError(f"unknown feature stream {name!r}; known: {sorted(STREAM_CHANNELS)}")
     return np.nan_to_num(np.concatenate(parts, axis=-1).astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)

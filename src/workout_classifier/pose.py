@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from workout_classifier._quiet import silenced_stderr
-from workout_classifier.video import VideoError, iter_frames, probe
+from workout_classifier.video import VideoError, open_frames
 
 NUM_JOINTS = 33
 JOINT_NAMES = (
@@ -164,14 +164,14 @@ def extract_pose(
     `on_frames(n)` is called every few frames with the count since the last call,
     for progress bars. Raises VideoError for files that cannot be decoded.
     """
-    info = probe(path)
+    info, frames = open_frames(path, settings.fps)  # one open: header and frames
     rows_img, rows_world, times, detected = [], [], [], []
     nan = np.full((NUM_JOINTS, 4), np.nan, dtype=np.float32)
     pending = 0
     pose = create_pose(settings)
     try:
         with silenced_stderr():
-            for t, frame in iter_frames(path, settings.fps):
+            for t, frame in frames:
                 res = pose.process(frame)
                 ok = res.pose_landmarks is not None and res.pose_world_landmarks is not None
                 rows_img.append(_to_array(res.pose_landmarks) if ok else nan)

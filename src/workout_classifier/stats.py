@@ -28,7 +28,17 @@ from workout_classifier.dataset import scan_dataset
 from workout_classifier.video import VideoError, probe
 
 MIN_DURATION = 1.0  # seconds; shorter clips are reported as "very short"
-CSV_FIELDS = ("exercise", "file", "group", "duration", "fps", "frames", "width", "height", "problem")
+CSV_FIELDS = (
+    "exercise",
+    "file",
+    "group",
+    "duration",
+    "fps",
+    "frames",
+    "width",
+    "height",
+    "problem",
+)
 
 
 @dataclass
@@ -83,7 +93,12 @@ def collect(root: str | Path) -> tuple[list[ClipStat], list[dict]]:
         except Exception as e:  # a decoder crash on one file must not stop the scan
             st.problem = f"unreadable video ({type(e).__name__}: {e})"
         else:
-            st.fps, st.frames, st.width, st.height = info.fps, info.frame_count, info.width, info.height
+            st.fps, st.frames, st.width, st.height = (
+                info.fps,
+                info.frame_count,
+                info.width,
+                info.height,
+            )
             st.duration = info.duration
             if info.frame_count <= 0:
                 st.problem = "unreadable video (no frames in the header)"
@@ -94,7 +109,9 @@ def collect(root: str | Path) -> tuple[list[ClipStat], list[dict]]:
                     f"{'s' if info.frame_count != 1 else ''}; under {MIN_DURATION:g} s)"
                 )
         if st.problem:
-            problems.append({"file": st.file, "kind": _problem_kind(st.problem), "reason": st.problem})
+            problems.append(
+                {"file": st.file, "kind": _problem_kind(st.problem), "reason": st.problem}
+            )
         out.append(st)
     return out, problems
 
@@ -156,7 +173,9 @@ def write_stats(root: str | Path, out: str | Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     stats, problems = collect(root)
     summary = summarize(stats, problems)
-    (out / "stats.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
+    (out / "stats.json").write_text(
+        json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
     with (out / "clips.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
         w.writeheader()

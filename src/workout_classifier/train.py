@@ -42,6 +42,7 @@ class TrainConfig:
     class_weights: bool = True
     seed: int = 0
     threads: int = 0  # 0 = torch's default
+    calibrate: bool = False  # fit temperature + unknown threshold on the inner hold-out (calibrate.py)
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -52,7 +53,9 @@ def seed_everything(seed: int) -> np.random.Generator:
 def inner_split(y: np.ndarray, groups: np.ndarray, fraction: float, seed: int):
     """Grouped, stratified hold-out of about `fraction` of the clips (indices: train, val)."""
     n_splits = max(2, int(round(1 / fraction))) if fraction > 0 else 0
-    if n_splits == 0 or len(np.unique(groups)) < n_splits:
+    # Small data: fewer, larger hold-outs rather than none; no hold-out when a class has < 2 clips everywhere.
+    n_splits = min(n_splits, int(np.bincount(y).max()) if len(y) else 0, len(np.unique(groups)))
+    if n_splits < 2:
         return np.arange(len(y)), np.array([], dtype=int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn warns when a tiny class has < n_splits members
@@ -90,6 +93,10 @@ def fit(
     log=None,
 ) -> tuple[Classifier, dict]:
     """Train one model. Returns (classifier, history with per-epoch curves)."""
+    if model_name == "ensemble" and (model_options or {}).get("members") and "streams" in model_options["members"][0]:
+        from workout_classifier.models.ensemble import fit_ensemble  # members trained one by one
+
+        return fit_ensemble(tracks, y, groups, classes, model_options["members"], features, config, log)
     rng = seed_everything(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -171,7 +178,12 @@ def fit(
     hist["best_epoch"] = best[2] + 1
     hist["seconds"] = time.perf_counter() - t0
     extra = {"train_config": asdict(config), "model_options": model_options or {}}
-    return Classifier(model, model_name, classes, features, extra), hist
+    clf = Classifier(model, model_name, classes, features, extra)
+    if config.calibrate and len(va_idx):
+        from workout_classifier.calibrate import calibrate
+
+        calibrate(clf, [tracks[i] for i in va_idx], y[va_idx])
+    return clf, hist
 
 
 def _ce(logits, y, weight, config: TrainConfig):

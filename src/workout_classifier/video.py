@@ -71,24 +71,28 @@ def looks_like_video(path: str | Path) -> bool:
     )
 
 
+def _info(cap: cv2.VideoCapture) -> VideoInfo:
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    if not (0 < fps < 1000):
+        fps = 30.0  # missing or absurd rate: assume a common one rather than fail
+    info = VideoInfo(
+        fps=fps,
+        frame_count=max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 0),
+        width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0),
+        height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0),
+    )
+    if info.width <= 0 or info.height <= 0:
+        raise VideoError("not a video or unreadable (no picture size)")
+    return info
+
+
 def probe(path: str | Path) -> VideoInfo:
     """Read the container's header. Frame counts from headers can be off; decoding is truth."""
     cap = _open(path)
     try:
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        if not (0 < fps < 1000):
-            fps = 30.0  # missing or absurd rate: assume a common one rather than fail
-        info = VideoInfo(
-            fps=fps,
-            frame_count=max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 0),
-            width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0),
-            height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0),
-        )
+        return _info(cap)
     finally:
         cap.release()
-    if info.width <= 0 or info.height <= 0:
-        raise VideoError("not a video or unreadable (no picture size)")
-    return info
 
 
 def sample_stride(source_fps: float, target_fps: float | None) -> float:
@@ -98,17 +102,26 @@ def sample_stride(source_fps: float, target_fps: float | None) -> float:
     return source_fps / target_fps
 
 
-def iter_frames(
+def open_frames(
     path: str | Path, target_fps: float | None = 15.0, rgb: bool = True
-) -> Iterator[tuple[float, np.ndarray]]:
-    """Yield (time in seconds, frame (H, W, 3) uint8) at about `target_fps`.
+) -> tuple[VideoInfo, Iterator[tuple[float, np.ndarray]]]:
+    """Open a clip once: its header info and an iterator over its sampled frames.
 
-    A frame is kept whenever the sampled clock passes the next tick, so rates
-    that do not divide the source rate still come out evenly spaced.
+    Raises VideoError at once for files that cannot be opened.
     """
-    info = probe(path)
-    stride = sample_stride(info.fps, target_fps)
     cap = _open(path)
+    try:
+        info = _info(cap)
+    except BaseException:
+        cap.release()
+        raise
+    return info, _sampled(cap, info, sample_stride(info.fps, target_fps), rgb)
+
+
+def _sampled(cap: cv2.VideoCapture, info: VideoInfo, stride: float, rgb: bool):
+    # A frame is kept whenever the sampled clock passes the next tick, so rates
+    # that do not divide the source rate still come out evenly spaced. Skipped
+    # frames are only grabbed (decoded, never converted).
     try:
         index, next_keep = 0, 0.0
         while True:
@@ -123,6 +136,14 @@ def iter_frames(
             index += 1
     finally:
         cap.release()
+
+
+def iter_frames(
+    path: str | Path, target_fps: float | None = 15.0, rgb: bool = True
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield (time in seconds, frame (H, W, 3) uint8) at about `target_fps`."""
+    _, frames = open_frames(path, target_fps, rgb)
+    yield from frames
 
 
 def read_all_frames(path: str | Path, target_fps: float | None = None, rgb: bool = True):

@@ -68,3 +68,7 @@ def _load_all() -> None:
         from workout_classifier.models import transformer  # noqa: F401
     except ImportError:
         pass
+    try:
+        from workout_classifier.models import ensemble  # noqa: F401
+    except ImportError:
+        pass

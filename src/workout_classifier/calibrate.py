@@ -1,0 +1,62 @@
+"""Calibrated confidence and an `unknown` answer for exercises the model never saw.
+
+Temperature scaling (Guo et al. 2017): one scalar T divides the logits so that
+the clip-level negative log-likelihood on held-out clips is smallest; accuracy
+is unchanged. The unknown threshold is then a low quantile of the calibrated
+top-class confidence on held-out clips of *known* exercises: it rejects about
+`reject_rate` of them and, one hopes, much more of what the model never saw.
+Both come from validation data only (the inner grouped hold-out of the
+training clips, or out-of-fold predictions), never from a test fold, and are
+stored in the checkpoint's `extra["temperature"]` and `extra["unknown_threshold"]`
+(Classifier.predict_windows applies the first, predict.answer the second).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """Re-scale probabilities (N, K) as softmax(log p / T)."""
+    z = np.log(np.clip(probs, 1e-12, 1.0)) / temperature
+    z -= z.max(1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(1, keepdims=True)
+
+
+def fit_temperature(probs: np.ndarray, y: np.ndarray, grid: np.ndarray | None = None) -> float:
+    """T minimizing the NLL of softmax(log probs / T) on labelled held-out clips (probs at T=1)."""
+    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 121)) if grid is None else grid
+    y = np.asarray(y)
+    nll = [-np.log(apply_temperature(probs, t)[np.arange(len(y)), y] + 1e-12).mean() for t in grid]
+    return float(grid[int(np.argmin(nll))])
+
+
+def choose_threshold(probs: np.ndarray, reject_rate: float = 0.05) -> float:
+    """Confidence below which an answer becomes `unknown`: the `reject_rate` quantile of the
+    top-class confidence on held-out known clips, never below chance (1/K)."""
+    conf = probs.max(1)
+    return float(max(np.quantile(conf, reject_rate), 1.0 / probs.shape[1])) if len(conf) else 1.0 / probs.shape[1]
+
+
+def calibrate(clf, tracks, y, reject_rate: float = 0.05) -> dict:
+    """Fit temperature and unknown threshold of `clf` on held-out clips (tracks, y); store them in clf.extra."""
+    from workout_classifier.train import clip_probs, eval_windows
+
+    clf.extra.pop("temperature", None)
+    raw, owner = eval_windows(list(tracks), clf.features)
+    probs = clip_probs(clf.predict_windows(raw), owner, len(tracks))
+    t = fit_temperature(probs, y)
+    cal = apply_temperature(probs, t)
+    thr = choose_threshold(cal, reject_rate)
+    clf.extra.update(temperature=t, unknown_threshold=thr,
+                     calibration={"clips": len(tracks), "reject_rate": reject_rate})  # fmt: skip
+    return {"temperature": t, "unknown_threshold": thr}
+
+
+def unknown_rates(probs_known: np.ndarray, probs_unseen: np.ndarray, threshold: float) -> dict:
+    """How often known clips are wrongly rejected, and how often unseen-exercise clips are caught."""
+    return {
+        "known_rejected": float((probs_known.max(1) < threshold).mean()) if len(probs_known) else float("nan"),
+        "unseen_unknown": float((probs_unseen.max(1) < threshold).mean()) if len(probs_unseen) else float("nan"),
+    }

@@ -1,0 +1,180 @@
+"""Push-up form check: interpretable per-clip body cues and a small logistic model.
+
+Cues (from the 3D world landmarks, on the better-seen side of the body):
+
+- ``hip_sag``: how far the hips drop below the straight shoulder-ankle line, in
+  torso lengths (positive = sagging, negative = hips piked up); median over the
+  clip and at the bottom of the push-up.
+- ``body_line``: the shoulder-hip-ankle angle (180 = a straight plank).
+- ``elbow_min``/``elbow_max``: how deep the elbows bend and whether the arms lock out.
+- ``shoulder_travel``: range of motion of the shoulders, in torso lengths.
+- ``head_drop``: the head hanging below (or craned above) the body line.
+- ``knee_angle``: knees straight (180) or bent / on the floor.
+
+The model is a standardized logistic regression stored as JSON in the package
+(``assets/pushup_form.json``): weights per cue, so the cues it uses can be read
+off and said in words.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from workout_classifier.features import interpolate_missing
+from workout_classifier.pose import NoPersonError, PoseSequence
+
+FORM_MODEL = Path(__file__).parent / "assets" / "pushup_form.json"
+SIDES = {"left": (11, 13, 15, 23, 25, 27, 7), "right": (12, 14, 16, 24, 26, 28, 8)}
+FEATURES = (
+    "hip_sag_median", "hip_sag_bottom", "hip_sag_max", "body_line_median", "body_line_min",
+    "elbow_min", "elbow_max", "elbow_range", "shoulder_travel", "head_drop_median",
+    "head_drop_bottom", "knee_angle_median",
+)  # fmt: skip
+# Words a trainee understands for each cue: (when the value is high, when it is low).
+CUE_WORDS = {
+    "hip_sag_median": ("hips sag below the line from shoulders to ankles", "hips are piked up too high"),
+    "hip_sag_bottom": ("hips drop at the bottom of the push-up", "hips pike up at the bottom"),
+    "hip_sag_max": ("hips sag at some point of the rep", "hips stay piked up"),
+    "body_line_median": ("body is held straight", "body bends at the hips: keep one straight line"),
+    "body_line_min": ("body stays straight", "body folds at the hips during the rep"),
+    "elbow_min": ("not going deep enough: bend the elbows more", "elbows bend very deep"),
+    "elbow_max": ("arms lock out at the top", "arms do not straighten at the top"),
+    "elbow_range": ("very large elbow movement", "short range of motion: go lower and push all the way up"),
+    "shoulder_travel": ("chest travels a long way", "chest barely moves: lower the whole body further"),
+    "head_drop_median": ("head hangs down: keep the neck in line with the back", "head is craned up"),
+    "head_drop_bottom": ("head drops at the bottom: lead with the chest, not the chin", "head lifts at the bottom"),
+    "knee_angle_median": ("legs are straight", "knees are bent: keep the legs straight"),
+}  # fmt: skip
+
+
+def _angle(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
+    u, w = a - v, b - v
+    cos = (u * w).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1) + 1e-9)
+    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
+def _line_offset(p: np.ndarray, a: np.ndarray, b: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """Signed distance of p from the line a-b along `down` (positive = below the line)."""
+    ab = b - a
+    t = ((p - a) * ab).sum(-1) / ((ab * ab).sum(-1) + 1e-9)
+    foot = a + t[:, None] * ab
+    return ((p - foot) * down).sum(-1)
+
+
+def form_features(seq: PoseSequence) -> dict[str, float]:
+    """Per-clip cues for one push-up clip. Raises NoPersonError when nobody is visible."""
+    det = np.asarray(seq.detected, bool)
+    if det.sum() < 2:
+        raise NoPersonError("no person visible in the video")
+    w = interpolate_missing(seq.world.astype(np.float64), det)
+    vis = np.nan_to_num(seq.landmarks[det, :, 3]).mean(0)
+    side = max(SIDES, key=lambda s: vis[list(SIDES[s][:6])].mean())
+    sh, el, wr, hip, kn, an, ear = (w[:, j, :3] for j in SIDES[side])
+    torso = float(np.median(np.linalg.norm(sh - hip, axis=-1))) or 1.0
+    down = np.array([0.0, 1.0, 0.0])  # world y points down
+    sag = _line_offset(hip, sh, an, down) / torso
+    head = _line_offset(ear, hip, sh, down) / torso
+    line = _angle(sh, hip, an)
+    elbow = _angle(sh, el, wr)
+    knee = _angle(hip, kn, an)
+    # Shoulder height relative to the wrists: large at the top, small at the bottom.
+    height = -((sh - wr) * down).sum(-1) / torso
+    bottom = int(np.argmin(height))
+    lo = max(bottom - 2, 0)
+    sl = slice(lo, bottom + 3)
+    return {
+        "hip_sag_median": float(np.median(sag)),
+        "hip_sag_bottom": float(np.mean(sag[sl])),
+        "hip_sag_max": float(np.percentile(sag, 95)),
+        "body_line_median": float(np.median(line)),
+        "body_line_min": float(np.percentile(line, 5)),
+        "elbow_min": float(np.percentile(elbow, 5)),
+        "elbow_max": float(np.percentile(elbow, 95)),
+        "elbow_range": float(np.percentile(elbow, 95) - np.percentile(elbow, 5)),
+        "shoulder_travel": float(np.percentile(height, 95) - np.percentile(height, 5)),
+        "head_drop_median": float(np.median(head)),
+        "head_drop_bottom": float(np.mean(head[sl])),
+        "knee_angle_median": float(np.median(knee)),
+    }
+
+
+def feature_matrix(seqs: list[PoseSequence]) -> np.ndarray:
+    return np.array([[form_features(s)[k] for k in FEATURES] for s in seqs], dtype=np.float64)
+
+
+@dataclass
+class FormModel:
+    """Standardized logistic regression: P(wrong form) = sigmoid(w . (x - mean) / std + b)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    features: tuple[str, ...] = FEATURES
+    info: dict | None = None
+
+    def proba_wrong(self, x: np.ndarray) -> np.ndarray:
+        z = (np.atleast_2d(x) - self.mean) / self.std
+        return 1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept)))
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """Each cue's push toward 'wrong' (positive) or 'correct' (negative), in logits."""
+        return (np.asarray(x) - self.mean) / self.std * self.coef
+
+    def to_json(self) -> dict:
+        return {"format": "workout-classifier/pushup-form/1", "features": list(self.features),
+                "mean": self.mean.tolist(), "std": self.std.tolist(), "coef": self.coef.tolist(),
+                "intercept": float(self.intercept), "info": self.info or {}}  # fmt: skip
+
+    def save(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(self.to_json(), indent=1))
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> FormModel:
+        d = json.loads(Path(path or FORM_MODEL).read_text())
+        if d.get("format") != "workout-classifier/pushup-form/1":
+            raise ValueError(f"not a push-up form model: {path}")
+        return cls(np.array(d["mean"]), np.array(d["std"]), np.array(d["coef"]), float(d["intercept"]),
+                   tuple(d["features"]), d.get("info"))  # fmt: skip
+
+
+def fit_form_model(x: np.ndarray, wrong: np.ndarray, c: float = 0.3, info: dict | None = None) -> FormModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    lr = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    lr.fit((x - mean) / std, wrong.astype(int))
+    return FormModel(mean, std, lr.coef_[0], float(lr.intercept_[0]), FEATURES, info)
+
+
+def check_form(seq: PoseSequence, model: FormModel | None = None, n_cues: int = 2) -> dict:
+    """{form: 'correct'|'wrong', form_confidence, form_cues: [words]} for one push-up clip."""
+    model = model or _default_model()
+    f = form_features(seq)
+    x = np.array([f[k] for k in model.features])
+    p = float(model.proba_wrong(x)[0])
+    verdict = "wrong" if p >= 0.5 else "correct"
+    contrib = model.contributions(x)
+    cues = []
+    if verdict == "wrong":
+        for i in np.argsort(-contrib)[:n_cues]:
+            if contrib[i] <= 0:
+                break
+            z = (x[i] - model.mean[i]) / model.std[i]
+            cues.append(CUE_WORDS[model.features[i]][0 if z > 0 else 1])
+    return {"form": verdict, "form_confidence": round(max(p, 1 - p), 4), "form_cues": cues,
+            "form_measures": {k: round(v, 3) for k, v in f.items()}}  # fmt: skip
+
+
+_CACHE: dict = {}
+
+
+def _default_model() -> FormModel:
+    if "m" not in _CACHE:
+        _CACHE["m"] = FormModel.load(FORM_MODEL)
+    return _CACHE["m"]

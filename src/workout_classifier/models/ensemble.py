@@ -1,0 +1,101 @@
+"""Late fusion: several registered models, each on its own feature streams, probabilities averaged.
+
+The ensemble is itself a registered model, so a checkpoint holds it like any
+other: its Config lists the members (registry name, member config, and the
+input channels each member reads). Input x (N, T, V, C) carries the union of
+the members' streams; member i sees x[..., channels_i]. The output is
+log(mean_i softmax(member_i)), a valid logit vector whose softmax is exactly the
+averaged probability.
+
+Members are trained separately (`fit_ensemble`, also reached through
+`train.fit(model_name="ensemble", model_options={"members": [spec, ...]})` where
+a spec is {"model": name, "streams": [...], "options": {...}, "train": {...}}).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from workout_classifier.models import model_from_config, register
+
+
+@dataclass
+class Config:
+    num_classes: int
+    in_channels: int
+    num_joints: int = 33
+    steps: int = 48
+    # [{"name": registry name, "config": member Config as a dict, "channels": [input channel indices]}].
+    # Empty: an ST-GCN and a transformer, both on all channels (for tests and joint training).
+    members: list = field(default_factory=list)
+
+
+class Ensemble(nn.Module):
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = c = config
+        if not c.members:
+            base = dict(num_classes=c.num_classes, in_channels=c.in_channels, num_joints=c.num_joints)
+            c.members = [
+                {"name": "stgcn", "config": base, "channels": list(range(c.in_channels))},
+                {"name": "transformer", "config": {**base, "steps": c.steps}, "channels": list(range(c.in_channels))},
+            ]
+        self.members = nn.ModuleList(model_from_config(m["name"], dict(m["config"])) for m in c.members)
+        for i, m in enumerate(c.members):
+            self.register_buffer(f"idx{i}", torch.as_tensor(list(m["channels"]), dtype=torch.long), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x (N, T, V, C) -> per member (N, K) log-probabilities -> log of their mean (N, K)
+        logp = [m(x.index_select(-1, getattr(self, f"idx{i}"))).log_softmax(-1) for i, m in enumerate(self.members)]
+        return torch.logsumexp(torch.stack(logp), 0) - math.log(len(logp))
+
+
+register("ensemble", Config)(Ensemble)
+
+
+def fit_ensemble(tracks, y, groups, classes, specs: list[dict], features=None, config=None, log=None):
+    """Train each member spec on its streams; return (Classifier of the fused model, history)."""
+    from workout_classifier.checkpoint import Classifier
+    from workout_classifier.features import STREAM_CHANNELS, FeatureConfig
+    from workout_classifier.train import TrainConfig, fit
+
+    features = features or FeatureConfig()
+    config = config or TrainConfig()
+    union: list[str] = []
+    for s in specs:
+        union += [st for st in s["streams"] if st not in union]
+    offset, start = 0, {}
+    for st in union:
+        start[st], offset = offset, offset + STREAM_CHANNELS[st]
+    members, states, hist = [], [], {"members": [], "seconds": 0.0}
+    for k, s in enumerate(specs):
+        feats = replace(features, streams=tuple(s["streams"]))
+        cfg = replace(config, **{**s.get("train", {}), "calibrate": False})
+        clf, h = fit(tracks, y, groups, classes, s["model"], feats, cfg, s.get("options") or {}, log=log)
+        channels = [start[st] + j for st in s["streams"] for j in range(STREAM_CHANNELS[st])]
+        members.append({"name": s["model"], "config": asdict(clf.model.config), "channels": channels})
+        states.append(clf.model.state_dict())
+        hist["members"].append({"model": s["model"], "streams": list(s["streams"]), "best_epoch": h["best_epoch"]})
+        hist["seconds"] += h["seconds"]
+        if k == 0:  # curves of the first member stand for the ensemble's in reports
+            hist.update({key: v for key, v in h.items() if isinstance(v, list) or key == "best_epoch"})
+    feats = replace(features, streams=tuple(union))
+    model = Ensemble(Config(num_classes=len(classes), in_channels=feats.channels, num_joints=33,
+                            steps=feats.steps, members=members))  # fmt: skip
+    for member, state in zip(model.members, states):
+        member.load_state_dict(state)
+    clf = Classifier(model, "ensemble", classes, feats,
+                     {"train_config": asdict(config), "model_options": {"members": specs}})  # fmt: skip
+    if config.calibrate:  # on the inner hold-out every member also validated on
+        from workout_classifier.calibrate import calibrate
+        from workout_classifier.train import inner_split
+
+        _, va = inner_split(np.asarray(y), np.asarray(groups), config.val_fraction, config.seed)
+        if len(va):
+            calibrate(clf, [tracks[i] for i in va], np.asarray(y)[va])
+    return clf, hist

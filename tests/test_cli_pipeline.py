@@ -1,0 +1,100 @@
+"""The train / evaluate / predict commands through typer's CliRunner.
+
+Tiny real video files are generated, and their cache entries are filled with
+synthetic landmarks, so the commands run their whole path (scan, cache lookup,
+features, model, report) in seconds without MediaPipe finding anyone.
+"""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from synth import MOVES, synthetic_sequence
+from typer.testing import CliRunner
+
+from workout_classifier.cli import app
+from workout_classifier.extract import PoseCache
+from workout_classifier.pose import PoseSettings
+
+runner = CliRunner()
+
+
+def _tiny_video(path, seed):
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 15, (64, 48))
+    rng = np.random.default_rng(seed)
+    for _ in range(3):
+        w.write(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    w.release()
+
+
+@pytest.fixture(scope="module")
+def fake_dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    data, cache_dir = root / "data", root / "cache"
+    cache = PoseCache(cache_dir, PoseSettings())
+    n = 0
+    for k, move in enumerate(MOVES):
+        (data / move).mkdir(parents=True)
+        for i in range(6):
+            clip = data / move / f"v_{move.title()}_g{i // 2:02d}_c{i % 2 + 1:02d}.mp4"
+            _tiny_video(clip, n)
+            synthetic_sequence(move, seconds=4, seed=500 + n).save(cache.data_path(cache.key(clip)))
+            n += 1
+    return data, cache_dir, root
+
+
+def test_evaluate_writes_report(fake_dataset):
+    data, cache, root = fake_dataset
+    out = root / "eval"
+    r = runner.invoke(app, ["evaluate", str(data), "--cache", str(cache), "--folds", "3", "--epochs", "3",
+                            "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["protocol"] == "grouped" and len(m["folds"]) == 3
+    assert {"accuracy_mean", "accuracy_std", "macro_f1_mean", "per_class"} <= set(m)
+    assert (out / "confusion_matrix.png").exists() and (out / "training_curves.png").exists()
+    assert "accuracy" in r.output
+
+
+def test_evaluate_bad_protocol_and_model(fake_dataset):
+    data, cache, root = fake_dataset
+    r = runner.invoke(app, ["evaluate", str(data), "--cache", str(cache), "--protocol", "nope"])
+    assert r.exit_code == 1 and "unknown protocol" in r.output
+    r = runner.invoke(app, ["evaluate", str(data), "--cache", str(cache), "--model", "nope"])
+    assert r.exit_code == 1 and "unknown model" in r.output
+
+
+def test_train_then_predict_json(fake_dataset):
+    data, cache, root = fake_dataset
+    model = root / "m.pt"
+    r = runner.invoke(app, ["train", str(data), "--cache", str(cache), "--epochs", "4", "--out", str(model)])
+    assert r.exit_code == 0, r.output
+    assert model.exists()
+    videos = sorted(str(p) for p in data.rglob("*.mp4"))[:2]
+    bad = root / "notes.mp4"
+    bad.write_text("not a video")
+    r = runner.invoke(app, ["predict", *videos, str(bad), "--model", str(model), "--cache", str(cache),
+                            "--json", "--top", "2"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    assert [x["video"] for x in res] == [*videos, str(bad)]
+    for x in res[:2]:
+        assert x["error"] is None and x["label"] in MOVES and len(x["top"]) == 2
+        assert 0 <= x["confidence"] <= 1
+    assert res[2]["label"] is None and "not a video" in res[2]["error"]
+
+
+def test_predict_bad_model_file(tmp_path):
+    bad = tmp_path / "m.pt"
+    bad.write_text("garbage")
+    video = tmp_path / "v.mp4"
+    _tiny_video(video, 0)
+    r = runner.invoke(app, ["predict", str(video), "--model", str(bad)])
+    assert r.exit_code == 1 and "not a workout-classifier model file" in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_train_missing_folder(tmp_path):
+    r = runner.invoke(app, ["train", str(tmp_path / "nope"), "--cache", str(tmp_path / "c")])
+    assert r.exit_code == 1 and "does not exist" in r.output

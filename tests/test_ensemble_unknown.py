@@ -1,0 +1,80 @@
+"""Late-fusion ensemble, temperature scaling and the `unknown` answer."""
+
+import numpy as np
+import torch
+from synth import synthetic_sequence, synthetic_tracks
+
+from workout_classifier.calibrate import apply_temperature, choose_threshold, fit_temperature
+from workout_classifier.checkpoint import Classifier
+from workout_classifier.features import FeatureConfig
+from workout_classifier.models import create_model
+from workout_classifier.pose import NUM_JOINTS, PoseSequence
+from workout_classifier.predict import UNKNOWN, classify_sequence
+from workout_classifier.train import TrainConfig, fit
+
+FEATS = FeatureConfig(steps=24)
+FAST = TrainConfig(epochs=12, patience=12, lr=3e-3, windows_per_clip=2, seed=0, threads=1)
+
+
+def test_ensemble_module_probabilities_sum_to_one():
+    torch.manual_seed(0)
+    model = create_model("ensemble", num_classes=4, in_channels=5, steps=24).eval()
+    p = torch.softmax(model(torch.randn(3, 24, 33, 5)), -1)
+    assert p.shape == (3, 4)
+    torch.testing.assert_close(p.sum(-1), torch.ones(3))
+
+
+def test_fitted_stream_ensemble_sums_to_one_and_round_trips(tmp_path):
+    tracks, y, groups, classes = synthetic_tracks(n_per_class=4)
+    specs = [
+        {"model": "stgcn", "streams": ["joint", "bone"], "options": {"channels": [8, 8], "strides": [2, 1]}},
+        {"model": "transformer", "streams": ["joint", "motion", "detect"], "options": {"dim": 16, "layers": 1}},
+    ]
+    clf, hist = fit(tracks, y, groups, classes, "ensemble", FEATS, TrainConfig(epochs=1, threads=1),
+                    {"members": specs})  # fmt: skip
+    assert clf.features.streams == ("joint", "bone", "motion", "detect")
+    assert len(hist["members"]) == 2
+    raw = np.stack([synthetic_sequence("jack", seed=5).landmarks[:24]] * 2)
+    raw = np.concatenate([raw, raw], -1)  # (2, 24, V, 8) stand-in windows
+    p = clf.predict_windows(raw, tta=True)
+    np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-5)
+    clf.save(tmp_path / "ens.pt")
+    back = Classifier.load(tmp_path / "ens.pt")
+    np.testing.assert_allclose(back.predict_windows(raw), clf.predict_windows(raw), atol=1e-6)
+
+
+def test_temperature_and_threshold_helpers():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 400)
+    logits = rng.normal(0, 1, (400, 3))
+    logits[np.arange(400), y] += 1.0
+    true = apply_temperature(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), 1.0)
+    overconfident = apply_temperature(true, 1 / 3)  # logits x3
+    assert 2.3 < fit_temperature(overconfident, y) < 3.9
+    np.testing.assert_allclose(apply_temperature(true, 2.0).sum(1), 1.0)
+    thr = choose_threshold(true, 0.1)
+    assert abs((true.max(1) < thr).mean() - 0.1) < 0.02
+
+
+def noise_sequence(seconds=4.0, fps=15.0, seed=0) -> PoseSequence:
+    """Landmarks scattered at random every frame: nothing like a person exercising."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * fps)) / fps
+    img = rng.uniform(0, 1, (len(t), NUM_JOINTS, 4)).astype(np.float32)
+    world = rng.uniform(-1, 1, (len(t), NUM_JOINTS, 4)).astype(np.float32)
+    meta = {"width": 640, "height": 480}
+    return PoseSequence(img, world, t, np.ones(len(t), bool), meta)
+
+
+def test_unknown_threshold_rejects_far_out_input(tmp_path):
+    tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
+    clf, _ = fit(tracks, y, groups, classes, "transformer", FEATS, FAST.__class__(**{**FAST.__dict__, "calibrate": True}),
+                 {"dim": 32, "layers": 1})  # fmt: skip
+    assert 0 < clf.extra["temperature"] and 1 / 3 <= clf.extra["unknown_threshold"] < 1
+    clf.save(tmp_path / "m.pt")
+    clf = Classifier.load(tmp_path / "m.pt")
+    assert "unknown_threshold" in clf.extra and "temperature" in clf.extra
+    known = classify_sequence(synthetic_sequence("squat", seed=4242), clf)
+    assert known["label"] == "squat"
+    far = [classify_sequence(noise_sequence(seed=s), clf) for s in range(3)]
+    assert all(r["label"] == UNKNOWN for r in far), [r["confidence"] for r in far]

@@ -1,0 +1,46 @@
+"""Integration on a few real clips from ../shared/data/clips (skipped where absent)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import real_clip
+
+from workout_classifier.extract import PoseCache, extract_clips
+
+pytestmark = pytest.mark.slow
+
+
+def test_person_found_on_most_frames_of_a_push_up(real_clips, tmp_path):
+    clip = real_clip(real_clips, "push up/push-up_2.mp4")
+    cache = PoseCache(tmp_path / "cache")
+    s = extract_clips([clip], cache, workers=1, progress=False)
+    assert (s.extracted, s.failed, s.no_person) == (1, [], [])
+    seq = cache.load(clip)
+    assert seq.num_frames >= 60  # 5 s at 15 fps
+    assert seq.detection_rate > 0.8, seq.detection_rate
+    lm = seq.landmarks[seq.detected]
+    assert np.isfinite(lm).all()
+    assert np.nanmedian(lm[..., :2]) == pytest.approx(0.5, abs=0.35)  # image-normalized
+    assert np.all((lm[..., 3] >= 0) & (lm[..., 3] <= 1))
+    world = seq.world[seq.detected][..., :3]
+    assert np.abs(world).max() < 3  # metres around the hips
+
+    again = extract_clips([clip], cache, workers=1, progress=False)
+    assert (again.extracted, again.cached, again.frames) == (0, 1, 0)
+
+
+def test_two_workers_on_real_clips(real_clips, tmp_path):
+    clips = [
+        real_clip(real_clips, "pull up/pull-up_19.mp4"),
+        real_clip(real_clips, "squat/squat_16.mp4"),
+    ]
+    cache = PoseCache(tmp_path / "cache")
+    s = extract_clips(clips, cache, workers=2, progress=False)
+    assert s.extracted == 2 and not s.failed
+    for c in clips:
+        seq = cache.load(c)
+        assert seq.num_frames > 20 and seq.detected.any()
+        assert seq.meta["source"] == str(c)
+    again = extract_clips(clips, cache, workers=2, progress=False)
+    assert (again.extracted, again.cached) == (0, 2)
