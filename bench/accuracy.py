@@ -111,9 +111,10 @@ def fused_result(parts: list, splits, y, classes):
 
 def run_models(ts, names, args, log):
     """Grouped 5-fold for each named model; returns {row name: (CVResult, params, infer ms)}."""
+    from workout_classifier.checkpoint import Classifier
     from workout_classifier.evaluate import cross_validate, make_splits
-    from workout_classifier.models import count_parameters
-    from workout_classifier.train import fit
+    from workout_classifier.models import count_parameters, create_model
+    from workout_classifier.models.ensemble import build_ensemble, stream_channels
 
     rows = {}
     probe = slice(0, len(ts.tracks), max(1, len(ts.tracks) // 60))  # ~60 clips for timing
@@ -125,17 +126,15 @@ def run_models(ts, names, args, log):
         log(f"== {name}: streams {feats.streams}, train {s['train']}")
         res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, s["model"], feats, tc, s["options"],
                              folds=args.folds, protocol="grouped", log=log)  # fmt: skip
-        clf, _ = fit(ts.tracks[:40], ts.y[:40], ts.groups[:40], ts.classes, s["model"], feats,
-                     replace(tc, epochs=1), s["options"])  # fmt: skip  (weights do not change the timing)
+        model = create_model(s["model"], len(ts.classes), feats.channels, steps=feats.steps, **s["options"])
+        clf = Classifier(model, s["model"], ts.classes, feats)  # untrained: weights do not change the timing
         rows[name] = (res, count_parameters(clf.model), infer_ms(clf, ts.tracks[probe]))
     if "ensemble" in names and all(m in rows for m in ENSEMBLE):
         splits = make_splits(ts.y, ts.groups, args.folds, "grouped", 0)
         res = fused_result([rows[m][0] for m in ENSEMBLE], splits, ts.y, ts.classes)
         specs = ensemble_specs(args)
-        for sp in specs:
-            sp["train"] = {**sp["train"], "epochs": 1}
-        clf, _ = fit(ts.tracks[:40], ts.y[:40], ts.groups[:40], ts.classes, "ensemble",
-                     spec_features({"streams": None}), spec_train({"train": {}}, args), {"members": specs})  # fmt: skip
+        feats = replace(spec_features({"streams": None}), streams=stream_channels(specs)[0])
+        clf = Classifier(build_ensemble(specs, len(ts.classes), feats.steps), "ensemble", ts.classes, feats)
         rows["ensemble"] = (res, count_parameters(clf.model), infer_ms(clf, ts.tracks[probe]))
     if "cnn-lstm" in names and not args.quick:
         s = CANDIDATES["cnn-lstm"]
@@ -168,7 +167,7 @@ def leave_one_out(ts, args, log) -> list[dict]:
             clf, _ = fit([tracks[i] for i in tr], y[tr], ts.groups[keep][tr], classes, s["model"],
                          spec_features(s), replace(spec_train(s, args), calibrate=True), s["options"])  # fmt: skip
 
-        def probs(trs):
+        def probs(trs, clf=clf):
             raw, owner = eval_windows(trs, clf.features)
             return clip_probs(clf.predict_windows(raw), owner, len(trs))
 

@@ -1,5 +1,7 @@
 """Late-fusion ensemble, temperature scaling and the `unknown` answer."""
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 from synth import synthetic_sequence, synthetic_tracks
@@ -68,7 +70,7 @@ def noise_sequence(seconds=4.0, fps=15.0, seed=0) -> PoseSequence:
 
 def test_unknown_threshold_rejects_far_out_input(tmp_path):
     tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
-    clf, _ = fit(tracks, y, groups, classes, "transformer", FEATS, FAST.__class__(**{**FAST.__dict__, "calibrate": True}),
+    clf, _ = fit(tracks, y, groups, classes, "transformer", FEATS, replace(FAST, calibrate=True),
                  {"dim": 32, "layers": 1})  # fmt: skip
     assert 0 < clf.extra["temperature"] and 1 / 3 <= clf.extra["unknown_threshold"] < 1
     clf.save(tmp_path / "m.pt")

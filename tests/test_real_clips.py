@@ -44,3 +44,16 @@ def test_two_workers_on_real_clips(real_clips, tmp_path):
         assert seq.meta["source"] == str(c)
     again = extract_clips(clips, cache, workers=2, progress=False)
     assert (again.extracted, again.cached) == (0, 2)
+
+
+def test_prefetch_does_not_change_results(real_clips, monkeypatch):
+    import workout_classifier.pose as pose
+
+    clip = real_clip(real_clips, "squat/squat_16.mp4")
+    monkeypatch.setattr(pose, "PREFETCH_FRAMES", 0)
+    inline = pose.extract_pose(clip)
+    monkeypatch.setattr(pose, "PREFETCH_FRAMES", 4)
+    ahead = pose.extract_pose(clip)
+    assert np.array_equal(inline.detected, ahead.detected)
+    assert np.array_equal(inline.landmarks, ahead.landmarks, equal_nan=True)
+    assert np.array_equal(inline.world, ahead.world, equal_nan=True)

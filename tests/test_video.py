@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from conftest import UNICODE_NAME, truncate_half, write_video
 
-from workout_classifier.video import VideoError, iter_frames, probe, read_all_frames, sample_stride
+from workout_classifier.video import (
+    VideoError,
+    iter_frames,
+    open_frames,
+    prefetch,
+    probe,
+    read_all_frames,
+    sample_stride,
+)
 
 
 def test_probe_reads_header(synthetic_dataset):
@@ -85,3 +93,57 @@ def test_bad_files_raise_one_line_video_errors(tmp_path):
         assert words in str(e.value) and "\n" not in str(e.value)
         with pytest.raises(VideoError):
             list(iter_frames(path))
+
+
+def test_open_frames_gives_header_and_frames_from_one_open(synthetic_dataset):
+    clip = synthetic_dataset / "push up" / "portrait.mp4"
+    info, frames = open_frames(clip, 10)
+    assert info == probe(clip)
+    got = list(frames)
+    assert abs(len(got) - 10) <= 1 and got[0][1].shape == (160, 120, 3)
+    with pytest.raises(VideoError):
+        open_frames(synthetic_dataset / "nope.mp4")  # raised at once, not on first next()
+
+
+def test_prefetch_keeps_order_and_passes_errors():
+    import threading
+
+    assert list(prefetch(iter(range(50)), depth=3)) == list(range(50))
+    assert list(prefetch(iter(range(5)), depth=0)) == list(range(5))
+
+    def boom():
+        yield 1
+        raise VideoError("broken in the middle")
+
+    it = prefetch(boom(), depth=2)
+    assert next(it) == 1
+    with pytest.raises(VideoError, match="broken in the middle"):
+        next(it)
+
+    closed = []
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.append(True)
+
+    it = prefetch(endless(), depth=2)
+    assert [next(it) for _ in range(3)] == [0, 1, 2]
+    it.close()  # the consumer stops early: the thread ends and the source is closed
+    assert closed == [True]
+    assert not [t for t in threading.enumerate() if t.name == "frame-prefetch"]
+
+
+def test_prefetched_frames_equal_inline_frames(tmp_path):
+    clip = write_video(tmp_path / "c.mp4", frames=30, fps=30)
+    inline = read_all_frames(clip, 15)
+    _, frames = open_frames(clip, 15)
+    ahead = list(prefetch(frames, depth=4))
+    assert len(ahead) == len(inline)
+    assert all(
+        a[0] == b[0] and np.array_equal(a[1], b[1]) for a, b in zip(ahead, inline, strict=True)
+    )

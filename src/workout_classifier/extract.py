@@ -22,7 +22,7 @@ from pathlib import Path
 
 from workout_classifier._quiet import silence_stderr_forever
 from workout_classifier.pose import PoseSequence, PoseSettings, extract_pose, file_sha256
-from workout_classifier.video import VideoError
+from workout_classifier.video import VideoError, probe, sample_stride
 
 
 class CacheError(Exception):
@@ -139,10 +139,18 @@ class ExtractSummary:
 _progress_q = None
 
 
-def _init_worker(q) -> None:
+def _init_worker(q, settings: PoseSettings | None = None) -> None:
     global _progress_q
     _progress_q = q
     silence_stderr_forever()
+    if settings is not None:  # load the model now, while the driver plans the work
+        from workout_classifier.pose import create_pose
+
+        create_pose(settings).close()
+
+
+def _started() -> int:
+    return os.getpid()
 
 
 def _extract_one(path: str, sha: str, settings: PoseSettings, out: str, fail: str) -> dict:
@@ -265,8 +273,16 @@ class _InlineQueue:
 def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
     ctx = mp.get_context("spawn")  # never fork a process that may hold MediaPipe threads
     q = ctx.Queue()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(q,))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(q, cache.settings)
+    )
     try:
+        # Spawn the workers first (start-up takes a second or two), then order the
+        # clips longest first while they start: a long clip begun last would keep
+        # one worker busy while the others sit idle.
+        for _ in range(workers):
+            pool.submit(_started)
+        todo = sorted(todo, key=lambda item: -_expected_frames(item[0], cache.settings.fps))
         # Full hashes are passed so workers store them in metadata without rehashing.
         futures = {
             pool.submit(_extract_one, p, cache.sha256(p), cache.settings, out, fail): p
@@ -290,6 +306,15 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
             proc.terminate()
         raise
     pool.shutdown(wait=True)
+
+
+def _expected_frames(path: str, fps: float | None) -> float:
+    """Sampled frames a clip should give, from its header; 0 when unreadable (fails fast)."""
+    try:
+        info = probe(path)
+    except Exception:
+        return 0.0
+    return info.frame_count / sample_stride(info.fps, fps)
 
 
 def _drain(q, bar) -> None:

@@ -39,7 +39,7 @@ for _child, _parent in BONES:
         PARENT[_child] = _parent
 STREAM_CHANNELS = {
     "joint": 3, "bone": 3, "motion": 3, "accel": 3, "world": 3, "world_motion": 3,
-    "vis": 1, "weighted": 3, "angle": 1, "orient": 3, "detect": 2, "gravity": 4,
+    "vis": 1, "weighted": 3, "angle": 1, "orient": 3, "detect": 2, "gravity": 4, "facing": 3,
 }  # fmt: skip
 
 
@@ -257,6 +257,14 @@ def to_features(raw: np.ndarray, streams: tuple[str, ...]) -> np.ndarray:
             bob = (np.ptp(hy[..., 1], axis=1) / np.maximum(np.median(torso, axis=1), 1e-3))[:, None, None]
             g = np.concatenate([d, np.broadcast_to(bob, d.shape[:-1] + (1,))], -1)
             parts.append(np.broadcast_to(g[..., None, :], joint.shape[:-1] + (4,)))
+        elif name == "facing":
+            # Chest normal in world coordinates: face up (bench press) vs face down (push up).
+            w = raw[..., 4:7]
+            across = w[..., L_SH, :] - w[..., R_SH, :]
+            up = (w[..., L_SH, :] + w[..., R_SH, :] - w[..., L_HIP, :] - w[..., R_HIP, :]) / 2
+            nrm = np.cross(across, up)
+            nrm = nrm / (np.linalg.norm(nrm, axis=-1, keepdims=True) + 1e-6)  # (N, T, 3)
+            parts.append(np.broadcast_to(nrm[..., None, :], joint.shape[:-1] + (3,)))
         else:
             raise ValueError(f"unknown feature stream {name!r}; known: {sorted(STREAM_CHANNELS)}")
     return np.nan_to_num(np.concatenate(parts, axis=-1).astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)

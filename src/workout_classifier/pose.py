@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from workout_classifier._quiet import silenced_stderr
-from workout_classifier.video import VideoError, open_frames
+from workout_classifier.video import VideoError, open_frames, prefetch
 
 NUM_JOINTS = 33
 JOINT_NAMES = (
@@ -49,6 +49,10 @@ BONES = (
     (18, 16), (20, 16), (22, 16), (23, 11), (24, 12), (23, 24), (25, 23), (27, 25),
     (29, 27), (31, 27), (26, 24), (28, 26), (30, 28), (32, 28),
 )  # fmt: skip
+
+
+# Frames decoded ahead of the pose model in a helper thread (0: decode inline).
+PREFETCH_FRAMES = 4
 
 
 class NoPersonError(Exception):
@@ -165,6 +169,7 @@ def extract_pose(
     for progress bars. Raises VideoError for files that cannot be decoded.
     """
     info, frames = open_frames(path, settings.fps)  # one open: header and frames
+    frames = prefetch(frames, PREFETCH_FRAMES)
     rows_img, rows_world, times, detected = [], [], [], []
     nan = np.full((NUM_JOINTS, 4), np.nan, dtype=np.float32)
     pending = 0

@@ -62,8 +62,16 @@ def predict_videos(
     progress: bool = False,
     console=None,
     keep_internal: bool = False,
+    reps: bool = False,
+    form: bool = False,
+    timeline: bool = False,
 ) -> list[dict]:
-    """Answers for several videos, in order. Never raises for a bad video."""
+    """Answers for several videos, in order. Never raises for a bad video.
+
+    Options add keys to each answer: `reps` (int) and `rep_times` (s); `form`,
+    `form_confidence` and `form_cues` (words) for push-ups (None otherwise);
+    `timeline` (list of {start, end, label, confidence, reps}).
+    """
     tmp = None
     if cache_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="workout-")
@@ -78,12 +86,15 @@ def predict_videos(
                 seq = cache.load(v)
                 res.update(classify_sequence(seq, clf, top=top, tta=tta))
                 res["sequence"] = seq
+                add_extras(res, seq, clf, reps=reps, form=form, timeline=timeline)
             except (VideoError, NoPersonError) as e:
                 res["error"] = str(e)
             except KeyError:
                 res["error"] = "pose extraction did not finish"
             except OSError as e:
                 res["error"] = f"cannot read: {e.strerror or e}"
+            if res["error"]:
+                add_empty_extras(res, reps=reps, form=form, timeline=timeline)
             if not keep_internal:
                 res = public(res)
             results.append(res)
@@ -91,6 +102,48 @@ def predict_videos(
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+PUSH_UP_LABELS = ("push up", "push-up", "pushup", "push_up", "push ups", "push-ups")
+
+
+def is_push_up(label: str | None) -> bool:
+    return bool(label) and label.lower().strip() in PUSH_UP_LABELS
+
+
+def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False, form: bool = False,
+               timeline: bool = False) -> dict:  # fmt: skip
+    """Add the optional answers (reps, push-up form, timeline) to one classified clip."""
+    if reps:
+        from workout_classifier.reps import count_reps
+
+        rc = count_reps(seq)
+        res["reps"] = rc.reps
+        res["rep_times"] = [round(t, 2) for t in rc.rep_times]
+    if form:
+        res.update(form=None, form_confidence=None, form_cues=[])
+        if is_push_up(res.get("label")):
+            from workout_classifier.form import check_form
+
+            fc = check_form(seq)
+            res.update(form=fc["form"], form_confidence=fc["form_confidence"], form_cues=fc["form_cues"])
+    if timeline:
+        from workout_classifier.timeline import build_timeline
+
+        res["timeline"] = build_timeline(seq, res["_window_probs"], res["_window_starts"], clf.classes,
+                                         clf.features.window_seconds)  # fmt: skip
+    return res
+
+
+def add_empty_extras(res: dict, reps: bool = False, form: bool = False, timeline: bool = False) -> dict:
+    """The optional keys for a clip without an answer (no person, unreadable)."""
+    if reps:
+        res.update(reps=None, rep_times=[])
+    if form:
+        res.update(form=None, form_confidence=None, form_cues=[])
+    if timeline:
+        res["timeline"] = []
+    return res
 
 
 def public(res: dict) -> dict:

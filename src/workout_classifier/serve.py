@@ -34,6 +34,7 @@ import multiprocessing as mp
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -590,4 +591,6 @@ def run(host: str = "127.0.0.1", port: int = 8000, model_path: str | Path | None
     import uvicorn
 
     app = create_app(model_path, max_upload_mb=max_upload_mb, workers=workers)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"open http://{shown}:{port}/ in a browser (Ctrl-C stops the server)", file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -58,37 +58,54 @@ class Ensemble(nn.Module):
 register("ensemble", Config)(Ensemble)
 
 
+def stream_channels(specs: list[dict]) -> tuple[tuple[str, ...], list[list[int]]]:
+    """Union of the members' streams (first-seen order) and each member's channel indices in it."""
+    from workout_classifier.features import STREAM_CHANNELS
+
+    union: list[str] = []
+    for s in specs:
+        union += [st for st in s["streams"] if st not in union]
+    start = {st: sum(STREAM_CHANNELS[u] for u in union[: union.index(st)]) for st in union}
+    return tuple(union), [[start[st] + j for st in s["streams"] for j in range(STREAM_CHANNELS[st])] for s in specs]
+
+
+def build_ensemble(specs: list[dict], num_classes: int, steps: int = 48, member_configs=None) -> Ensemble:
+    """An (untrained, unless member_configs come from trained members) ensemble for member specs."""
+    from workout_classifier.features import STREAM_CHANNELS
+    from workout_classifier.models import create_model
+
+    union, channels = stream_channels(specs)
+    if member_configs is None:
+        member_configs = [asdict(create_model(s["model"], num_classes, sum(STREAM_CHANNELS[t] for t in s["streams"]),
+                                              steps=steps, **(s.get("options") or {})).config) for s in specs]
+    members = [{"name": s["model"], "config": mc, "channels": ch} for s, mc, ch in zip(specs, member_configs, channels, strict=True)]
+    return Ensemble(Config(num_classes=num_classes, in_channels=sum(STREAM_CHANNELS[t] for t in union),
+                           steps=steps, members=members))  # fmt: skip
+
+
 def fit_ensemble(tracks, y, groups, classes, specs: list[dict], features=None, config=None, log=None):
     """Train each member spec on its streams; return (Classifier of the fused model, history)."""
     from workout_classifier.checkpoint import Classifier
-    from workout_classifier.features import STREAM_CHANNELS, FeatureConfig
+    from workout_classifier.features import FeatureConfig
     from workout_classifier.train import TrainConfig, fit
 
     features = features or FeatureConfig()
     config = config or TrainConfig()
-    union: list[str] = []
-    for s in specs:
-        union += [st for st in s["streams"] if st not in union]
-    offset, start = 0, {}
-    for st in union:
-        start[st], offset = offset, offset + STREAM_CHANNELS[st]
-    members, states, hist = [], [], {"members": [], "seconds": 0.0}
+    configs, states, hist = [], [], {"members": [], "seconds": 0.0}
     for k, s in enumerate(specs):
         feats = replace(features, streams=tuple(s["streams"]))
         cfg = replace(config, **{**s.get("train", {}), "calibrate": False})
         clf, h = fit(tracks, y, groups, classes, s["model"], feats, cfg, s.get("options") or {}, log=log)
-        channels = [start[st] + j for st in s["streams"] for j in range(STREAM_CHANNELS[st])]
-        members.append({"name": s["model"], "config": asdict(clf.model.config), "channels": channels})
+        configs.append(asdict(clf.model.config))
         states.append(clf.model.state_dict())
         hist["members"].append({"model": s["model"], "streams": list(s["streams"]), "best_epoch": h["best_epoch"]})
         hist["seconds"] += h["seconds"]
         if k == 0:  # curves of the first member stand for the ensemble's in reports
             hist.update({key: v for key, v in h.items() if isinstance(v, list) or key == "best_epoch"})
-    feats = replace(features, streams=tuple(union))
-    model = Ensemble(Config(num_classes=len(classes), in_channels=feats.channels, num_joints=33,
-                            steps=feats.steps, members=members))  # fmt: skip
-    for member, state in zip(model.members, states):
+    model = build_ensemble(specs, len(classes), features.steps, configs)
+    for member, state in zip(model.members, states, strict=True):
         member.load_state_dict(state)
+    feats = replace(features, streams=stream_channels(specs)[0])
     clf = Classifier(model, "ensemble", classes, feats,
                      {"train_config": asdict(config), "model_options": {"members": specs}})  # fmt: skip
     if config.calibrate:  # on the inner hold-out every member also validated on

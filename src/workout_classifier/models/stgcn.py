@@ -84,7 +84,7 @@ class STGCN(nn.Module):
         adj = skeleton_adjacency(c.num_joints)
         self.data_bn = nn.BatchNorm1d(c.in_channels * c.num_joints)
         blocks, c_in = [], c.in_channels
-        for c_out, stride in zip(c.channels, c.strides):
+        for c_out, stride in zip(c.channels, c.strides, strict=True):
             blocks.append(STBlock(c_in, c_out, adj, stride, c.temporal_kernel, c.dropout))
             c_in = c_out
         self.blocks = nn.Sequential(*blocks)

@@ -42,14 +42,6 @@
     if (text != null) e.textContent = text;
     return e;
   }
-  function colorFor(label) {
-    const classes = (health && health.classes) || [];
-    const i = classes.indexOf(label);
-    let h = 0;
-    for (const c of String(label)) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-    return PALETTE[(i >= 0 ? i : h) % PALETTE.length];
-  }
-
   // ---- page states ------------------------------------------------------------------
   function show(which) {
     els.pick.hidden = which !== "pick";
@@ -238,7 +230,7 @@
     const form = formVerdict(r);
     if (form) fact("Form", form.text, form.cls, form.note);
     if (r.duration != null) fact("Clip length", clock(r.duration));
-    if (r.detection_rate != null) fact("Body found in", `${pct(r.detection_rate)} of frames`);
+    if (r.detection_rate != null) fact("Body seen", pct(r.detection_rate), null, "of frames");
 
     renderTimeline(r.timeline);
 
@@ -288,10 +280,11 @@
     const ok = Array.isArray(segs) && segs.length > 1;
     els.timelineBox.hidden = !ok;
     if (!ok) return;
+    const order = [...new Set(segs.map((s) => s.label))];  // one color per exercise, in order of appearance
     const t0 = segs[0].start || 0;
     const total = Math.max((segs[segs.length - 1].end || 0) - t0, 1e-6);
     for (const s of segs) {
-      const color = colorFor(s.label);
+      const color = PALETTE[order.indexOf(s.label) % PALETTE.length];
       const part = el("span");
       part.style.flex = `${Math.max((s.end - s.start) / total, 0.005)} 0 0`;
       part.style.background = color;

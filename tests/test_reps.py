@@ -1,0 +1,88 @@
+"""Repetition counting on synthetic stick figures (known period) and odd input."""
+
+import numpy as np
+import pytest
+from conftest import real_clip
+from synth import synthetic_sequence
+
+from workout_classifier.pose import PoseSequence
+from workout_classifier.reps import count_reps
+
+
+def _period(seed: int) -> float:
+    return np.random.default_rng(seed).uniform(1.5, 2.5)  # as synth.py draws it
+
+
+def _cycles(seq: PoseSequence, seed: int) -> float:
+    return (seq.times[-1] - seq.times[0]) / _period(seed)
+
+
+def _concat(parts: list[PoseSequence]) -> PoseSequence:
+    t, off = [], 0.0
+    for p in parts:
+        t.append(p.times - p.times[0] + off)
+        off = t[-1][-1] + 1 / 15
+    return PoseSequence(np.concatenate([p.landmarks for p in parts]), np.concatenate([p.world for p in parts]),
+                        np.concatenate(t), np.concatenate([p.detected for p in parts]), dict(parts[0].meta))  # fmt: skip
+
+
+def _still(seq: PoseSequence, seconds: float) -> PoseSequence:
+    n = int(seconds * 15)
+    idx = np.zeros(n, int)
+    return PoseSequence(seq.landmarks[idx].copy(), seq.world[idx].copy(), np.arange(n) / 15.0,
+                        np.ones(n, bool), dict(seq.meta))  # fmt: skip
+
+
+@pytest.mark.parametrize("move", ["squat", "curl", "jack"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_counts_synthetic_reps_within_one(move, seed):
+    seq = synthetic_sequence(move, seconds=12, seed=seed, missing=0.05)
+    res = count_reps(seq)
+    assert abs(res.reps - _cycles(seq, seed)) <= 1.0
+    assert len(res.rep_times) == res.reps and all(np.diff(res.rep_times) > 0.5)
+
+
+def test_tripled_clip_gets_three_times_the_count():
+    seq = synthetic_sequence("squat", seconds=8, seed=4)
+    one = count_reps(seq).reps
+    three = count_reps(_concat([seq, seq, seq])).reps
+    assert one >= 2 and abs(three - 3 * one) <= 1
+
+
+def test_setup_and_rest_at_the_ends_add_nothing():
+    seq = synthetic_sequence("squat", seconds=10, seed=5)
+    core = count_reps(seq).reps
+    padded = _concat([_still(seq, 4), seq, _still(seq, 4)])
+    assert abs(count_reps(padded).reps - core) <= 1
+
+
+def test_still_pose_gives_zero():
+    seq = synthetic_sequence("squat", seconds=6, seed=6)
+    still = _still(seq, 6)
+    still.landmarks[..., :2] += np.random.default_rng(0).normal(0, 0.002, still.landmarks[..., :2].shape)
+    res = count_reps(still)
+    assert res.reps == 0 and res.reason and res.rep_times == []
+
+
+def test_clip_shorter_than_one_rep():
+    seq = synthetic_sequence("jack", seconds=0.8, seed=7)
+    res = count_reps(seq)
+    assert res.reps in (0, 1)
+
+
+def test_tiny_and_empty_inputs():
+    seq = synthetic_sequence("curl", seconds=2, seed=8)
+    one = PoseSequence(seq.landmarks[:1], seq.world[:1], seq.times[:1], seq.detected[:1], seq.meta)
+    assert count_reps(one).reps == 0
+    nobody = PoseSequence(np.full_like(seq.landmarks, np.nan), np.full_like(seq.world, np.nan), seq.times,
+                          np.zeros(len(seq.times), bool), seq.meta)  # fmt: skip
+    res = count_reps(nobody)
+    assert res.reps == 0 and "no person" in res.reason
+
+
+@pytest.mark.slow
+def test_real_squats(real_clips, tmp_path):
+    from workout_classifier.pose import extract_pose
+
+    clip = real_clip(real_clips, "squat/v_BodyWeightSquats_g10_c02.mp4")  # 5 reps, counted from the frames
+    assert abs(count_reps(extract_pose(clip)).reps - 5) <= 1

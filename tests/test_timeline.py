@@ -1,0 +1,65 @@
+"""Timeline on clips joined end to end, where the true boundaries are known."""
+
+import numpy as np
+from synth import MOVES, synthetic_sequence
+
+from workout_classifier.features import FeatureConfig
+from workout_classifier.predict import classify_sequence
+from workout_classifier.timeline import build_timeline, join_sequences, viterbi_smooth
+
+
+class MotionClassifier:
+    """A stand-in for a trained model: tells the synthetic moves apart by which joints move."""
+
+    classes = list(MOVES)
+    features = FeatureConfig()
+    extra: dict = {}
+
+    def predict_windows(self, raw, tta=False):
+        # Judge short chunks of each window and average them, so a window that
+        # straddles two moves gets both in proportion, as a trained model would.
+        chunks = np.array_split(np.arange(raw.shape[1]), 6)
+        return np.mean([self._judge(raw[:, c]) for c in chunks], axis=0)
+
+    @staticmethod
+    def _judge(raw):
+        y, x = raw[..., 1], raw[..., 0]  # image y and x, (W, T, V)
+        hip = np.ptp(y[:, :, 23], axis=1)
+        wrist_y = np.ptp(y[:, :, 15], axis=1)
+        wrist_x = np.ptp(x[:, :, 15], axis=1)
+        score = np.stack([hip * 3, wrist_y - hip - wrist_x * 2, wrist_x * 3], -1)
+        e = np.exp(score * 20)
+        return e / e.sum(-1, keepdims=True)
+
+
+def test_boundaries_of_joined_clips_within_two_seconds():
+    parts = [synthetic_sequence("squat", 20, seed=1), synthetic_sequence("jack", 16, seed=2),
+             synthetic_sequence("curl", 18, seed=3)]  # fmt: skip
+    seq, bounds = join_sequences(parts)
+    clf = MotionClassifier()
+    res = classify_sequence(seq, clf)
+    segs = build_timeline(seq, res["_window_probs"], res["_window_starts"], clf.classes,
+                          clf.features.window_seconds)  # fmt: skip
+    assert [s["label"] for s in segs] == ["squat", "jack", "curl"]
+    for s, b in zip(segs[1:], bounds, strict=True):
+        assert abs(s["start"] - b) <= 2.0
+    assert segs[0]["start"] == 0 and abs(segs[-1]["end"] - seq.times[-1]) < 1
+    assert all(s["reps"] >= 4 for s in segs) and all(0 <= s["confidence"] <= 1 for s in segs)
+
+
+def test_single_clip_is_one_segment_and_short_clip_works():
+    clf = MotionClassifier()
+    for seconds in (12, 1.0):
+        seq = synthetic_sequence("jack", seconds, seed=4)
+        res = classify_sequence(seq, clf)
+        segs = build_timeline(seq, res["_window_probs"], res["_window_starts"], clf.classes, 4.0)
+        assert len(segs) == 1 and segs[0]["label"] == "jack"
+
+
+def test_viterbi_ignores_a_single_noisy_step():
+    p = np.full((20, 2), [0.9, 0.1])
+    p[10] = [0.2, 0.8]
+    assert (viterbi_smooth(p) == 0).all()
+    p[10:] = [0.1, 0.9]
+    path = viterbi_smooth(p)
+    assert (path[:10] == 0).all() and (path[10:] == 1).all()
