@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -116,8 +117,13 @@ def stats(
     console.print(f"wrote {out / 'stats.json'}, {out / 'clips.csv'} and 3 plots", highlight=False)
 
 
-def _training_set(data: Path, cache: Path, fps: float, workers: int, quiet: bool = False):
+def _training_set(data: Path, cache: Path, fps: float, workers: int, quiet: bool = False, min_clips: int = 1):
     clips, _ = _clips_or_fail(data)
+    counts = Counter(c.label for c in clips)
+    small = sorted(k for k, n in counts.items() if n < min_clips)
+    if small:
+        err.print(f"leaving out exercises with fewer than {min_clips} clips: {', '.join(small)}")
+        clips = [c for c in clips if counts[c.label] >= min_clips]
     pc = _cache_or_fail(cache, fps)
     run_extraction([c.path for c in clips], pc, workers, quiet=quiet)
     from workout_classifier.train import load_training_set
@@ -171,6 +177,7 @@ def evaluate(
     workers: int = typer.Option(1, "--workers", "-w", min=1),
     tta: bool = typer.Option(False, "--tta", help="Average with the mirrored clip at test time."),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
+    min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
     """Cross-validate a model and write a report (metrics.json, report.md, plots)."""
@@ -182,7 +189,7 @@ def evaluate(
     if protocol not in PROTOCOLS:
         fail(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
     _check_model_name(model)
-    ts, _ = _training_set(data, cache, fps, workers)
+    ts, _ = _training_set(data, cache, fps, workers, min_clips=min_clips)
     err.print(f"{len(ts.y)} clips, {len(ts.classes)} exercises, {len(set(ts.groups))} groups; "
               f"{protocol} {folds}-fold, model {model}")  # fmt: skip
     try:
@@ -228,6 +235,7 @@ def train(
     fps: float = typer.Option(15.0, "--fps"),
     workers: int = typer.Option(1, "--workers", "-w", min=1),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
+    min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
     """Train on every usable clip and write one model file."""
@@ -235,7 +243,7 @@ def train(
     from workout_classifier.train import TrainConfig, fit
 
     _check_model_name(model)
-    ts, pc = _training_set(data, cache, fps, workers)
+    ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips)
     err.print(f"training {model} on {len(ts.y)} clips of {len(ts.classes)} exercises")
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, FeatureConfig(),
                     TrainConfig(epochs=epochs, seed=seed), _model_options(option),

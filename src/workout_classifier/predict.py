@@ -83,6 +83,10 @@ def predict_videos(
         for v in videos:
             res = {"video": str(v), "label": None, "confidence": None, "top": [], "error": None}
             try:
+                if not Path(v).exists():
+                    raise VideoError("file not found")
+                if Path(v).is_dir():
+                    raise VideoError("is a folder, not a video file")
                 seq = cache.load(v)
                 res.update(classify_sequence(seq, clf, top=top, tta=tta))
                 res["sequence"] = seq
