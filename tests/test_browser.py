@@ -57,8 +57,17 @@ class LiveServer:
         self.sock.close()
 
 
+def need_browser():
+    """Skip (before starting anything) where Playwright or Chromium is missing."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)")
+    return sync_api
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
+    need_browser()
     pytest.importorskip("uvicorn")
     from workout_classifier.serve import create_app
 
@@ -70,9 +79,7 @@ def live(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)")
+    sync_api = need_browser()
     with sync_api.sync_playwright() as p:
         try:
             b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

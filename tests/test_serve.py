@@ -345,3 +345,13 @@ def test_serve_command_binds_to_localhost_by_default(monkeypatch):
     assert args[:2] == ("127.0.0.1", 8000) and kw == {"max_upload_mb": 200.0, "workers": 2}
     r = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "9000", "--max-upload-mb", "5"])
     assert calls[-1][0][:2] == ("0.0.0.0", 9000) and calls[-1][1]["max_upload_mb"] == 5.0
+
+
+def test_a_crashed_worker_is_replaced_and_the_server_goes_on(served, no_person_clip):
+    from concurrent.futures.process import BrokenProcessPool
+
+    client, app, _ = served
+    with pytest.raises(BrokenProcessPool):
+        client.portal.call(app.state.server.run, os._exit, 3)  # a worker dies mid-job
+    r = post(client, no_person_clip.read_bytes(), name="after.mp4")
+    assert r.status_code == 200 and "no person" in r.json()["error"]

@@ -29,11 +29,20 @@ from workout_classifier.pose import NoPersonError, PoseSequence
 
 FORM_MODEL = Path(__file__).parent / "assets" / "pushup_form.json"
 SIDES = {"left": (11, 13, 15, 23, 25, 27, 7), "right": (12, 14, 16, 24, 26, 28, 8)}
-FEATURES = (
+CLIP_FEATURES = (
     "hip_sag_median", "hip_sag_bottom", "hip_sag_max", "body_line_median", "body_line_min",
     "elbow_min", "elbow_max", "elbow_range", "shoulder_travel", "head_drop_median",
     "head_drop_bottom", "knee_angle_median",
 )  # fmt: skip
+# The same body cues measured twice: in the image plane ("img_", side-view geometry as the
+# camera sees it) and in the 3D world landmarks ("world_"); neither is reliable on every clip.
+_PER_VIEW = (
+    "hip_bend", "hip_bend_abs", "hip_bend_p90", "hip_bend_p10", "hip_bend_bottom", "hip_bend_top",
+    "knee_bend", "head_bend", "head_bend_bottom", "elbow_bottom", "elbow_top", "chest_bottom",
+    "chest_top", "chest_travel", "hip_travel_ratio", "hip_shoulder_sync", "hip_bend_up",
+    "hip_bend_down", "hip_bend_iqr", "hip_out_of_step",
+)  # fmt: skip
+FEATURES = CLIP_FEATURES + tuple(f"{v}_{k}" for v in ("img", "world") for k in _PER_VIEW)
 # Words a trainee understands for each cue: (when the value is high, when it is low).
 CUE_WORDS = {
     "hip_sag_median": ("hips sag below the line from shoulders to ankles", "hips are piked up too high"),
@@ -49,6 +58,32 @@ CUE_WORDS = {
     "head_drop_bottom": ("head drops at the bottom: lead with the chest, not the chin", "head lifts at the bottom"),
     "knee_angle_median": ("legs are straight", "knees are bent: keep the legs straight"),
 }  # fmt: skip
+_VIEW_WORDS = {
+    "hip_bend": ("hips sag below the line from shoulders to ankles", "hips are piked up too high"),
+    "hip_bend_abs": ("body is not one straight line (hips sag or pike)", "body is held in one straight line"),
+    "hip_bend_p90": ("hips sag at some point of the rep", "hips never drop below the body line"),
+    "hip_bend_p10": ("hips never pike up", "hips pike up at some point of the rep"),
+    "hip_bend_bottom": ("hips drop at the bottom of the push-up", "hips pike up at the bottom"),
+    "hip_bend_top": ("hips sag at the top of the push-up", "hips pike up at the top"),
+    "knee_bend": ("knees are bent: keep the legs straight", "legs are straight"),
+    "head_bend": ("head hangs down: keep the neck in line with the back", "head is craned up"),
+    "head_bend_bottom": ("head drops at the bottom: lead with the chest, not the chin", "head lifts at the bottom"),
+    "elbow_bottom": ("not going deep enough: bend the elbows more", "elbows bend deep at the bottom"),
+    "elbow_top": ("arms lock out at the top", "arms do not straighten at the top"),
+    "chest_bottom": ("chest stays high at the bottom: go lower", "chest goes low at the bottom"),
+    "chest_top": ("shoulders rise well above the hands at the top", "shoulders stay low at the top: push all the way up"),
+    "chest_travel": ("chest travels a long way", "short range of motion: lower the chest further"),
+    "hip_travel_ratio": ("hips bob up and down more than the chest: keep the body rigid",
+                         "hips stay up while the chest moves: lower the whole body together"),
+    "hip_shoulder_sync": ("hips and shoulders rise and fall together",
+                          "hips and shoulders do not move together: move as one plank"),
+    "hip_bend_up": ("hips sag on the way up: the chest comes up before the hips", "hips pike on the way up"),
+    "hip_bend_down": ("hips sag on the way down", "hips pike on the way down"),
+    "hip_bend_iqr": ("the hip angle keeps changing during the rep: hold the plank", "the body line stays the same"),
+    "hip_out_of_step": ("hips move out of step with the shoulders: keep the body rigid",
+                        "hips move in step with the shoulders"),
+}  # fmt: skip
+CUE_WORDS.update({f"{v}_{k}": w for v in ("img", "world") for k, w in _VIEW_WORDS.items()})
 
 
 def _angle(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
