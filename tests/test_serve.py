@@ -295,6 +295,7 @@ def test_predict_job_uses_optional_answers_and_annotation_when_they_exist(model_
     """The worker function, in this process, with issue-5 features faked in."""
     import workout_classifier.predict as predict_mod
     from workout_classifier.checkpoint import Classifier
+    from workout_classifier.serve import workers as serve_workers  # where the worker's globals live
 
     clip = write_video(tmp_path / "up" / "0123.mp4", frames=10, fps=10)
     seen = {}
@@ -309,15 +310,15 @@ def test_predict_job_uses_optional_answers_and_annotation_when_they_exist(model_
         Path(out_path).write_bytes(b"mp4")
 
     monkeypatch.setattr(predict_mod, "predict_videos", fake_predict)
-    monkeypatch.setattr(serve_mod, "annotate_function", lambda: annotate_video)
-    monkeypatch.setattr(serve_mod, "_CLF", Classifier.load(model_file))
+    monkeypatch.setattr(serve_workers, "annotate_function", lambda: annotate_video)
+    monkeypatch.setattr(serve_workers, "_CLF", Classifier.load(model_file))
     out = tmp_path / "ann.mp4"
-    job = serve_mod.predict_job(str(clip), "mine.mp4", 2, str(out))
+    job = serve_workers.predict_job(str(clip), "mine.mp4", 2, str(out))
     assert job["status"] == 200 and job["annotated"] and out.read_bytes() == b"mp4"
     assert job["result"]["video"] == "mine.mp4" and job["result"]["reps"] == 3
     assert "_window_probs" not in job["result"]
     assert seen["reps"] and seen["timeline"] and seen["top"] == 2
-    assert seen["annotated_label"] == "squat" and seen["clf"] is serve_mod._CLF
+    assert seen["annotated_label"] == "squat" and seen["clf"] is serve_workers._CLF
     assert serve_mod.optional_predict_options() == {"reps": True, "timeline": True}
 
 

@@ -121,7 +121,7 @@ def form_features(seq: PoseSequence) -> dict[str, float]:
     bottom = int(np.argmin(height))
     lo = max(bottom - 2, 0)
     sl = slice(lo, bottom + 3)
-    return {
+    out = {
         "hip_sag_median": float(np.median(sag)),
         "hip_sag_bottom": float(np.mean(sag[sl])),
         "hip_sag_max": float(np.percentile(sag, 95)),
@@ -135,6 +135,73 @@ def form_features(seq: PoseSequence) -> dict[str, float]:
         "head_drop_bottom": float(np.mean(head[sl])),
         "knee_angle_median": float(np.median(knee)),
     }
+    out.update(_view_cues(seq, det, SIDES[side]))
+    return out
+
+
+def _signed_bend(a: np.ndarray, v: np.ndarray, b: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """180 - angle a-v-b in degrees; positive when v lies below the line a-b (sag), negative above (pike)."""
+    return (180 - _angle(a, v, b)) * np.sign(_line_offset(v, a, b, down))
+
+
+def _view_cues(seq: PoseSequence, det: np.ndarray, joints: tuple[int, ...]) -> dict[str, float]:
+    """The per-view cues of ``_PER_VIEW``, in the image plane and in world coordinates.
+
+    Tops and bottoms of the reps are the peaks and troughs of the shoulder height above
+    the wrists; cues there are medians over the reps. Heights are in arm lengths.
+    """
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.signal import find_peaks
+
+    aspect = float(seq.meta.get("width") or 1) / float(seq.meta.get("height") or 1)
+    img = interpolate_missing(seq.landmarks[..., :2].astype(np.float64), det)
+    img[..., 0] *= aspect
+    world = interpolate_missing(seq.world[..., :3].astype(np.float64), det)
+    out: dict[str, float] = {}
+    for view, pts, down in (("img", img, np.array([0.0, 1.0])), ("world", world, np.array([0.0, 1.0, 0.0]))):
+        smooth = gaussian_filter1d(pts, 1.0, axis=0, mode="nearest")
+        sh, el, wr, hip, kn, an, ear = (smooth[:, j] for j in joints)
+        arm = float(np.median(np.linalg.norm(sh - el, axis=-1) + np.linalg.norm(el - wr, axis=-1))) + 1e-6
+        hip_bend = _signed_bend(sh, hip, an, down)
+        head_bend = _signed_bend(hip, sh, ear, down)
+        elbow = _angle(sh, el, wr)
+        chest = ((wr - sh) * down).sum(-1) / arm  # shoulder height above the wrists
+        hips = ((an - hip) * down).sum(-1) / arm  # hip height above the ankles
+        travel = float(np.percentile(chest, 95) - np.percentile(chest, 5))
+        bottoms = find_peaks(-chest, prominence=max(0.3 * travel, 0.05))[0]
+        tops = find_peaks(chest, prominence=max(0.3 * travel, 0.05))[0]
+        bottoms = bottoms if len(bottoms) else np.array([int(np.argmin(chest))])
+        tops = tops if len(tops) else np.array([int(np.argmax(chest))])
+        sync = float(np.corrcoef(chest, hips)[0, 1]) if chest.std() > 0 and hips.std() > 0 else 0.0
+        # Phases from the slightly smoother shoulder height: rising (way up) and falling (way down).
+        rough = gaussian_filter1d(pts, 1.5, axis=0, mode="nearest")
+        sh2, wr2, hip2, an2 = (rough[:, joints[i]] for i in (0, 2, 3, 5))
+        chest2 = ((wr2 - sh2) * down).sum(-1) / arm
+        hips2 = ((an2 - hip2) * down).sum(-1) / arm
+        bend2 = _signed_bend(sh2, hip2, an2, down)
+        vel = np.gradient(chest2) if len(chest2) > 1 else np.zeros_like(chest2)
+        cut = np.percentile(np.abs(vel), 30)
+        up, dn = vel > cut, vel < -cut
+        a, b = chest2 - chest2.mean(), hips2 - hips2.mean()
+        # How much of the hip movement is not a fixed share of the shoulder movement (a rigid plank).
+        out_of_step = float((b - a * (a @ b) / (a @ a)).std() / (a.std() + 1e-6)) if a.std() > 0 else 0.0
+        vals = {
+            "hip_bend": np.median(hip_bend), "hip_bend_abs": np.median(np.abs(hip_bend)),
+            "hip_bend_p90": np.percentile(hip_bend, 90), "hip_bend_p10": np.percentile(hip_bend, 10),
+            "hip_bend_bottom": np.median(hip_bend[bottoms]), "hip_bend_top": np.median(hip_bend[tops]),
+            "knee_bend": np.median(180 - _angle(hip, kn, an)), "head_bend": np.median(head_bend),
+            "head_bend_bottom": np.median(head_bend[bottoms]), "elbow_bottom": np.median(elbow[bottoms]),
+            "elbow_top": np.median(elbow[tops]), "chest_bottom": np.median(chest[bottoms]),
+            "chest_top": np.median(chest[tops]), "chest_travel": travel,
+            "hip_travel_ratio": (np.percentile(hips, 95) - np.percentile(hips, 5)) / (travel + 1e-6),
+            "hip_shoulder_sync": sync,
+            "hip_bend_up": np.median(bend2[up]) if up.any() else 0.0,
+            "hip_bend_down": np.median(bend2[dn]) if dn.any() else 0.0,
+            "hip_bend_iqr": np.percentile(hip_bend, 75) - np.percentile(hip_bend, 25),
+            "hip_out_of_step": out_of_step,
+        }  # fmt: skip
+        out.update({f"{view}_{k}": float(v) for k, v in vals.items()})
+    return out
 
 
 def feature_matrix(seqs: list[PoseSequence]) -> np.ndarray:
@@ -197,11 +264,13 @@ def check_form(seq: PoseSequence, model: FormModel | None = None, n_cues: int = 
     contrib = model.contributions(x)
     cues = []
     if verdict == "wrong":
-        for i in np.argsort(-contrib)[:n_cues]:
-            if contrib[i] <= 0:
+        for i in np.argsort(-contrib):
+            if contrib[i] <= 0 or len(cues) >= n_cues:
                 break
             z = (x[i] - model.mean[i]) / model.std[i]
-            cues.append(CUE_WORDS[model.features[i]][0 if z > 0 else 1])
+            words = CUE_WORDS[model.features[i]][0 if z > 0 else 1]
+            if words not in cues:  # the image-plane and world versions of a cue say the same
+                cues.append(words)
     return {"form": verdict, "form_confidence": round(max(p, 1 - p), 4), "form_cues": cues,
             "form_measures": {k: round(v, 3) for k, v in f.items()}}  # fmt: skip
 

@@ -1,0 +1,253 @@
+"""The web app of `workout serve`: the FastAPI factory, its routes and `run`.
+
+`create_app` loads the model (so a bad model file fails before anything binds),
+makes a `ServerState` and wires the routes to it: the page and its static files
+from the package's ``web/`` folder, /api/health, /api/predict (upload handling in
+`uploads`, the work itself in `workers`) and /api/annotated. The route list and
+answers are described in the package docstring and at /openapi.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import sys
+import uuid
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict
+
+from workout_classifier import __version__
+from workout_classifier.checkpoint import DEFAULT_MODEL, Classifier
+from workout_classifier.serve.state import ServerState
+from workout_classifier.serve.uploads import receive_upload
+from workout_classifier.serve.workers import predict_job
+
+# The name it had when serve was one module, so logging settings keep matching.
+log = logging.getLogger("workout_classifier.serve")
+
+# The page ships as package data of workout_classifier (pyproject: "web/*"), one
+# level above this subpackage.
+WEB_DIR = Path(__file__).parent.parent / "web"
+_ID = re.compile(r"^[0-9a-f]{32}$")
+
+# Everything from this server only: the page works offline and an injected
+# script could not load or send anything elsewhere.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+# ---- the answer, for the OpenAPI schema ------------------------------------------------
+class TopAnswer(BaseModel):
+    label: str
+    probability: float
+
+
+class Prediction(BaseModel):
+    """One answer of `workout predict --json`; optional keys (reps, form, timeline) pass through."""
+
+    model_config = ConfigDict(extra="allow")
+
+    video: str
+    label: str | None
+    confidence: float | None
+    top: list[TopAnswer]
+    error: str | None
+    windows: int | None = None
+    duration: float | None = None
+    detection_rate: float | None = None
+    annotated_video: str | None = None
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    model: dict
+    classes: list[str]
+    max_upload_mb: float
+    workers: int
+    features: dict[str, bool]
+
+
+# ---- the app ----------------------------------------------------------------------------------
+def create_app(
+    model_path: str | Path | None = None,
+    max_upload_mb: float = 200,
+    workers: int = 2,
+    *,
+    tmp_dir: str | Path | None = None,
+    warm_up: bool = True,
+    max_pending: int = 32,
+    result_ttl_s: float = 900,
+    top: int = 3,
+) -> FastAPI:
+    """The web app. Loads the model now (raises ModelFileError for a bad file).
+
+    `tmp_dir`: where the server's private temp folder is made (default: the system's);
+    `warm_up`: start the worker processes at startup rather than on the first upload;
+    `max_pending`: uploads waiting or in work beyond which new ones get 503.
+    """
+    if max_upload_mb <= 0:
+        raise ValueError("max_upload_mb must be positive")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    model_path = str(model_path) if model_path else None
+    clf = Classifier.load(model_path)
+    state = ServerState(clf, model_path, max_upload_mb, workers, tmp_dir, max_pending, result_ttl_s)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        state.open()
+        sweeper = asyncio.create_task(_sweep_forever(state))
+        try:
+            if warm_up:
+                await state.warm_up()
+            yield
+        finally:
+            sweeper.cancel()
+            state.close()
+
+    app = FastAPI(
+        title="workout-classifier",
+        version=__version__,
+        description="Upload a workout clip; get the exercise (and reps, form, timeline where available).",
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+    )
+    app.state.server = state
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return FileResponse(WEB_DIR / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+
+    @app.get("/api/health", response_model=Health, summary="Server status, model and limits")
+    async def health():
+        return {
+            "status": "ok",
+            "version": __version__,
+            "model": {"name": clf.model_name, "file": Path(model_path or DEFAULT_MODEL).name},
+            "classes": clf.classes,
+            "max_upload_mb": max_upload_mb,
+            "workers": workers,
+            "features": state.features,
+        }
+
+    # The route reads the body itself (streamed, see uploads), so FastAPI cannot
+    # infer the request body; this describes it for /openapi.json.
+    upload_body = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary", "description": "The video clip."}},
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+
+    @app.post(
+        "/api/predict",
+        summary="Which exercise a clip shows",
+        description="Multipart upload, the clip in the field `file`. Answers the same object as one "
+        "item of `workout predict --json`. A clip where nobody is visible answers 200 with `label` "
+        "null and the reason in `error`.",
+        response_model=Prediction,
+        responses={
+            400: {"model": Problem, "description": "Malformed or interrupted upload"},
+            413: {"model": Problem, "description": "Larger than the server's limit"},
+            415: {"model": Problem, "description": "Not a video, or not a multipart upload"},
+            422: {"model": Problem, "description": "A video that cannot be decoded, or no file"},
+            503: {"model": Problem, "description": "Too many clips waiting; try again shortly"},
+        },
+        openapi_extra={"requestBody": upload_body},
+    )
+    async def predict(
+        request: Request,
+        top_k: int = Query(top, alias="top", ge=1, le=50, description="How many ranked answers."),
+        annotate: bool = Query(False, description="Also make the annotated clip (where available)."),
+    ):
+        # Checked before the body is read, so a busy server takes in no more bytes.
+        if state.pending >= state.max_pending:
+            raise HTTPException(503, "the server is busy with other clips; try again in a minute",
+                                headers={"Retry-After": "30"})  # fmt: skip
+        state.pending += 1
+        try:
+            sink = await receive_upload(request, state.uploads, state.max_bytes, max_upload_mb)
+            try:
+                out_id = uuid.uuid4().hex
+                out_path = state.annotated / f"{out_id}.mp4"
+                want = annotate and state.features["annotated_video"]
+                try:
+                    job = await state.run(predict_job, str(sink.path), sink.name, top_k,
+                                          str(out_path) if want else None)  # fmt: skip
+                except BrokenProcessPool:
+                    raise HTTPException(500, "the worker processing this clip stopped unexpectedly") from None
+            finally:
+                sink.discard()  # the upload is deleted whatever the answer
+        finally:
+            state.pending -= 1
+        if job["status"] != 200:
+            raise HTTPException(job["status"], job["detail"])
+        if job.get("note"):
+            log.warning("annotation failed for %s: %s", sink.name, job["note"])
+        result = job["result"]
+        if job["annotated"]:
+            result["annotated_video"] = f"/api/annotated/{out_id}.mp4"
+        return JSONResponse(result)
+
+    @app.get("/api/annotated/{name}", summary="The annotated clip made for an earlier request",
+             responses={404: {"model": Problem}})  # fmt: skip
+    async def annotated(name: str):
+        # Only names this server made (32 hex digits): nothing else in or
+        # outside the folder can be reached through this route.
+        stem = name.removesuffix(".mp4")
+        path = state.annotated / f"{stem}.mp4"
+        if not _ID.match(stem) or not path.is_file():
+            raise HTTPException(404, "no such annotated clip (they are kept for a limited time)")
+        return FileResponse(path, media_type="video/mp4")
+
+    return app
+
+
+async def _sweep_forever(state: ServerState, every_s: float = 60.0) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        with contextlib.suppress(OSError):
+            state.sweep()
+
+
+def run(host: str = "127.0.0.1", port: int = 8000, model_path: str | Path | None = None,
+        max_upload_mb: float = 200, workers: int = 2) -> None:  # fmt: skip
+    """Start the server (blocking). Raises ModelFileError before binding for a bad model."""
+    import uvicorn
+
+    app = create_app(model_path, max_upload_mb=max_upload_mb, workers=workers)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"open http://{shown}:{port}/ in a browser (Ctrl-C stops the server)", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,170 @@
+"""The process pool of `workout serve` and the function its processes run.
+
+Pose work (decoding, MediaPipe, the model) runs in spawned processes rather than
+in the server: the event loop then only moves bytes, and a decoder that crashes
+takes down one worker, not the server. Each worker loads the model once, in
+`_worker_init`, into the module globals `_CLF` / `_MODEL_PATH`; `predict_job` is
+what the server submits per upload. Everything it returns is plain data, since
+it crosses a process boundary.
+
+Also here: which optional answers (reps, form, timeline, annotated video) this
+install can give, found at run time, because the worker needs that to build
+its call to `predict_videos` and the app reports it in /api/health.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import multiprocessing as mp
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from workout_classifier.checkpoint import DEFAULT_MODEL, Classifier
+
+OPTIONAL_ANSWERS = ("reps", "form", "timeline")
+
+
+# ---- optional answers from the beyond-a-label work (issue 5), found at run time ------------
+def optional_predict_options() -> dict:
+    """`reps=True, form=True, timeline=True` for those `predict_videos` accepts."""
+    from workout_classifier.predict import predict_videos
+
+    params = inspect.signature(predict_videos).parameters
+    return {k: True for k in OPTIONAL_ANSWERS if k in params}
+
+
+def annotate_function():
+    """`workout_classifier.annotate.annotate_video` where it exists, else None."""
+    try:
+        from workout_classifier import annotate
+    except ImportError:
+        return None
+    fn = getattr(annotate, "annotate_video", None)
+    return fn if callable(fn) else None
+
+
+def features() -> dict[str, bool]:
+    opts = optional_predict_options()
+    return {**{k: k in opts for k in OPTIONAL_ANSWERS}, "annotated_video": annotate_function() is not None}
+
+
+# ---- the pool, seen from the server ---------------------------------------------------------
+def new_pool(workers: int, model_path: str | None) -> ProcessPoolExecutor:
+    """A pool of `workers` processes, each loading the model from `model_path` once."""
+    # spawn, not fork: a forked child would inherit the server's threads and locks
+    # (event loop, torch, MediaPipe) in whatever state they were in.
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp.get_context("spawn"),
+        initializer=_worker_init, initargs=(model_path,),
+    )  # fmt: skip
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: running jobs are killed, not waited for."""
+    # shutdown() alone would wait for (or leave running) a worker stuck in a long clip.
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.join(timeout=5)
+
+
+# ---- worker side: runs in the pool's processes ---------------------------------------------
+# Set once per process by _worker_init; module globals because the pool's jobs
+# are plain functions and cannot carry the (large) model with every call.
+_CLF: Classifier | None = None
+_MODEL_PATH: str | None = None
+
+
+def _worker_init(model_path: str | None) -> None:
+    global _CLF, _MODEL_PATH
+    from workout_classifier._quiet import silence_stderr_forever
+
+    silence_stderr_forever()  # MediaPipe's log noise; errors come back as results
+    _MODEL_PATH = model_path
+    _CLF = Classifier.load(model_path)
+
+
+def worker_warm_up() -> int:
+    """Load MediaPipe once so the first real request does not pay for it."""
+    from workout_classifier.pose import create_pose
+    from workout_classifier.predict import pose_settings_for
+
+    create_pose(pose_settings_for(_CLF)).close()
+    return os.getpid()
+
+
+def _scrub(text: str | None, path: str, name: str) -> str | None:
+    """Error messages name the uploaded file, never the server's temp path."""
+    if text is None:
+        return None
+    return text.replace(path, name).replace(str(Path(path).parent), "<upload>")
+
+
+def _annotate_kwargs(fn, res: dict, cache_dir: str, top: int) -> dict | None:
+    """Arguments for annotate_video beyond (video, out_path), chosen by parameter name."""
+    # By name because annotate_video's signature is owned by another module and
+    # may change; a required argument we cannot fill means no annotation, not a crash.
+    from workout_classifier.predict import public
+
+    offer = {
+        "clf": _CLF, "classifier": _CLF, "result": public(res), "prediction": public(res),
+        "answer": public(res), "sequence": res.get("sequence"), "seq": res.get("sequence"),
+        "pose": res.get("sequence"), "cache_dir": cache_dir, "cache": cache_dir, "top": top,
+    }  # fmt: skip
+    kwargs = {}
+    params = list(inspect.signature(fn).parameters.values())[2:]
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.name in ("model", "model_path"):
+            wants_obj = "Classifier" in str(p.annotation)
+            kwargs[p.name] = _CLF if wants_obj else (_MODEL_PATH or str(DEFAULT_MODEL))
+        elif p.name in offer and offer[p.name] is not None:
+            kwargs[p.name] = offer[p.name]
+        elif p.default is p.empty:
+            return None  # a required argument we cannot fill
+    return kwargs
+
+
+def predict_job(path: str, name: str, top: int, annotated_out: str | None = None) -> dict:
+    """Classify one uploaded clip. Returns {"status": http code, "result" | "detail": ...}."""
+    from workout_classifier.extract import PoseCache
+    from workout_classifier.predict import pose_settings_for, predict_videos, public
+    from workout_classifier.video import VideoError, looks_like_video, probe
+
+    try:
+        probe(path)
+    except VideoError as e:
+        # Judged by content, not by name or MIME type: a video we cannot decode is
+        # 422, anything that does not look like a video at all is 415.
+        code = 422 if looks_like_video(path) else 415
+        return {"status": code, "detail": _scrub(str(e), path, name)}
+    opts = optional_predict_options()
+    # The pose cache lives next to the upload, so it goes when the job is done.
+    with tempfile.TemporaryDirectory(prefix="job-", dir=str(Path(path).parent)) as cache_dir:
+        res = predict_videos([path], _CLF, cache_dir=cache_dir, top=top, keep_internal=True, **opts)[0]
+        if res["error"] and PoseCache(cache_dir, pose_settings_for(_CLF)).status(path) == "failed":
+            return {"status": 422, "detail": _scrub(res["error"], path, name)}
+        annotated, note = False, None
+        fn = annotate_function() if annotated_out else None
+        if fn is not None and res["label"] is not None:
+            kwargs = _annotate_kwargs(fn, res, cache_dir, top)
+            if kwargs is None:
+                note = "annotate_video needs arguments this server does not know"
+            else:
+                try:
+                    fn(path, annotated_out, **kwargs)
+                    annotated = Path(annotated_out).is_file() and Path(annotated_out).stat().st_size > 0
+                except Exception as e:  # the label stands even if drawing fails
+                    note = f"{type(e).__name__}: {e}"
+    out = public(res)
+    out["video"] = name
+    out["error"] = _scrub(out["error"], path, name)
+    return {"status": 200, "result": out, "annotated": annotated, "note": note}
