@@ -111,26 +111,52 @@ def fused_result(parts: list, splits, y, classes):
     return res
 
 
+_STATE: dict = {}  # (ts, args) for worker processes (fork)
+
+
+def pmap(fn, items: list, jobs: int) -> list:
+    """fn over items, in `jobs` forked processes (each single-threaded) when jobs > 1."""
+    if jobs <= 1 or len(items) <= 1:
+        return [fn(it) for it in items]
+    import multiprocessing as mp
+
+    with mp.get_context("fork").Pool(min(jobs, len(items))) as pool:
+        return pool.map(fn, items, chunksize=1)
+
+
+def _cv_task(item):
+    from workout_classifier.evaluate import cross_validate
+
+    name, protocol = item
+    ts, args = _STATE["ts"], _STATE["args"]
+    s = CANDIDATES[name]
+    print(f"== {name} ({protocol}): streams {spec_features(s).streams}, train {s['train']}", flush=True)
+    return cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, s["model"], spec_features(s), spec_train(s, args),
+                          s["options"], folds=args.folds, protocol=protocol, tta=s["tta"] and protocol == "grouped",
+                          log=lambda m: print(f"[{name} {protocol}] {m}", flush=True))  # fmt: skip
+
+
 def run_models(ts, names, args, log):
     """Grouped 5-fold for each named model; returns {row name: (CVResult, params, infer ms)}."""
     from workout_classifier.checkpoint import Classifier
-    from workout_classifier.evaluate import cross_validate, make_splits
+    from workout_classifier.evaluate import make_splits
     from workout_classifier.models import count_parameters, create_model
     from workout_classifier.models.ensemble import build_ensemble, stream_channels
 
+    tasks = [(n, "grouped") for n in names if n != "ensemble"]
+    if "cnn-lstm" in names and not args.quick:
+        tasks.append(("cnn-lstm", "seed"))
+    results = dict(zip(tasks, pmap(_cv_task, tasks, args.jobs), strict=True))
     rows = {}
     probe = slice(0, len(ts.tracks), max(1, len(ts.tracks) // 60))  # ~60 clips for timing
     for name in names:
         if name == "ensemble":
             continue
         s = CANDIDATES[name]
-        feats, tc = spec_features(s), spec_train(s, args)
-        log(f"== {name}: streams {feats.streams}, train {s['train']}")
-        res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, s["model"], feats, tc, s["options"],
-                             folds=args.folds, protocol="grouped", tta=s["tta"], log=log)  # fmt: skip
+        feats = spec_features(s)
         model = create_model(s["model"], len(ts.classes), feats.channels, steps=feats.steps, **s["options"])
         clf = Classifier(model, s["model"], ts.classes, feats)  # untrained: weights do not change the timing
-        rows[name] = (res, count_parameters(clf.model), infer_ms(clf, ts.tracks[probe], s["tta"]))
+        rows[name] = (results[name, "grouped"], count_parameters(clf.model), infer_ms(clf, ts.tracks[probe], s["tta"]))
     if "ensemble" in names and all(m in rows for m in ENSEMBLE):
         splits = make_splits(ts.y, ts.groups, args.folds, "grouped", 0)
         res = fused_result([rows[m][0] for m in ENSEMBLE], splits, ts.y, ts.classes)
@@ -139,57 +165,57 @@ def run_models(ts, names, args, log):
         clf = Classifier(build_ensemble(specs, len(ts.classes), feats.steps), "ensemble", ts.classes, feats)
         tta = any(CANDIDATES[m]["tta"] for m in ENSEMBLE)
         rows["ensemble"] = (res, count_parameters(clf.model), infer_ms(clf, ts.tracks[probe], tta))
-    if "cnn-lstm" in names and not args.quick:
-        s = CANDIDATES["cnn-lstm"]
-        log("== cnn-lstm, plain stratified k-fold (protocol seed)")
-        res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, "cnn-lstm", spec_features(s),
-                             spec_train(s, args), {}, folds=args.folds, protocol="seed", log=log)  # fmt: skip
-        rows["cnn-lstm (plain k-fold)"] = (res, rows["cnn-lstm"][1], rows["cnn-lstm"][2])
+    if ("cnn-lstm", "seed") in results:
+        rows["cnn-lstm (plain k-fold)"] = (results["cnn-lstm", "seed"], rows["cnn-lstm"][1], rows["cnn-lstm"][2])
     return rows
 
 
-def leave_one_out(ts, args, log) -> list[dict]:
-    """Unknown-exercise study for the default model (see module docstring)."""
+def _loo_task(k: int) -> dict:
+    """Leave exercise k out: train on the others (grouped fold 1's training part), calibrated."""
     from workout_classifier.calibrate import unknown_rates
     from workout_classifier.evaluate import make_splits
     from workout_classifier.train import TrainConfig, clip_probs, eval_windows, fit
 
-    out = []
-    for k, left in enumerate(ts.classes):
-        keep = np.flatnonzero(ts.y != k)
-        classes = [c for c in ts.classes if c != left]
-        y = np.searchsorted([ts.classes.index(c) for c in classes], ts.y[keep])
-        tr, te = make_splits(y, ts.groups[keep], args.folds, "grouped", 0)[0]
-        tracks = [ts.tracks[i] for i in keep]
-        name = args.unknown_model
-        if name == "ensemble":
-            tta = any(CANDIDATES[m]["tta"] for m in ENSEMBLE)
-            clf, _ = fit([tracks[i] for i in tr], y[tr], ts.groups[keep][tr], classes, "ensemble",
-                         spec_features({"streams": None}), replace(TrainConfig(threads=1), calibrate=True),
-                         {"members": ensemble_specs(args)})  # fmt: skip
-        else:
-            s, tta = CANDIDATES[name], CANDIDATES[name]["tta"]
-            clf, _ = fit([tracks[i] for i in tr], y[tr], ts.groups[keep][tr], classes, s["model"],
-                         spec_features(s), replace(spec_train(s, args), calibrate=True), s["options"])  # fmt: skip
+    ts, args = _STATE["ts"], _STATE["args"]
+    left = ts.classes[k]
+    keep = np.flatnonzero(ts.y != k)
+    classes = [c for c in ts.classes if c != left]
+    y = np.searchsorted([ts.classes.index(c) for c in classes], ts.y[keep])
+    tr, te = make_splits(y, ts.groups[keep], args.folds, "grouped", 0)[0]
+    tracks = [ts.tracks[i] for i in keep]
+    name = args.unknown_model
+    if name == "ensemble":
+        tta = any(CANDIDATES[m]["tta"] for m in ENSEMBLE)
+        clf, _ = fit([tracks[i] for i in tr], y[tr], ts.groups[keep][tr], classes, "ensemble",
+                     spec_features({"streams": None}), replace(TrainConfig(threads=1), calibrate=True),
+                     {"members": ensemble_specs(args)})  # fmt: skip
+    else:
+        s, tta = CANDIDATES[name], CANDIDATES[name]["tta"]
+        clf, _ = fit([tracks[i] for i in tr], y[tr], ts.groups[keep][tr], classes, s["model"],
+                     spec_features(s), replace(spec_train(s, args), calibrate=True), s["options"])  # fmt: skip
 
-        def probs(trs, clf=clf, tta=tta):
-            raw, owner = eval_windows(trs, clf.features)
-            return clip_probs(clf.predict_windows(raw, tta=tta), owner, len(trs))
+    def probs(trs):
+        raw, owner = eval_windows(trs, clf.features)
+        return clip_probs(clf.predict_windows(raw, tta=tta), owner, len(trs))
 
-        p_known = probs([tracks[i] for i in te])
-        p_unseen = probs([ts.tracks[i] for i in np.flatnonzero(ts.y == k)])
-        r = unknown_rates(p_known, p_unseen, clf.extra["unknown_threshold"])
-        r.update(left_out=left, threshold=clf.extra["unknown_threshold"], temperature=clf.extra["temperature"],
-                 known_clips=len(te), unseen_clips=len(p_unseen),
-                 known_accuracy=float((p_known.argmax(1) == y[te]).mean()))  # fmt: skip
-        log(f"left out {left}: {r}")
-        out.append(r)
-    return out
+    p_known = probs([tracks[i] for i in te])
+    p_unseen = probs([ts.tracks[i] for i in np.flatnonzero(ts.y == k)])
+    r = unknown_rates(p_known, p_unseen, clf.extra["unknown_threshold"])
+    r.update(left_out=left, threshold=clf.extra["unknown_threshold"], temperature=clf.extra["temperature"],
+             known_clips=len(te), unseen_clips=len(p_unseen),
+             known_accuracy=float((p_known.argmax(1) == y[te]).mean()))  # fmt: skip
+    print(f"left out {left}: {r}", flush=True)
+    return r
+
+
+def leave_one_out(ts, args, log) -> list[dict]:
+    """Unknown-exercise study (see module docstring), one exercise left out at a time."""
+    return pmap(_loo_task, list(range(len(ts.classes))), args.jobs)
 
 
 def fmt_table(rows, classes) -> list[str]:
     head = ["model", "protocol", "accuracy", "macro-F1", *[f"F1 {c}" for c in classes], "params",
-            "ms/clip (1 core)", "train s (5 folds)"]  # fmt: skip
+            "ms/clip (1 core)", "train s (all folds)"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, (res, params, ms) in rows.items():
         m = res.metrics()
@@ -244,6 +270,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="≤ 15 epochs, no plain-k-fold row, no unknown study")
     ap.add_argument("--no-unknown", action="store_true", help="skip the leave-one-exercise-out study")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--jobs", type=int, default=1, help="parallel processes, one thread each")
     ap.add_argument("--unknown-model", default=DEFAULT, help="model of the leave-one-exercise-out study")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "accuracy.md")
     args = ap.parse_args(argv)
@@ -272,6 +299,7 @@ def main(argv=None) -> int:
     ts = load_training_set(clips, cache, classes=FIVE)
     print(f"{len(ts.y)} clips, {len(np.unique(ts.groups))} groups, {len(ts.skipped)} skipped", flush=True)
 
+    _STATE.update(ts=ts, args=args)
     t0 = time.perf_counter()
     rows = run_models(ts, names, args, log=lambda s: print(s, flush=True))
     loo = [] if (args.quick or args.no_unknown) else leave_one_out(ts, args, log=lambda s: print(s, flush=True))

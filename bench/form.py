@@ -37,6 +37,7 @@ from workout_classifier.form import (
     CUE_WORDS,
     FEATURES,
     FORM_MODEL,
+    FormClassifier,
     feature_matrix,
     fit_form_model,
 )
@@ -80,7 +81,43 @@ def scene_groups(paths: list[Path], threshold: float = 0.3) -> np.ndarray:
             groups[groups == old] = groups[members[0]]
     return np.unique(groups, return_inverse=True)[1] + 1
 
-NOTES = """TODO"""
+NOTES = """The source project reported 82.6% (MediaPipe + random forest) and 87.6% (MoveNet + random forest)
+with plain 5-fold; the target was >= 0.90. **Not reached**: the shipped logistic model scores {grouped:.3f}
+grouped, {gap:.3f} short of 0.90. Plain k-fold inflates every model by 4-13 points, because clips cut from
+one video (same person, same room) land on both sides of the split. The differences between the cue-based
+models (about 0.69-0.74 grouped) are well within one fold standard deviation (0.12-0.16). The shipped
+model is the logistic one because each cue's weight can be read off and said in words and it fits in a
+small JSON; its weights are held to each cue's own direction (a cue that is higher in wrong clips can only
+push toward 'wrong'), so that no cue is used backwards to offset a correlated one and every cue it names
+reads the right way. That costs about a point against free weights, inside the noise. The new cues
+(image-plane measures, per-rep bottom/top values, hips on the way up and down, hips moving in step with
+the shoulders) raise logistic regression by about 6 points over the 12 world cues under the same groups.
+
+What 'wrong' means in this data set (contact sheets of 8 frames per clip looked at by eye, checked against
+the measured hip bend): hips piked up (wrong1; wrong23/24, a tutorial whose drawn arrow pushes the hips
+down), hips sagging with the head hanging (wrong6-9, wrong28-47), the chest rising before the hips like a
+worm (wrong11-15: hips in line at the top, sagging on the way up), short range of motion (wrong62-69,
+wrong88-91), and a filmed-from-the-front series with a timer overlay (wrong96-117) where the fault is hard
+to see at all. Correct clips are mostly side views of a straight plank going to full depth.
+
+Why 0.90 is out of reach here:
+
+- Many wrong and correct clips show the same person in the same room and differ only subtly (wrong11-15
+  vs correct14/19, wrong3/5 vs correct8, wrong53/54 vs correct66, wrong75-77 vs correct75); a few degrees
+  of hip bend separate them, about the noise of the pose landmarks on a 360p clip.
+- Front and high camera views (the timer series, wrong88-91, correct60/98 on parallettes seen from above)
+  hide the hip line in the image, and the world landmarks are noisy there; several of the most confident
+  mistakes (out-of-fold) are such clips.
+- The landmarks blur the line between faults and good form: wrong23/24 are clearly piked by eye, but
+  correct clips read as piked by as much (correct1: hip bend -16 degrees in world landmarks against -35
+  for wrong23); correct67/85 are an angled view whose frames look like a fair push-up but whose pose is
+  read as bent. No clear label error was found by eye, so the gap is mostly measurement.
+- Not used, on purpose: wrong clips hold more reps (median 2 vs 1), are more often filmed from the front
+  and show less of the legs. These are traits of how the clips were cut and filmed, not of form; adding
+  them (tried, with logistic regression) did not help grouped accuracy anyway.
+- Not tried: a sequence model over pose windows (`train.fit`): 144 clips in 41 source groups are too few
+  for it to learn subtler cues than these, and the shared machine had 2 CPU cores.
+"""
 
 
 def clip_name(path: Path) -> str:
@@ -130,11 +167,14 @@ def main() -> None:
     runs = [  # (name, cue columns, model)
         ("logistic regression, 12 world cues (previous)", old, lr(C_LR)),
         ("random forest, 12 world cues", old, rf),
-        (f"logistic regression C={C_LR}, {len(FEATURES)} cues (**shipped**)", None, lr(C_LR)),
+        (f"logistic regression C={C_LR}, {len(FEATURES)} cues, weights keep each cue's own sign (**shipped**)",
+         None, lambda: FormClassifier(C_LR)),
+        (f"logistic regression C={C_LR}, {len(FEATURES)} cues, free weights", None, lr(C_LR)),
         (f"logistic regression C=0.1, {len(FEATURES)} cues", None, lr(0.1)),
         (f"random forest, {len(FEATURES)} cues", None, rf),
         (f"gradient boosting (HistGB, depth 3), {len(FEATURES)} cues", None, hgb),
-        (f"mean of logistic + gradient boosting, {len(FEATURES)} cues", None, lambda: MeanProba([lr(C_LR)(), hgb()])),
+        (f"mean of free logistic + gradient boosting, {len(FEATURES)} cues", None,
+         lambda: MeanProba([lr(C_LR)(), hgb()])),
     ]  # fmt: skip
     res = {}
     for name, cols, make in runs:
@@ -172,13 +212,13 @@ def main() -> None:
     lines += NOTES.format(grouped=gm, gap=0.90 - gm).splitlines()
     lines += [
         "",
-        "## Cues the shipped model leans on most (logistic weights on standardized cues, top 15 of "
-        f"{len(FEATURES)})",
+        "## Cues the shipped model leans on most (logistic weights on standardized cues; "
+        f"{int((np.abs(model.coef) > 1e-6).sum())} of {len(FEATURES)} cues have a weight, the top 15 shown)",
         "",
         "| cue | weight | a higher value means | a lower value means | median correct | median wrong |",
         "| --- | ---: | --- | --- | ---: | ---: |",
     ]
-    for i in order[:15]:
+    for i in [i for i in order if abs(model.coef[i]) > 1e-6][:15]:
         name = FEATURES[i]
         hi, lo = CUE_WORDS[name]
         lines.append(f"| {name} | {model.coef[i]:+.2f} | {hi} | {lo} | {np.median(x[~y, i]):.3f} "

@@ -302,7 +302,7 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
         _drain(q, bar)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        for proc in list(getattr(pool, "_processes", {}).values()):
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
             proc.terminate()
         raise
     pool.shutdown(wait=True)

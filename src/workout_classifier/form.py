@@ -11,9 +11,17 @@ Cues (from the 3D world landmarks, on the better-seen side of the body):
 - ``head_drop``: the head hanging below (or craned above) the body line.
 - ``knee_angle``: knees straight (180) or bent / on the floor.
 
+The same body cues are also measured per view, in the image plane (``img_``) and in
+the world landmarks (``world_``): hip bend (sag +, pike -) over the clip, at the
+bottom and top of each rep and on the way down and up; knee bend; head bend;
+elbow angle and chest height at the bottom and top; chest travel; how far the hips
+travel relative to the chest; and whether hips and shoulders move together as one
+plank (``hip_shoulder_sync``, ``hip_out_of_step``).
+
 The model is a standardized logistic regression stored as JSON in the package
-(``assets/pushup_form.json``): weights per cue, so the cues it uses can be read
-off and said in words.
+(``assets/pushup_form.json``): weights per cue, each held to the sign of its cue's
+own correlation with 'wrong', so the cues it uses can be read off and said in words.
+Grouped cross-validation (bench/form.py): about 0.69-0.70 accuracy.
 """
 
 from __future__ import annotations
@@ -50,7 +58,7 @@ CUE_WORDS = {
     "hip_sag_max": ("hips sag at some point of the rep", "hips stay piked up"),
     "body_line_median": ("body is held straight", "body bends at the hips: keep one straight line"),
     "body_line_min": ("body stays straight", "body folds at the hips during the rep"),
-    "elbow_min": ("not going deep enough: bend the elbows more", "elbows bend very deep"),
+    "elbow_min": ("not going deep enough: bend the elbows more", "elbows fold very deep: the body sinks to the floor"),
     "elbow_max": ("arms lock out at the top", "arms do not straighten at the top"),
     "elbow_range": ("very large elbow movement", "short range of motion: go lower and push all the way up"),
     "shoulder_travel": ("chest travels a long way", "chest barely moves: lower the whole body further"),
@@ -62,13 +70,14 @@ _VIEW_WORDS = {
     "hip_bend": ("hips sag below the line from shoulders to ankles", "hips are piked up too high"),
     "hip_bend_abs": ("body is not one straight line (hips sag or pike)", "body is held in one straight line"),
     "hip_bend_p90": ("hips sag at some point of the rep", "hips never drop below the body line"),
-    "hip_bend_p10": ("hips never pike up", "hips pike up at some point of the rep"),
+    "hip_bend_p10": ("hips stay low through the whole rep: lift them in line", "hips pike up at some point of the rep"),
     "hip_bend_bottom": ("hips drop at the bottom of the push-up", "hips pike up at the bottom"),
     "hip_bend_top": ("hips sag at the top of the push-up", "hips pike up at the top"),
     "knee_bend": ("knees are bent: keep the legs straight", "legs are straight"),
     "head_bend": ("head hangs down: keep the neck in line with the back", "head is craned up"),
     "head_bend_bottom": ("head drops at the bottom: lead with the chest, not the chin", "head lifts at the bottom"),
-    "elbow_bottom": ("not going deep enough: bend the elbows more", "elbows bend deep at the bottom"),
+    "elbow_bottom": ("not going deep enough: bend the elbows more",
+                     "elbows fold very deep: the body sinks to the floor at the bottom"),
     "elbow_top": ("arms lock out at the top", "arms do not straighten at the top"),
     "chest_bottom": ("chest stays high at the bottom: go lower", "chest goes low at the bottom"),
     "chest_top": ("shoulders rise well above the hands at the top", "shoulders stay low at the top: push all the way up"),
@@ -245,13 +254,50 @@ class FormModel:
                    tuple(d["features"]), d.get("info"))  # fmt: skip
 
 
-def fit_form_model(x: np.ndarray, wrong: np.ndarray, c: float = 0.3, info: dict | None = None) -> FormModel:
-    from sklearn.linear_model import LogisticRegression
+def fit_form_model(x: np.ndarray, wrong: np.ndarray, c: float = 0.3, info: dict | None = None,
+                   same_sign: bool = True) -> FormModel:  # fmt: skip
+    """Class-balanced, L2-penalized (strength 1/c) logistic regression on standardized cues.
 
+    With ``same_sign`` each cue's weight is held to the sign of that cue's own correlation
+    with 'wrong' in the training data (or zero), so that no cue is used backwards to offset
+    a correlated one: a cue the model names always points the way it reads in words.
+    """
+    from scipy.optimize import minimize
+
+    x, t = np.asarray(x, np.float64), np.asarray(wrong, bool)
     mean, std = x.mean(0), x.std(0) + 1e-9
-    lr = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-    lr.fit((x - mean) / std, wrong.astype(int))
-    return FormModel(mean, std, lr.coef_[0], float(lr.intercept_[0]), FEATURES, info)
+    z = (x - mean) / std
+    sample_w = np.where(t, 0.5 / max(t.mean(), 1e-9), 0.5 / max(1 - t.mean(), 1e-9))
+    tf = t.astype(np.float64)
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = p[:-1], p[-1]
+        a = z @ w + b
+        g = sample_w * (1 / (1 + np.exp(-a)) - tf)
+        value = float((sample_w * (np.logaddexp(0, a) - tf * a)).sum() + 0.5 / c * w @ w)
+        return value, np.append(z.T @ g + w / c, g.sum())
+
+    bounds = [(None, None)] * (z.shape[1] + 1)
+    if same_sign:
+        zc, tc = z - z.mean(0), tf - tf.mean()
+        corr = zc.T @ tc
+        bounds = [(0.0, None) if r > 0 else (None, 0.0) for r in corr] + [(None, None)]
+    res = minimize(loss, np.zeros(z.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds)
+    return FormModel(mean, std, res.x[:-1], float(res.x[-1]), FEATURES, info)
+
+
+class FormClassifier:
+    """``fit_form_model`` as a scikit-learn style estimator (fit / predict), for cross-validation."""
+
+    def __init__(self, c: float = 0.3, same_sign: bool = True):
+        self.c, self.same_sign = c, same_sign
+
+    def fit(self, x: np.ndarray, wrong: np.ndarray) -> FormClassifier:
+        self.model_ = fit_form_model(x, wrong, self.c, same_sign=self.same_sign)
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.model_.proba_wrong(x) >= 0.5
 
 
 def check_form(seq: PoseSequence, model: FormModel | None = None, n_cues: int = 2) -> dict:

@@ -93,10 +93,12 @@ def fit(
     log=None,
 ) -> tuple[Classifier, dict]:
     """Train one model. Returns (classifier, history with per-epoch curves)."""
-    if model_name == "ensemble" and (model_options or {}).get("members") and "streams" in model_options["members"][0]:
-        from workout_classifier.models.ensemble import fit_ensemble  # members trained one by one
+    if model_name == "ensemble":  # members trained one by one, each on its own streams
+        from workout_classifier.models.ensemble import RECOMMENDED, fit_ensemble
 
-        return fit_ensemble(tracks, y, groups, classes, model_options["members"], features, config, log)
+        specs = (model_options or {}).get("members") or RECOMMENDED
+        if "streams" in specs[0]:
+            return fit_ensemble(tracks, y, groups, classes, specs, features, config, log)
     rng = seed_everything(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)

@@ -57,6 +57,16 @@ class Ensemble(nn.Module):
 
 register("ensemble", Config)(Ensemble)
 
+# The members chosen by grouped 5-fold CV (bench/accuracy.py); used by `fit(model_name="ensemble")`
+# when no members are given. Member "train" entries override the TrainConfig passed to fit.
+STREAMS = ["joint", "bone", "motion", "vis", "detect", "gravity", "facing", "orient"]
+RECOMMENDED = [
+    {"model": "stgcn", "streams": STREAMS, "options": {},
+     "train": {"epochs": 25, "patience": 6, "lr": 2e-3, "label_smoothing": 0.1, "windows_per_clip": 2}},
+    {"model": "transformer", "streams": STREAMS, "options": {},
+     "train": {"epochs": 40, "patience": 10, "label_smoothing": 0.1}},
+]  # fmt: skip
+
 
 def stream_channels(specs: list[dict]) -> tuple[tuple[str, ...], list[list[int]]]:
     """Union of the members' streams (first-seen order) and each member's channel indices in it."""
