@@ -24,6 +24,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -166,7 +167,7 @@ def _warm(_):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--repeat", type=int, default=1, help="repeat each timing, keep the median")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds; each row keeps its median")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "extract.md")
     args = ap.parse_args()
 
@@ -192,36 +193,36 @@ def main() -> int:
         warm.process(np.zeros((240, 320, 3), np.uint8))
     warm.close()
 
-    def med(fn, *a, **kw):
-        runs = [fn(*a, **kw) for _ in range(args.repeat)]
-        runs.sort(key=lambda r: r[0])
-        return runs[len(runs) // 2]
-
     t0 = time.perf_counter()
     frames = [read_all_frames(p, s15.fps) for p in paths]
     decode_s = time.perf_counter() - t0
     n15 = sum(len(f) for f in frames)
     print(f"{len(paths)} clips, {n15} sampled frames at 15 fps (decoded in {decode_s:.1f} s)")
 
-    rows: dict[str, tuple[float, int, float]] = {}
-
-    def show(name: str, r) -> None:
-        rows[name] = r
-        wall, n, cpu = r
-        print(
-            f"{name:<28} {n:5d} frames {wall:6.1f} s {n / wall:6.1f} frames/s  cores busy {cpu / wall:.2f}"
-        )
-
-    show("ceiling", med(ceiling, frames, s15, fresh=True))
-    show("ceiling, warm graph", med(ceiling, frames, s15, fresh=False))
-    del frames
-    show("pipeline 1", med(pipeline, paths, s15, 1))
-    show("pipeline 1, inline decode", med(pipeline, paths, s15, 1, prefetch=0))
-    show("pipeline 2", med(pipeline, paths, s15, 2))
-    startup = pool_startup(2)
+    # Every round runs every configuration once, so slow drifts (other load, clock
+    # changes) hit them alike; each row keeps its median round.
+    runs = {
+        "ceiling": lambda: ceiling(frames, s15, fresh=True),
+        "pipeline 1": lambda: pipeline(paths, s15, 1),
+        "pipeline 2": lambda: pipeline(paths, s15, 2),
+        "pipeline 1, inline decode": lambda: pipeline(paths, s15, 1, prefetch=0),
+        "ceiling, warm graph": lambda: ceiling(frames, s15, fresh=False),
+        "fps all": lambda: pipeline(paths, PoseSettings(fps=None), 1),
+        "fps 10": lambda: pipeline(paths, PoseSettings(fps=10.0), 1),
+    }
+    got: dict[str, list] = {name: [] for name in runs}
+    startups = []
+    for r in range(args.repeat):
+        print(f"round {r + 1}/{args.repeat}")
+        for name, fn in runs.items():
+            wall, n, cpu = res = fn()
+            got[name].append(res)
+            print(f"  {name:<26} {n:5d} frames {wall:6.1f} s {n / wall:6.1f} frames/s  "
+                  f"cores busy {cpu / wall:.2f}")  # fmt: skip
+        startups.append(pool_startup(2))
+    rows = {name: sorted(rs, key=lambda x: x[0])[len(rs) // 2] for name, rs in got.items()}
+    startup = statistics.median(startups)
     print(f"2-worker start-up: {startup:.1f} s")
-    show("fps all", med(pipeline, paths, PoseSettings(fps=None), 1))
-    show("fps 10", med(pipeline, paths, PoseSettings(fps=10.0), 1))
 
     def fps_of(name):
         wall, n, _ = rows[name]
@@ -247,7 +248,7 @@ def main() -> int:
         "",
         f"Clips: {len(paths)} real clips from `../shared/data/clips` (fixed list in "
         f"`bench/extract.py`; 320x240 to 854x480, 25-30 fps, {n_all} frames in all), sampled "
-        f"at 15 fps: {n15} frames. Each timing is the median of {args.repeat} run(s). "
+        f"at 15 fps: {n15} frames. Each row is the median of {args.repeat} rounds, every round running every configuration once. "
         '"Cores busy" is CPU time (this process and its workers) over wall time.',
         "",
         "| run | frames | seconds | frames/s | cores busy | of ceiling |",

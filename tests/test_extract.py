@@ -173,8 +173,12 @@ def test_pool_path_on_generated_clips(synthetic_dataset, tmp_path):
     assert extract_clips(paths, cache, workers=2, progress=False).extracted == 0
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
-def test_interrupted_run_resumes_and_loses_nothing(tmp_path, sig):
+@pytest.mark.parametrize(
+    "sig, workers",
+    [(signal.SIGINT, 1), (signal.SIGKILL, 1), (signal.SIGINT, 2)],
+    ids=["ctrl-c", "kill-9", "ctrl-c-2-workers"],
+)
+def test_interrupted_run_resumes_and_loses_nothing(tmp_path, sig, workers):
     data = tmp_path / "data"
     for i in range(6):
         write_video(data / "squat" / f"c{i}.mp4", frames=60, fps=30, seed=i)
@@ -187,6 +191,8 @@ def test_interrupted_run_resumes_and_loses_nothing(tmp_path, sig):
         str(data),
         "--cache",
         str(cache_dir),
+        "--workers",
+        str(workers),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

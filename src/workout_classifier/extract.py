@@ -15,8 +15,11 @@ import json
 import multiprocessing as mp
 import os
 import queue as queue_mod
+import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -149,14 +152,21 @@ def _init_worker(q, settings: PoseSettings | None = None) -> None:
         create_pose(settings).close()
 
 
-def _started() -> int:
-    return os.getpid()
+class _Cancelled(BaseException):
+    """Stops the in-process worker thread at its next progress report (Ctrl-C)."""
 
 
-def _extract_one(path: str, sha: str, settings: PoseSettings, out: str, fail: str) -> dict:
+def _extract_one(
+    path: str, sha: str, settings: PoseSettings, out: str, fail: str, stop=None
+) -> dict:
     def report(n: int) -> None:
+        if stop is not None and stop.is_set():
+            raise _Cancelled
         if _progress_q is not None:
             _progress_q.put(n)
+
+    if stop is not None and stop.is_set():
+        raise _Cancelled
 
     try:
         seq = extract_pose(path, settings, on_frames=report, sha256=sha)
@@ -197,9 +207,10 @@ def extract_clips(
 ) -> ExtractSummary:
     """Extract every clip the cache lacks. Never raises for a bad clip.
 
-    workers=1 runs in this process (no start-up cost); more use spawned processes,
-    one clip each at a time. On Ctrl-C, finished clips stay in the cache, the
-    summary says `interrupted`, and KeyboardInterrupt is re-raised.
+    workers=1 runs in this process (no start-up cost); with more, this process
+    runs one clip at a time in a thread and `workers - 1` spawned processes run
+    the others. On Ctrl-C, finished clips stay in the cache, the summary says
+    `interrupted`, and KeyboardInterrupt is re-raised.
     """
     cache.clean_temp()
     summary = ExtractSummary(total=len(paths))
@@ -271,41 +282,72 @@ class _InlineQueue:
 
 
 def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
+    """Run `workers` clips at a time: one in a thread of this process, the others in
+    `workers - 1` spawned processes.
+
+    The driver process would otherwise sit idle, and using it saves one process
+    start-up (Python, imports, model load: about a second) per run.
+    """
+    n_remote = min(workers - 1, len(todo) - 1)
+    order = deque(sorted(todo, key=lambda item: -_expected_frames(item[0], cache.settings.fps)))
+    _init_progress_inline(bar)  # the local thread reports straight to the bar
+    stop = threading.Event()
+    local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-local")
     ctx = mp.get_context("spawn")  # never fork a process that may hold MediaPipe threads
-    q = ctx.Queue()
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(q, cache.settings)
-    )
-    try:
-        # Spawn the workers first (start-up takes a second or two), then order the
-        # clips longest first while they start: a long clip begun last would keep
-        # one worker busy while the others sit idle.
-        for _ in range(workers):
-            pool.submit(_started)
-        todo = sorted(todo, key=lambda item: -_expected_frames(item[0], cache.settings.fps))
+    q = ctx.Queue() if n_remote else None
+    pool = None
+    if n_remote:
+        pool = ProcessPoolExecutor(
+            max_workers=n_remote, mp_context=ctx, initializer=_init_worker,
+            initargs=(q, cache.settings),
+        )  # fmt: skip
+    in_flight: dict = {}
+
+    def submit(remote: bool) -> None:
+        # Clips go out longest first, so no long clip is left to run alone at the end.
+        p, _, out, fail = order.popleft()
         # Full hashes are passed so workers store them in metadata without rehashing.
-        futures = {
-            pool.submit(_extract_one, p, cache.sha256(p), cache.settings, out, fail): p
-            for p, _, out, fail in todo
-        }
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            _drain(q, bar)
+        args = (p, cache.sha256(p), cache.settings, out, fail)
+        if remote:
+            try:
+                in_flight[pool.submit(_extract_one, *args)] = (p, True)
+                return
+            except BrokenProcessPool:
+                pass  # a worker died earlier: this process carries on alone
+        in_flight[local.submit(_extract_one, *args, stop)] = (p, False)
+
+    try:
+        submit(False)
+        for _ in range(n_remote):
+            if order:
+                submit(True)
+        while in_flight:
+            done, _ = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
+            if q is not None:
+                _drain(q, bar)
             for f in done:
+                p, remote = in_flight.pop(f)
                 try:
                     results.append(f.result())
                 except Exception as e:  # a worker died (e.g. killed): record, go on
                     reason = _one_line(f"worker error: {type(e).__name__}: {e}")
-                    results.append({"file": futures[f], "status": "failed", "reason": reason, "frames": 0})
+                    results.append({"file": p, "status": "failed", "reason": reason, "frames": 0})
                 bar.clip_done()
-        _drain(q, bar)
+                if order:
+                    submit(remote)
+        if q is not None:
+            _drain(q, bar)
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()
+        stop.set()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+        local.shutdown(wait=True, cancel_futures=True)  # stops within a few frames
         raise
-    pool.shutdown(wait=True)
+    local.shutdown(wait=True)
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 def _expected_frames(path: str, fps: float | None) -> float:

@@ -36,9 +36,9 @@ class VideoInfo:
 def _open(path: str | Path) -> cv2.VideoCapture:
     path = Path(path)
     if not path.exists():
-        raise VideoError(f"file not found: {path}")
+        raise VideoError("file not found")
     if not path.is_file():
-        raise VideoError(f"not a file: {path}")
+        raise VideoError("not a file (a folder?)")
     if path.stat().st_size == 0:
         raise VideoError("empty file (0 bytes)")
     cap = cv2.VideoCapture(str(path))
