@@ -216,3 +216,46 @@ def test_interrupted_run_resumes_and_loses_nothing(tmp_path, sig, workers):
     assert s.extracted == 6 - done_before and not s.failed
     assert all(cache.status(c) == "done" for c in clips)
     assert not list(cache_dir.glob("*.tmp"))
+
+
+def _spawned_children(pid: int) -> list[int]:
+    """Pool worker processes started by `pid` (not its resource tracker)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and b"spawn_main" in cmd and b"resource_tracker" not in cmd:
+            found.append(int(d.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the worker process")
+def test_a_killed_worker_does_not_stop_the_run(tmp_path):
+    data = tmp_path / "data"
+    for i in range(6):
+        write_video(data / "squat" / f"c{i}.mp4", frames=60, fps=30, seed=i)
+    cache_dir = tmp_path / "cache"
+    cmd = [sys.executable, "-m", "workout_classifier.cli", "extract", str(data)]
+    cmd += ["--cache", str(cache_dir), "--workers", "2", "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline, killed = time.monotonic() + 60, []
+    while proc.poll() is None and time.monotonic() < deadline and not killed:
+        for child in _spawned_children(proc.pid):
+            os.kill(child, signal.SIGKILL)
+            killed.append(child)
+        time.sleep(0.02)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    summary = json.loads(out)
+    # A clip the worker held when it died is reported (a worker killed before it got
+    # one costs nothing); this process does all the others.
+    assert all("worker error" in f["reason"] for f in summary["failed"])
+    assert len(summary["failed"]) <= 1 and summary["extracted"] + len(summary["failed"]) == 6
+    clips = sorted((data / "squat").glob("*.mp4"))
+    again = extract_clips(clips, PoseCache(cache_dir), progress=False)
+    assert again.extracted == len(summary["failed"]) and not again.failed

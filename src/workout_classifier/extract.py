@@ -289,7 +289,6 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
     start-up (Python, imports, model load: about a second) per run.
     """
     n_remote = min(workers - 1, len(todo) - 1)
-    order = deque(sorted(todo, key=lambda item: -_expected_frames(item[0], cache.settings.fps)))
     _init_progress_inline(bar)  # the local thread reports straight to the bar
     stop = threading.Event()
     local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-local")
@@ -301,6 +300,7 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
             max_workers=n_remote, mp_context=ctx, initializer=_init_worker,
             initargs=(q, cache.settings),
         )  # fmt: skip
+    order: deque = deque()
     in_flight: dict = {}
 
     def submit(remote: bool) -> None:
@@ -317,6 +317,9 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
         in_flight[local.submit(_extract_one, *args, stop)] = (p, False)
 
     try:
+        for _ in range(n_remote):  # start the processes now; they load while we plan
+            pool.submit(os.getpid)
+        order.extend(sorted(todo, key=lambda item: -_expected_frames(item[0], cache.settings.fps)))
         submit(False)
         for _ in range(n_remote):
             if order:

@@ -15,7 +15,10 @@ Stages (each a small function, pyskl-style):
    joint (centred at mid-hip, scaled by torso length), bone, motion (velocity),
    accel, world, vis, weighted (joint x visibility: trust a joint as much as the
    pose model does; never uses the label), angle, orient (body orientation vs
-   the image vertical, broadcast to all joints).
+   the image vertical, broadcast to all joints, plus how much each joint moves),
+   detect (frame detected or interpolated, window detection rate), gravity
+   (torso direction in metric world coordinates, hip travel), facing (chest
+   normal in world coordinates: face up vs face down).
 """
 
 from __future__ import annotations
