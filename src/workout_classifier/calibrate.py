@@ -26,7 +26,9 @@ def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
 
 def fit_temperature(probs: np.ndarray, y: np.ndarray, grid: np.ndarray | None = None) -> float:
     """T minimizing the NLL of softmax(log probs / T) on labelled held-out clips (probs at T=1)."""
-    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 121)) if grid is None else grid
+    # Never sharpen (T >= 1): a small hold-out with no errors drives the NLL optimum
+    # towards T -> 0, saturating every confidence at 1.0 and making any threshold useless.
+    grid = np.exp(np.linspace(0.0, np.log(8.0), 61)) if grid is None else grid
     y = np.asarray(y)
     nll = [-np.log(apply_temperature(probs, t)[np.arange(len(y)), y] + 1e-12).mean() for t in grid]
     return float(grid[int(np.argmin(nll))])

@@ -151,7 +151,7 @@ def _model_options(options: list[str]) -> dict:
 
 
 _MODEL_HELP = "Model name from the registry (see `workout models`)."
-_DEFAULT_MODEL_NAME = "cnn-lstm"
+_DEFAULT_MODEL_NAME = "ensemble"  # best by grouped macro-F1 (bench/results/accuracy.md)
 
 
 @app.command()
@@ -175,7 +175,7 @@ def evaluate(
     seed: int = typer.Option(0, "--seed"),
     fps: float = typer.Option(15.0, "--fps"),
     workers: int = typer.Option(1, "--workers", "-w", min=1),
-    tta: bool = typer.Option(False, "--tta", help="Average with the mirrored clip at test time."),
+    tta: bool = typer.Option(True, "--tta/--no-tta", help="Average with the mirrored clip at test time."),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
     min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
@@ -195,7 +195,7 @@ def evaluate(
     try:
         res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, FeatureConfig(),
                              TrainConfig(epochs=epochs, seed=seed), _model_options(option), folds=folds,
-                             protocol=protocol, tta=tta, log=err.print if True else None)  # fmt: skip
+                             protocol=protocol, tta=tta, log=err.print)  # fmt: skip
     except ValueError as e:
         fail(str(e))
     m = write_report(res, out, {"skipped_clips": ts.skipped, "pose": {"fps": fps}})
@@ -236,6 +236,9 @@ def train(
     workers: int = typer.Option(1, "--workers", "-w", min=1),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
     min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
+    tta: bool = typer.Option(True, "--tta/--no-tta", help="Make predict average with the mirrored clip by default."),
+    calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
+                                   help="Fit temperature and `unknown` threshold on a grouped hold-out."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
     """Train on every usable clip and write one model file."""
@@ -246,11 +249,12 @@ def train(
     ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips)
     err.print(f"training {model} on {len(ts.y)} clips of {len(ts.classes)} exercises")
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, FeatureConfig(),
-                    TrainConfig(epochs=epochs, seed=seed), _model_options(option),
+                    TrainConfig(epochs=epochs, seed=seed, calibrate=calibrate), _model_options(option),
                     log=err.print if verbose else None)  # fmt: skip
     from dataclasses import asdict
 
     clf.extra["pose"] = asdict(pc.settings)
+    clf.extra["tta"] = tta
     clf.extra["trained_on"] = {c: int((ts.y == i).sum()) for i, c in enumerate(ts.classes)}
     clf.save(out)
     console.print(f"wrote {out} ({len(ts.classes)} exercises, best epoch {hist['best_epoch']}, {hist['seconds']:.0f}s)")
@@ -263,7 +267,7 @@ def predict(
     cache: Path = typer.Option(None, "--cache", help="Reuse/keep landmarks in this folder."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
     top: int = typer.Option(3, "--top", "-k", min=1),
-    tta: bool = typer.Option(False, "--tta", help="Average with the mirrored clip."),
+    tta: bool = typer.Option(None, "--tta/--no-tta", help="Average with the mirrored clip (default: as the model was trained to)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1),
     reps: bool = typer.Option(False, "--reps", help="Count repetitions (adds reps and rep_times)."),
     form: bool = typer.Option(False, "--form", help="Check push-up form (adds form, form_confidence, form_cues)."),

@@ -19,7 +19,10 @@ Batches for models follow pyskl: (N, T, V, C), plus visibility as a channel.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+import sys
+import types
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -141,11 +144,46 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+class _LazyPyplot(types.ModuleType):
+    """Stands in for matplotlib.pyplot inside mediapipe's drawing helpers; loads it on use."""
+
+    def __getattr__(self, name: str):
+        if sys.modules.get("matplotlib.pyplot") is self:
+            raise AttributeError(name)
+        return getattr(importlib.import_module("matplotlib.pyplot"), name)
+
+
+def import_mediapipe():
+    """Import mediapipe without importing matplotlib.
+
+    Only mediapipe's drawing helpers use pyplot, yet importing it is about 0.3 s of
+    mediapipe's 0.45 s, paid by every worker process and every `predict`. The
+    helpers keep working: their `plt` loads the real pyplot on first use.
+    """
+    if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
+        import mediapipe
+
+        return mediapipe
+    fakes = {"matplotlib.pyplot": _LazyPyplot("matplotlib.pyplot")}
+    if "matplotlib" not in sys.modules:
+        parent = types.ModuleType("matplotlib")
+        parent.__path__ = []  # a package, so that the submodule import resolves
+        parent.pyplot = fakes["matplotlib.pyplot"]
+        fakes["matplotlib"] = parent
+    sys.modules.update(fakes)
+    try:
+        import mediapipe
+    finally:
+        for name, mod in fakes.items():
+            if sys.modules.get(name) is mod:
+                del sys.modules[name]
+    return mediapipe
+
+
 def create_pose(settings: PoseSettings):
     """A MediaPipe Pose in video (tracking) mode with the bundled full model."""
     with silenced_stderr():
-        import mediapipe as mp
-
+        mp = import_mediapipe()
         return mp.solutions.pose.Pose(
             static_image_mode=False,
             model_complexity=settings.model_complexity,

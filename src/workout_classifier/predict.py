@@ -40,8 +40,12 @@ def answer(probs: np.ndarray, classes: list[str], top: int, threshold: float | N
     }
 
 
-def classify_sequence(seq: PoseSequence, clf: Classifier, top: int = 3, tta: bool = False) -> dict:
-    """Classify one clip's landmarks. Raises NoPersonError when nobody is visible."""
+def classify_sequence(seq: PoseSequence, clf: Classifier, top: int = 3, tta: bool | None = None) -> dict:
+    """Classify one clip's landmarks. Raises NoPersonError when nobody is visible.
+
+    tta=None follows the model file (`extra["tta"]`: how the model was evaluated)."""
+    if tta is None:
+        tta = bool(clf.extra.get("tta", False))
     track = prepare(seq)
     raw, starts = windows(track, clf.features)
     win = clf.predict_windows(raw, tta=tta)  # (W, K)
@@ -57,7 +61,7 @@ def predict_videos(
     clf: Classifier,
     cache_dir: str | Path | None = None,
     top: int = 3,
-    tta: bool = False,
+    tta: bool | None = None,
     workers: int = 1,
     progress: bool = False,
     console=None,

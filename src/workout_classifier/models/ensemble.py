@@ -105,6 +105,8 @@ def fit_ensemble(tracks, y, groups, classes, specs: list[dict], features=None, c
     for k, s in enumerate(specs):
         feats = replace(features, streams=tuple(s["streams"]))
         cfg = replace(config, **{**s.get("train", {}), "calibrate": False})
+        # A member's own epochs are its tuned budget; a smaller budget asked by the caller still wins.
+        cfg = replace(cfg, epochs=min(cfg.epochs, config.epochs), patience=min(cfg.patience, config.patience))
         clf, h = fit(tracks, y, groups, classes, s["model"], feats, cfg, s.get("options") or {}, log=log)
         configs.append(asdict(clf.model.config))
         states.append(clf.model.state_dict())
