@@ -16,6 +16,7 @@ def test_settings_key_is_stable_and_type_blind():
     assert PoseSettings(fps=10).key() != PoseSettings().key()
     assert PoseSettings(model_complexity=2).key() != PoseSettings().key()
     assert PoseSettings(fps=None).fps is None  # every frame
+    assert PoseSettings(fps=0).key() == PoseSettings(fps=None).key()
 
 
 def test_sequence_round_trip_keeps_nan_and_meta(tmp_path):

@@ -223,7 +223,11 @@ def extract_clips(
         if os.path.getsize(p) == 0:
             summary.failed.append({"file": p, "reason": "empty file (0 bytes)"})
             continue
-        k = cache.key(p)
+        try:
+            k = cache.key(p)
+        except OSError as e:  # cannot even be read (permissions, I/O error)
+            summary.failed.append({"file": p, "reason": f"unreadable file ({e.strerror or e})"})
+            continue
         if cache.data_path(k).exists():
             summary.cached += 1
             continue

@@ -22,6 +22,7 @@ import hashlib
 import importlib
 import json
 import sys
+import threading
 import types
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -79,6 +80,8 @@ class PoseSettings:
             value = getattr(self, name)
             if value is not None:  # fps=None means every frame
                 object.__setattr__(self, name, typ(value))
+        if self.fps is not None and self.fps <= 0:
+            object.__setattr__(self, "fps", None)  # --fps 0: every frame, same key as None
 
     def key(self) -> str:
         blob = json.dumps(asdict(self), sort_keys=True).encode()
@@ -160,24 +163,28 @@ def import_mediapipe():
     mediapipe's 0.45 s, paid by every worker process and every `predict`. The
     helpers keep working: their `plt` loads the real pyplot on first use.
     """
-    if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
-        import mediapipe
+    with _IMPORT_LOCK:
+        if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
+            import mediapipe
 
+            return mediapipe
+        fakes = {"matplotlib.pyplot": _LazyPyplot("matplotlib.pyplot")}
+        if "matplotlib" not in sys.modules:
+            parent = types.ModuleType("matplotlib")
+            parent.__path__ = []  # a package, so that the submodule import resolves
+            parent.pyplot = fakes["matplotlib.pyplot"]
+            fakes["matplotlib"] = parent
+        sys.modules.update(fakes)
+        try:
+            import mediapipe
+        finally:
+            for name, mod in fakes.items():
+                if sys.modules.get(name) is mod:
+                    del sys.modules[name]
         return mediapipe
-    fakes = {"matplotlib.pyplot": _LazyPyplot("matplotlib.pyplot")}
-    if "matplotlib" not in sys.modules:
-        parent = types.ModuleType("matplotlib")
-        parent.__path__ = []  # a package, so that the submodule import resolves
-        parent.pyplot = fakes["matplotlib.pyplot"]
-        fakes["matplotlib"] = parent
-    sys.modules.update(fakes)
-    try:
-        import mediapipe
-    finally:
-        for name, mod in fakes.items():
-            if sys.modules.get(name) is mod:
-                del sys.modules[name]
-    return mediapipe
+
+
+_IMPORT_LOCK = threading.Lock()
 
 
 def create_pose(settings: PoseSettings):

@@ -205,6 +205,8 @@ def plot_all(stats: list[ClipStat], summary: dict, out: Path) -> list[Path]:
 
 def plot_clips_per_exercise(summary: dict, path: Path) -> Path:
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     items = sorted(summary["exercises"].items(), key=lambda kv: (kv[1]["clips"], kv[0]))
     names = [k for k, _ in items]
     counts = [v["clips"] for _, v in items]
@@ -212,6 +214,7 @@ def plot_clips_per_exercise(summary: dict, path: Path) -> Path:
     bars = ax.barh(names, counts, color="#4C72B0")
     ax.bar_label(bars, labels=[str(c) for c in counts], padding=3, fontsize=9)
     ax.set_xlabel("clips")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"Clips per exercise ({summary['total_clips']} clips)")
     ax.set_xlim(0, max(counts + [1]) * 1.12)
     ax.spines[["top", "right"]].set_visible(False)
@@ -223,6 +226,8 @@ def plot_clips_per_exercise(summary: dict, path: Path) -> Path:
 
 def plot_durations(stats: list[ClipStat], summary: dict, path: Path) -> Path:
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     durs = [s.duration for s in stats if s.readable]
     fig, ax = plt.subplots(figsize=(8, 4))
     log = False
@@ -231,30 +236,39 @@ def plot_durations(stats: list[ClipStat], summary: dict, path: Path) -> Path:
 
         n_bins = min(40, max(5, len(durs) // 3))
         lo, hi = min(durs), max(durs)
-        # A long tail (one 4-minute clip among 5-second ones) squeezes everything
-        # into one bar on a linear axis; log bins keep the bulk readable.
-        log = lo > 0 and hi > 3 * float(np.percentile(durs, 95))
+        log = _long_tail(durs)
         bins = np.geomspace(lo, hi, n_bins + 1) if log else n_bins
         ax.hist(durs, bins=bins, color="#4C72B0", edgecolor="white")
         if log:
-            from matplotlib.ticker import NullFormatter
-
-            ax.set_xscale("log")
-            nice = [0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600]
-            ticks = [t for t in nice if lo / 1.2 <= t <= hi * 1.2]
-            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-            ax.xaxis.set_minor_formatter(NullFormatter())
+            _log_seconds_axis(ax, lo, hi)
         med = summary["durations"]["median"]
         ax.axvline(med, color="#C44E52", linestyle="--", linewidth=2, label=f"median {med:.1f} s")
         ax.legend(frameon=False)
     ax.set_xlabel("clip duration (s)" + (", log scale" if log else ""))
     ax.set_ylabel("clips")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"Clip durations ({len(durs)} readable clips)")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def _long_tail(durs: list[float]) -> bool:
+    """A long tail (one 4-minute clip among 5-second ones) squeezes everything into
+    one bar on a linear axis; a log axis keeps the bulk readable."""
+    return len(durs) > 1 and min(durs) > 0 and max(durs) > 10 * statistics.median(durs)
+
+
+def _log_seconds_axis(ax, lo: float, hi: float) -> None:
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    nice = [0.05, 0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600]
+    ticks = [t for t in nice if lo / 1.2 <= t <= hi * 1.2]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_durations_by_exercise(stats: list[ClipStat], path: Path) -> Path:
@@ -276,7 +290,11 @@ def plot_durations_by_exercise(stats: list[ClipStat], path: Path) -> Path:
             flierprops={"marker": ".", "markersize": 4, "markerfacecolor": "#555555"},
         )
         ax.set_yticks(range(1, len(names) + 1), [f"{n} (n={len(by[n])})" for n in names])
-    ax.set_xlabel("clip duration (s)")
+    every = [d for ds in by.values() for d in ds]
+    log = _long_tail(every)
+    if log:
+        _log_seconds_axis(ax, min(every), max(every))
+    ax.set_xlabel("clip duration (s)" + (", log scale" if log else ""))
     ax.set_title("Clip duration by exercise (box: quartiles, red: median)")
     ax.grid(axis="x", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
