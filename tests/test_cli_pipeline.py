@@ -34,7 +34,7 @@ def fake_dataset(tmp_path_factory):
     data, cache_dir = root / "data", root / "cache"
     cache = PoseCache(cache_dir, PoseSettings())
     n = 0
-    for k, move in enumerate(MOVES):
+    for _k, move in enumerate(MOVES):
         (data / move).mkdir(parents=True)
         for i in range(6):
             clip = data / move / f"v_{move.title()}_g{i // 2:02d}_c{i % 2 + 1:02d}.mp4"

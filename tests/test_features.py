@@ -5,8 +5,16 @@ import pytest
 from synth import synthetic_sequence
 
 from workout_classifier.features import (
-    FeatureConfig, augment, clip_features, interpolate_missing, mirror, normalize_joints, prepare,
-    to_features, window_starts, windows,
+    FeatureConfig,
+    augment,
+    clip_features,
+    interpolate_missing,
+    mirror,
+    normalize_joints,
+    prepare,
+    to_features,
+    window_starts,
+    windows,
 )  # fmt: skip
 from workout_classifier.pose import FLIP_INDEX, NoPersonError
 

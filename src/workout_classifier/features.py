@@ -149,7 +149,7 @@ def windows(
         starts = rng.uniform(0, 1, n) * np.maximum(dur - spans, 0)
     out = np.empty((len(starts), cfg.steps, NUM_JOINTS, 8), dtype=np.float32)
     frac = np.linspace(0.0, 1.0, cfg.steps)
-    for i, (s, sp) in enumerate(zip(starts, spans)):
+    for i, (s, sp) in enumerate(zip(starts, spans, strict=False)):
         out[i] = _resample(track.raw, track.times, t0 + s + frac * sp)
     # Image x is stored in units of width; rescale so x and y share the height unit.
     out[..., 0] *= track.aspect
@@ -183,7 +183,7 @@ def augment(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     # Dropped frames: hold the previous frame, as a tracker that lost the person would.
     drop = rng.random((n, t)) < 0.08
     drop[:, 0] = False
-    for i, k in zip(*np.nonzero(drop)):
+    for i, k in zip(*np.nonzero(drop), strict=False):
         out[i, k] = out[i, k - 1]
     out[..., 7][drop] = 0.0  # a held frame is not a detection
     return out

@@ -217,8 +217,8 @@ class TrainingSet:
 
 def load_training_set(clips, cache, classes: list[str] | None = None) -> TrainingSet:
     """Read cached poses of `clips` (dataset.Clip); clips that failed or show nobody are skipped with a reason."""
-    from workout_classifier.pose import NoPersonError
     from workout_classifier.features import prepare
+    from workout_classifier.pose import NoPersonError
     from workout_classifier.video import VideoError
 
     tracks, labels, groups, names, skipped = [], [], [], [], []
