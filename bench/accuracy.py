@@ -261,6 +261,32 @@ def target_lines(rows) -> list[str]:
     return out
 
 
+def unknown_lines(loo: list[dict], model: str) -> list[str]:
+    """The markdown section of the leave-one-exercise-out study."""
+    md: list[str] = []
+    if loo:
+        md += ["", "## Unknown exercises (leave one exercise out)", "",
+               f"Model: {model} (settings as above), trained on four exercises (training part of grouped fold 1); temperature and "
+               "threshold fitted on its inner grouped hold-out (5% of known hold-out clips rejected by design). "
+               "`known rejected`: held-out clips of the four known exercises answered `unknown`; "
+               "`left-out → unknown`: clips of the fifth exercise answered `unknown` (higher is better).", "",
+               "| left out | temperature | threshold | known accuracy | known rejected | left-out → unknown |",
+               "|---|---|---|---|---|---|"]  # fmt: skip
+        for r in loo:
+            md.append(f"| {r['left_out']} ({r['unseen_clips']} clips) | {r['temperature']:.2f} | "
+                      f"{r['threshold']:.3f} | {r['known_accuracy']:.3f} | {100 * r['known_rejected']:.1f}% "
+                      f"of {r['known_clips']} | {100 * r['unseen_unknown']:.1f}% |")  # fmt: skip
+        md.append(f"| mean | | | {np.mean([r['known_accuracy'] for r in loo]):.3f} | "
+                  f"{100 * np.mean([r['known_rejected'] for r in loo]):.1f}% | "
+                  f"{100 * np.mean([r['unseen_unknown'] for r in loo]):.1f}% |")  # fmt: skip
+    if any(r["temperature"] <= 0.2501 for r in loo):
+        md += ["", "Where the temperature sits at the grid's lower end (0.25) the inner hold-out was classified "
+               "without error, so the likelihood favours sharpening and the 5% quantile threshold lands near 1.0; "
+               "on test clips that rejects far more than 5% of known exercises. Fitting temperature and threshold "
+               "on out-of-fold predictions (harder, like test clips) is the next step."]  # fmt: skip
+    return md
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -269,6 +295,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=None, help="override every model's epochs")
     ap.add_argument("--quick", action="store_true", help="≤ 15 epochs, no plain-k-fold row, no unknown study")
     ap.add_argument("--no-unknown", action="store_true", help="skip the leave-one-exercise-out study")
+    ap.add_argument("--unknown-only", action="store_true",
+                    help="only the leave-one-exercise-out study, written to bench/results/unknown.md")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=1, help="parallel processes, one thread each")
     ap.add_argument("--unknown-model", default=DEFAULT, help="model of the leave-one-exercise-out study")
@@ -301,6 +329,15 @@ def main(argv=None) -> int:
 
     _STATE.update(ts=ts, args=args)
     t0 = time.perf_counter()
+    if args.unknown_only:
+        loo = leave_one_out(ts, args, log=lambda s: print(s, flush=True))
+        text = "\n".join(["# Unknown exercises", "", f"{len(ts.y)} clips of {', '.join(ts.classes)}; "
+                          "`python bench/accuracy.py --unknown-only` reproduces it.", *unknown_lines(loo, args.unknown_model),
+                          "", f"Time {time.perf_counter() - t0:.0f} s."]) + "\n"  # fmt: skip
+        out = args.out.with_name("unknown.md")
+        out.write_text(text)
+        print(text)
+        return 0
     rows = run_models(ts, names, args, log=lambda s: print(s, flush=True))
     loo = [] if (args.quick or args.no_unknown) else leave_one_out(ts, args, log=lambda s: print(s, flush=True))
 
@@ -321,26 +358,7 @@ def main(argv=None) -> int:
     if "ensemble" in rows:
         md.append(f"- ensemble: mean of the probabilities of {', '.join(ENSEMBLE)} as above (late fusion)")
     md += ["", "## Targets", "", *target_lines(rows), "", REFERENCE_NOTE]
-    if loo:
-        md += ["", "## Unknown exercises (leave one exercise out)", "",
-               f"Model: {args.unknown_model} (settings as above), trained on four exercises (training part of grouped fold 1); temperature and "
-               "threshold fitted on its inner grouped hold-out (5% of known hold-out clips rejected by design). "
-               "`known rejected`: held-out clips of the four known exercises answered `unknown`; "
-               "`left-out → unknown`: clips of the fifth exercise answered `unknown` (higher is better).", "",
-               "| left out | temperature | threshold | known accuracy | known rejected | left-out → unknown |",
-               "|---|---|---|---|---|---|"]  # fmt: skip
-        for r in loo:
-            md.append(f"| {r['left_out']} ({r['unseen_clips']} clips) | {r['temperature']:.2f} | "
-                      f"{r['threshold']:.3f} | {r['known_accuracy']:.3f} | {100 * r['known_rejected']:.1f}% "
-                      f"of {r['known_clips']} | {100 * r['unseen_unknown']:.1f}% |")  # fmt: skip
-        md.append(f"| mean | | | {np.mean([r['known_accuracy'] for r in loo]):.3f} | "
-                  f"{100 * np.mean([r['known_rejected'] for r in loo]):.1f}% | "
-                  f"{100 * np.mean([r['unseen_unknown'] for r in loo]):.1f}% |")  # fmt: skip
-    if any(r["temperature"] <= 0.2501 for r in loo):
-        md += ["", "Where the temperature sits at the grid's lower end (0.25) the inner hold-out was classified "
-               "without error, so the likelihood favours sharpening and the 5% quantile threshold lands near 1.0; "
-               "on test clips that rejects far more than 5% of known exercises. Fitting temperature and threshold "
-               "on out-of-fold predictions (harder, like test clips) is the next step."]  # fmt: skip
+    md += unknown_lines(loo, args.unknown_model)
     md += ["", f"Total benchmark time {time.perf_counter() - t0:.0f} s."]
     text = "\n".join(md) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
