@@ -33,9 +33,11 @@ def plot_confusion(cm: np.ndarray, classes: list[str], path: Path, title: str) -
     for ax, mat, sub, fmt in ((axes[0], cm, "counts", "d"), (axes[1], norm, "row-normalized (recall)", ".2f")):
         im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
         ax.set_xticks(range(k), classes, rotation=45, ha="right")
-        ax.set_yticks(range(k), classes)
+        # Class names only on the left plot: on the right they would run into the first one.
+        ax.set_yticks(range(k), classes if ax is axes[0] else [""] * k)
         ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
+        if ax is axes[0]:
+            ax.set_ylabel("true")
         ax.set_title(sub)
         for i in range(k):
             for j in range(k):
