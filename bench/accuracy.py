@@ -266,7 +266,7 @@ def unknown_lines(loo: list[dict], model: str) -> list[str]:
     md: list[str] = []
     if loo:
         md += ["", "## Unknown exercises (leave one exercise out)", "",
-               f"Model: {model} (settings as above), trained on four exercises (training part of grouped fold 1); temperature and "
+               f"Model: {model} (settings as in accuracy.md), trained on four exercises (training part of grouped fold 1); temperature and "
                "threshold fitted on its inner grouped hold-out (5% of known hold-out clips rejected by design). "
                "`known rejected`: held-out clips of the four known exercises answered `unknown`; "
                "`left-out → unknown`: clips of the fifth exercise answered `unknown` (higher is better).", "",
