@@ -43,7 +43,7 @@ def choose_threshold(probs: np.ndarray, reject_rate: float = 0.05) -> float:
 
 def calibrate(clf, tracks, y, reject_rate: float = 0.05) -> dict:
     """Fit temperature and unknown threshold of `clf` on held-out clips (tracks, y); store them in clf.extra."""
-    from workout_classifier.train import clip_probs, eval_windows
+    from workout_classifier.features import clip_probs, eval_windows
 
     clf.extra.pop("temperature", None)
     raw, owner = eval_windows(list(tracks), clf.features)

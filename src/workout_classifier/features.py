@@ -278,3 +278,20 @@ def clip_features(seq: PoseSequence, cfg: FeatureConfig) -> tuple[np.ndarray, np
     track = prepare(seq)
     raw, starts = windows(track, cfg)
     return to_features(raw, cfg.streams), starts + float(track.times[0])
+
+
+def eval_windows(tracks: list[Track], cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+    """All deterministic windows of some clips: (raw (W, T, V, 8), owner clip index (W,))."""
+    raws, owner = [], []
+    for i, tr in enumerate(tracks):
+        r, _ = windows(tr, cfg)
+        raws.append(r)
+        owner.extend([i] * len(r))
+    return np.concatenate(raws), np.asarray(owner)
+
+
+def clip_probs(win_probs: np.ndarray, owner: np.ndarray, n_clips: int) -> np.ndarray:
+    """Average window probabilities per clip."""
+    out = np.zeros((n_clips, win_probs.shape[1]))
+    np.add.at(out, owner, win_probs)
+    return out / np.maximum(np.bincount(owner, minlength=n_clips), 1)[:, None]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -21,8 +21,17 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils.class_weight import compute_class_weight
 
 from workout_classifier.checkpoint import Classifier
-from workout_classifier.features import FeatureConfig, Track, augment, to_features, windows
+from workout_classifier.features import (  # noqa: F401  (clip_probs, eval_windows: re-exported)
+    FeatureConfig,
+    Track,
+    augment,
+    clip_probs,
+    eval_windows,
+    to_features,
+    windows,
+)  # fmt: skip
 from workout_classifier.models import create_model
+from workout_classifier.models.ensemble import RECOMMENDED, build_ensemble, stream_channels
 
 
 @dataclass
@@ -64,23 +73,6 @@ def inner_split(y: np.ndarray, groups: np.ndarray, fraction: float, seed: int):
     return tr, va
 
 
-def eval_windows(tracks: list[Track], cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
-    """All deterministic windows of some clips: (raw (W, T, V, 8), owner clip index (W,))."""
-    raws, owner = [], []
-    for i, tr in enumerate(tracks):
-        r, _ = windows(tr, cfg)
-        raws.append(r)
-        owner.extend([i] * len(r))
-    return np.concatenate(raws), np.asarray(owner)
-
-
-def clip_probs(win_probs: np.ndarray, owner: np.ndarray, n_clips: int) -> np.ndarray:
-    """Average window probabilities per clip."""
-    out = np.zeros((n_clips, win_probs.shape[1]))
-    np.add.at(out, owner, win_probs)
-    return out / np.maximum(np.bincount(owner, minlength=n_clips), 1)[:, None]
-
-
 def fit(
     tracks: list[Track],
     y: np.ndarray,
@@ -94,7 +86,6 @@ def fit(
 ) -> tuple[Classifier, dict]:
     """Train one model. Returns (classifier, history with per-epoch curves)."""
     if model_name == "ensemble":  # members trained one by one, each on its own streams
-        from workout_classifier.models.ensemble import RECOMMENDED, fit_ensemble
 
         specs = (model_options or {}).get("members") or RECOMMENDED
         if "streams" in specs[0]:
@@ -235,3 +226,35 @@ def load_training_set(clips, cache, classes: list[str] | None = None) -> Trainin
     index = {c: i for i, c in enumerate(classes)}
     y = np.asarray([index[lab] for lab in labels], dtype=np.int64)
     return TrainingSet(tracks, y, np.asarray(groups), classes, names, skipped)
+
+
+def fit_ensemble(tracks, y, groups, classes, specs: list[dict], features=None, config=None, log=None):
+    """Train each member spec on its streams; return (Classifier of the fused model, history)."""
+    features = features or FeatureConfig()
+    config = config or TrainConfig()
+    configs, states, hist = [], [], {"members": [], "seconds": 0.0}
+    for k, s in enumerate(specs):
+        feats = replace(features, streams=tuple(s["streams"]))
+        cfg = replace(config, **{**s.get("train", {}), "calibrate": False})
+        # A member's own epochs are its tuned budget; a smaller budget asked by the caller still wins.
+        cfg = replace(cfg, epochs=min(cfg.epochs, config.epochs), patience=min(cfg.patience, config.patience))
+        clf, h = fit(tracks, y, groups, classes, s["model"], feats, cfg, s.get("options") or {}, log=log)
+        configs.append(asdict(clf.model.config))
+        states.append(clf.model.state_dict())
+        hist["members"].append({"model": s["model"], "streams": list(s["streams"]), "best_epoch": h["best_epoch"]})
+        hist["seconds"] += h["seconds"]
+        if k == 0:  # curves of the first member stand for the ensemble's in reports
+            hist.update({key: v for key, v in h.items() if isinstance(v, list) or key == "best_epoch"})
+    model = build_ensemble(specs, len(classes), features.steps, configs)
+    for member, state in zip(model.members, states, strict=True):
+        member.load_state_dict(state)
+    feats = replace(features, streams=stream_channels(specs)[0])
+    clf = Classifier(model, "ensemble", classes, feats,
+                     {"train_config": asdict(config), "model_options": {"members": specs}})  # fmt: skip
+    if config.calibrate:  # on the inner hold-out every member also validated on
+        from workout_classifier.calibrate import calibrate
+
+        _, va = inner_split(np.asarray(y), np.asarray(groups), config.val_fraction, config.seed)
+        if len(va):
+            calibrate(clf, [tracks[i] for i in va], np.asarray(y)[va])
+    return clf, hist

@@ -7,7 +7,7 @@ the members' streams; member i sees x[..., channels_i]. The output is
 log(mean_i softmax(member_i)), a valid logit vector whose softmax is exactly the
 averaged probability.
 
-Members are trained separately (`fit_ensemble`, also reached through
+Members are trained separately (`train.fit_ensemble`, also reached through
 `train.fit(model_name="ensemble", model_options={"members": [spec, ...]})` where
 a spec is {"model": name, "streams": [...], "options": {...}, "train": {...}}).
 """
@@ -15,9 +15,8 @@ a spec is {"model": name, "streams": [...], "options": {...}, "train": {...}}).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import torch
 import torch.nn as nn
 
@@ -91,40 +90,3 @@ def build_ensemble(specs: list[dict], num_classes: int, steps: int = 48, member_
     members = [{"name": s["model"], "config": mc, "channels": ch} for s, mc, ch in zip(specs, member_configs, channels, strict=True)]
     return Ensemble(Config(num_classes=num_classes, in_channels=sum(STREAM_CHANNELS[t] for t in union),
                            steps=steps, members=members))  # fmt: skip
-
-
-def fit_ensemble(tracks, y, groups, classes, specs: list[dict], features=None, config=None, log=None):
-    """Train each member spec on its streams; return (Classifier of the fused model, history)."""
-    from workout_classifier.checkpoint import Classifier
-    from workout_classifier.features import FeatureConfig
-    from workout_classifier.train import TrainConfig, fit
-
-    features = features or FeatureConfig()
-    config = config or TrainConfig()
-    configs, states, hist = [], [], {"members": [], "seconds": 0.0}
-    for k, s in enumerate(specs):
-        feats = replace(features, streams=tuple(s["streams"]))
-        cfg = replace(config, **{**s.get("train", {}), "calibrate": False})
-        # A member's own epochs are its tuned budget; a smaller budget asked by the caller still wins.
-        cfg = replace(cfg, epochs=min(cfg.epochs, config.epochs), patience=min(cfg.patience, config.patience))
-        clf, h = fit(tracks, y, groups, classes, s["model"], feats, cfg, s.get("options") or {}, log=log)
-        configs.append(asdict(clf.model.config))
-        states.append(clf.model.state_dict())
-        hist["members"].append({"model": s["model"], "streams": list(s["streams"]), "best_epoch": h["best_epoch"]})
-        hist["seconds"] += h["seconds"]
-        if k == 0:  # curves of the first member stand for the ensemble's in reports
-            hist.update({key: v for key, v in h.items() if isinstance(v, list) or key == "best_epoch"})
-    model = build_ensemble(specs, len(classes), features.steps, configs)
-    for member, state in zip(model.members, states, strict=True):
-        member.load_state_dict(state)
-    feats = replace(features, streams=stream_channels(specs)[0])
-    clf = Classifier(model, "ensemble", classes, feats,
-                     {"train_config": asdict(config), "model_options": {"members": specs}})  # fmt: skip
-    if config.calibrate:  # on the inner hold-out every member also validated on
-        from workout_classifier.calibrate import calibrate
-        from workout_classifier.train import inner_split
-
-        _, va = inner_split(np.asarray(y), np.asarray(groups), config.val_fraction, config.seed)
-        if len(va):
-            calibrate(clf, [tracks[i] for i in va], np.asarray(y)[va])
-    return clf, hist
