@@ -25,6 +25,7 @@ from pathlib import Path
 
 from workout_classifier._quiet import silence_stderr_forever
 from workout_classifier.pose import PoseSequence, PoseSettings, extract_pose, file_sha256
+from workout_classifier.progress import ExtractProgress
 from workout_classifier.video import VideoError, probe, sample_stride
 
 
@@ -241,7 +242,7 @@ def extract_clips(
         _write_summary(cache, summary)
         return summary
 
-    bar = _Bar(len(todo), progress, console)
+    bar = ExtractProgress(len(todo), progress, console)
     t0 = time.perf_counter()
     results: list[dict] = []
     try:
@@ -379,46 +380,3 @@ def _write_summary(cache: PoseCache, summary: ExtractSummary) -> None:
         _write_json(cache.root / "last_run.json", summary.to_dict())
     except OSError:
         pass
-
-
-class _Bar:
-    """A rich progress bar showing clips done and frames per second."""
-
-    def __init__(self, clips: int, enabled: bool, console=None):
-        self.enabled = enabled
-        self.n_frames = 0
-        self.t0 = time.perf_counter()
-        if enabled:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("[bold]extracting poses"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("clips"), TextColumn("{task.fields[fps]} frames/s"), TimeElapsedColumn(),
-                console=console, transient=False,
-            )  # fmt: skip
-            self.task = self.progress.add_task("extract", total=clips, fps="-")
-
-    def __enter__(self):
-        if self.enabled:
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.progress.__exit__(*exc)
-
-    def frames(self, n: int) -> None:
-        self.n_frames += n
-        if self.enabled:
-            rate = self.n_frames / max(time.perf_counter() - self.t0, 1e-9)
-            self.progress.update(self.task, fps=f"{rate:.0f}")
-
-    def clip_done(self) -> None:
-        if self.enabled:
-            self.progress.advance(self.task)
