@@ -307,7 +307,10 @@ def _print_predictions(results: list[dict]) -> None:
             t.add_row(Path(r["video"]).name, f"[red]{r['error']}[/]", "", "")
             continue
         second = r["top"][1] if len(r["top"]) > 1 else None
-        t.add_row(Path(r["video"]).name, f"[bold]{r['label']}[/]", f"{r['confidence']:.0%}",
+        label = f"[bold]{r['label']}[/]"
+        if r["label"] == "unknown" and r["top"]:  # say what the model would have guessed, and how unsure
+            label += f" (best guess {r['top'][0]['label']}, below the model's threshold)"
+        t.add_row(Path(r["video"]).name, label, f"{r['confidence']:.0%}",
                   f"{second['label']} ({second['probability']:.0%})" if second else "")  # fmt: skip
     console.print(t)
     _print_extras(results)
