@@ -174,7 +174,8 @@ def _loo_task(k: int) -> dict:
     """Leave exercise k out: train on the others (grouped fold 1's training part), calibrated."""
     from workout_classifier.calibrate import unknown_rates
     from workout_classifier.evaluate import make_splits
-    from workout_classifier.train import TrainConfig, clip_probs, eval_windows, fit
+    from workout_classifier.features import clip_probs, eval_windows
+    from workout_classifier.train import TrainConfig, fit
 
     ts, args = _STATE["ts"], _STATE["args"]
     left = ts.classes[k]

@@ -19,17 +19,14 @@ import numpy as np
 from workout_classifier.extract import PoseCache
 from workout_classifier.pose import PoseSequence
 from workout_classifier.reps import count_reps
+from workout_classifier.timeline import join_sequences
 
 HERE = Path(__file__).resolve().parent
 
 
 def concat(seq: PoseSequence, times: int) -> PoseSequence:
     """The clip joined to itself `times` times (landmark arrays concatenated)."""
-    dt = float(np.median(np.diff(seq.times))) if len(seq.times) > 1 else 1 / 15
-    span = float(seq.times[-1] - seq.times[0]) + dt
-    t = np.concatenate([seq.times + i * span for i in range(times)])
-    rep = lambda a: np.concatenate([a] * times)  # noqa: E731
-    return PoseSequence(rep(seq.landmarks), rep(seq.world), t, rep(seq.detected), dict(seq.meta))
+    return join_sequences([seq] * times)[0]
 
 
 def main() -> None:

@@ -7,23 +7,15 @@ from synth import synthetic_sequence
 
 from workout_classifier.pose import PoseSequence
 from workout_classifier.reps import count_reps
-
-
-def _period(seed: int) -> float:
-    return np.random.default_rng(seed).uniform(1.5, 2.5)  # as synth.py draws it
+from workout_classifier.timeline import join_sequences
 
 
 def _cycles(seq: PoseSequence, seed: int) -> float:
-    return (seq.times[-1] - seq.times[0]) / _period(seed)
+    return (seq.times[-1] - seq.times[0]) / seq.meta["period"]
 
 
 def _concat(parts: list[PoseSequence]) -> PoseSequence:
-    t, off = [], 0.0
-    for p in parts:
-        t.append(p.times - p.times[0] + off)
-        off = t[-1][-1] + 1 / 15
-    return PoseSequence(np.concatenate([p.landmarks for p in parts]), np.concatenate([p.world for p in parts]),
-                        np.concatenate(t), np.concatenate([p.detected for p in parts]), dict(parts[0].meta))  # fmt: skip
+    return join_sequences(parts)[0]
 
 
 def _still(seq: PoseSequence, seconds: float) -> PoseSequence:

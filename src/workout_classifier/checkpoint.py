@@ -77,9 +77,10 @@ class Classifier:
             raise ModelFileError(f"not a workout-classifier model file: {path} ({type(e).__name__})") from None
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
             raise ModelFileError(f"not a workout-classifier model file: {path}")
-        try:
+        try:  # a file with the right marker but missing or mismatched parts is still a bad file
             model = model_from_config(blob["model_name"], blob["model_config"])
             model.load_state_dict(blob["state_dict"])
+            return cls(model, blob["model_name"], blob["classes"], FeatureConfig.from_dict(blob["features"]),
+                       blob.get("extra"))  # fmt: skip
         except Exception as e:
             raise ModelFileError(f"model file {path} does not match its model ({e.__class__.__name__})") from None
-        return cls(model, blob["model_name"], blob["classes"], FeatureConfig.from_dict(blob["features"]), blob.get("extra"))

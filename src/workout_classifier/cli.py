@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,13 +16,12 @@ app = typer.Typer(
     help="Classify workout videos from their pose: stats, extract, train, evaluate, predict, serve.",
 )
 console = Console()
+err = Console(stderr=True)
 
 
 @app.callback()
 def _root() -> None:
     """Classify workout videos from their pose."""
-
-err = Console(stderr=True)
 
 
 def fail(msg: str, code: int = 1) -> None:
@@ -53,10 +51,26 @@ def _cache_or_fail(cache: Path, fps: float):
         fail(str(e))
 
 
-def run_extraction(paths, cache, workers: int, quiet: bool = False):
-    """Extract what the cache lacks; print a summary of failures. Shared by several commands."""
+def _print_skipped(items: list[dict], verb: str) -> None:
+    """One line per clip left out, with its reason (file names may hold rich markup)."""
     from rich.markup import escape
 
+    for item in items:
+        line = escape(f"{item['file']}: {item['reason']}")
+        err.print(f"  [yellow]{verb}[/] {line}", highlight=False, soft_wrap=True)
+
+
+def _load_classifier(model: Path | None):
+    from workout_classifier.checkpoint import Classifier, ModelFileError
+
+    try:
+        return Classifier.load(model)
+    except ModelFileError as e:
+        fail(str(e))
+
+
+def run_extraction(paths, cache, workers: int, quiet: bool = False):
+    """Extract what the cache lacks; print a summary of failures. Shared by several commands."""
     from workout_classifier.extract import extract_clips
 
     try:
@@ -69,9 +83,7 @@ def run_extraction(paths, cache, workers: int, quiet: bool = False):
             f"{summary.total} clips: {summary.cached} already cached, {summary.extracted} extracted"
             + (f" ({summary.frames} frames, {summary.fps:.0f} frames/s)" if summary.extracted else "")
         )
-        for item in summary.failed + summary.no_person:
-            line = escape(f"{item['file']}: {item['reason']}")
-            err.print(f"  [yellow]skipped[/] {line}", highlight=False, soft_wrap=True)
+        _print_skipped(summary.failed + summary.no_person, "skipped")
     return summary
 
 
@@ -130,8 +142,7 @@ def _training_set(data: Path, cache: Path, fps: float, workers: int, quiet: bool
 
     ts = load_training_set(clips, pc)
     if not quiet:
-        for item in ts.skipped:
-            err.print(f"  [yellow]not used[/] {item['file']}: {item['reason']}", highlight=False)
+        _print_skipped(ts.skipped, "not used")
     if len(ts.classes) < 2:
         fail(f"need at least two exercises with usable clips, found {len(ts.classes)}")
     return ts, pc
@@ -195,7 +206,8 @@ def evaluate(
     try:
         res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, FeatureConfig(),
                              TrainConfig(epochs=epochs, seed=seed), _model_options(option), folds=folds,
-                             protocol=protocol, tta=tta, log=err.print)  # fmt: skip
+                             protocol=protocol, tta=tta, log=err.print,
+                             epoch_log=err.print if verbose else None)  # fmt: skip
     except ValueError as e:
         fail(str(e))
     m = write_report(res, out, {"skipped_clips": ts.skipped, "pose": {"fps": fps}})
@@ -242,6 +254,8 @@ def train(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
     """Train on every usable clip and write one model file."""
+    from dataclasses import asdict
+
     from workout_classifier.features import FeatureConfig
     from workout_classifier.train import TrainConfig, fit
 
@@ -251,8 +265,6 @@ def train(
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, FeatureConfig(),
                     TrainConfig(epochs=epochs, seed=seed, calibrate=calibrate), _model_options(option),
                     log=err.print if verbose else None)  # fmt: skip
-    from dataclasses import asdict
-
     clf.extra["pose"] = asdict(pc.settings)
     clf.extra["tta"] = tta
     clf.extra["trained_on"] = {c: int((ts.y == i).sum()) for i, c in enumerate(ts.classes)}
@@ -274,14 +286,10 @@ def predict(
     timeline: bool = typer.Option(False, "--timeline", help="Segments of a long video (adds timeline)."),
 ):
     """Say which exercise each video shows."""
-    from workout_classifier.checkpoint import Classifier, ModelFileError
     from workout_classifier.extract import CacheError
     from workout_classifier.predict import predict_videos
 
-    try:
-        clf = Classifier.load(model)
-    except ModelFileError as e:
-        fail(str(e))
+    clf = _load_classifier(model)
     try:
         results = predict_videos(videos, clf, cache, top=top, tta=tta, workers=workers,
                                  progress=not json_out, console=err,
@@ -344,14 +352,10 @@ def annotate(
 ):
     """Write a copy of VIDEO with the skeleton, exercise, rep counter and push-up form on it."""
     from workout_classifier.annotate import annotate_video
-    from workout_classifier.checkpoint import Classifier, ModelFileError
     from workout_classifier.extract import CacheError
     from workout_classifier.video import VideoError
 
-    try:
-        clf = Classifier.load(model)
-    except ModelFileError as e:
-        fail(str(e))
+    clf = _load_classifier(model)
     try:
         res = annotate_video(video, out, clf, cache_dir=cache)
     except (VideoError, CacheError) as e:
@@ -389,9 +393,5 @@ def serve(
         fail(f"{e} (pass --model FILE, e.g. one written by `workout train`)")
 
 
-def main() -> None:  # pragma: no cover
-    app()
-
-
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    app()

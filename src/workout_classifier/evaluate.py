@@ -22,8 +22,8 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from workout_classifier.features import FeatureConfig, Track
-from workout_classifier.train import TrainConfig, clip_probs, eval_windows, fit
+from workout_classifier.features import FeatureConfig, Track, clip_probs, eval_windows
+from workout_classifier.train import TrainConfig, fit
 
 PROTOCOLS = ("grouped", "seed")
 
@@ -111,7 +111,9 @@ def cross_validate(
     protocol: str = "grouped",
     tta: bool = False,
     log=None,
+    epoch_log=None,
 ) -> CVResult:
+    """Train and test one model per fold; `log` gets a line per fold, `epoch_log` one per epoch."""
     y, groups = np.asarray(y), np.asarray(groups)
     splits = make_splits(y, groups, folds, protocol, config.seed)
     res = CVResult(protocol=protocol, model=model_name, classes=list(classes),
@@ -123,7 +125,7 @@ def cross_validate(
     for k, (tr, te) in enumerate(splits):
         t0 = time.perf_counter()
         clf, hist = fit([tracks[i] for i in tr], y[tr], groups[tr], classes, model_name, features,
-                        config, model_options)  # fmt: skip
+                        config, model_options, log=epoch_log)  # fmt: skip
         t_train += time.perf_counter() - t0
         t0 = time.perf_counter()
         raw, owner = eval_windows([tracks[i] for i in te], features)

@@ -190,7 +190,8 @@ def augment(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 # ---- features ----------------------------------------------------------------------
-def _angle_at(p: np.ndarray, a: int, v: int, b: int) -> np.ndarray:
+def angle_cos(p: np.ndarray, a: int, v: int, b: int) -> np.ndarray:
+    """Cosine of the angle at joint v between joints a and b; p: (..., V, C)."""
     u, w = p[..., a, :] - p[..., v, :], p[..., b, :] - p[..., v, :]
     cos = (u * w).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1) + 1e-6)
     return np.clip(cos, -1.0, 1.0)
@@ -232,7 +233,7 @@ def to_features(raw: np.ndarray, streams: tuple[str, ...]) -> np.ndarray:
         elif name == "angle":
             ang = np.zeros(joint.shape[:-1] + (1,), dtype=np.float32)
             for a, v, b in ANGLES:
-                ang[..., v, 0] = _angle_at(joint, a, v, b)
+                ang[..., v, 0] = angle_cos(joint, a, v, b)
             parts.append(ang)
         elif name == "orient":
             # Torso direction in the image: lying on a bench vs standing vs hanging.

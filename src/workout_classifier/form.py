@@ -51,21 +51,7 @@ _PER_VIEW = (
     "hip_bend_down", "hip_bend_iqr", "hip_out_of_step",
 )  # fmt: skip
 FEATURES = CLIP_FEATURES + tuple(f"{v}_{k}" for v in ("img", "world") for k in _PER_VIEW)
-# Words a trainee understands for each cue: (when the value is high, when it is low).
-CUE_WORDS = {
-    "hip_sag_median": ("hips sag below the line from shoulders to ankles", "hips are piked up too high"),
-    "hip_sag_bottom": ("hips drop at the bottom of the push-up", "hips pike up at the bottom"),
-    "hip_sag_max": ("hips sag at some point of the rep", "hips stay piked up"),
-    "body_line_median": ("body is held straight", "body bends at the hips: keep one straight line"),
-    "body_line_min": ("body stays straight", "body folds at the hips during the rep"),
-    "elbow_min": ("not going deep enough: bend the elbows more", "elbows fold very deep: the body sinks to the floor"),
-    "elbow_max": ("arms lock out at the top", "arms do not straighten at the top"),
-    "elbow_range": ("very large elbow movement", "short range of motion: go lower and push all the way up"),
-    "shoulder_travel": ("chest travels a long way", "chest barely moves: lower the whole body further"),
-    "head_drop_median": ("head hangs down: keep the neck in line with the back", "head is craned up"),
-    "head_drop_bottom": ("head drops at the bottom: lead with the chest, not the chin", "head lifts at the bottom"),
-    "knee_angle_median": ("legs are straight", "knees are bent: keep the legs straight"),
-}  # fmt: skip
+# Words for the cues measured in both views (see _PER_VIEW); the clip cues reuse the shared ones.
 _VIEW_WORDS = {
     "hip_bend": ("hips sag below the line from shoulders to ankles", "hips are piked up too high"),
     "hip_bend_abs": ("body is not one straight line (hips sag or pike)", "body is held in one straight line"),
@@ -91,6 +77,21 @@ _VIEW_WORDS = {
     "hip_bend_iqr": ("the hip angle keeps changing during the rep: hold the plank", "the body line stays the same"),
     "hip_out_of_step": ("hips move out of step with the shoulders: keep the body rigid",
                         "hips move in step with the shoulders"),
+}  # fmt: skip
+# Words a trainee understands for each cue: (when the value is high, when it is low).
+CUE_WORDS = {
+    "hip_sag_median": _VIEW_WORDS["hip_bend"],
+    "hip_sag_bottom": _VIEW_WORDS["hip_bend_bottom"],
+    "hip_sag_max": ("hips sag at some point of the rep", "hips stay piked up"),
+    "body_line_median": ("body is held straight", "body bends at the hips: keep one straight line"),
+    "body_line_min": ("body stays straight", "body folds at the hips during the rep"),
+    "elbow_min": ("not going deep enough: bend the elbows more", "elbows fold very deep: the body sinks to the floor"),
+    "elbow_max": _VIEW_WORDS["elbow_top"],
+    "elbow_range": ("very large elbow movement", "short range of motion: go lower and push all the way up"),
+    "shoulder_travel": ("chest travels a long way", "chest barely moves: lower the whole body further"),
+    "head_drop_median": _VIEW_WORDS["head_bend"],
+    "head_drop_bottom": _VIEW_WORDS["head_bend_bottom"],
+    "knee_angle_median": ("legs are straight", "knees are bent: keep the legs straight"),
 }  # fmt: skip
 CUE_WORDS.update({f"{v}_{k}": w for v in ("img", "world") for k, w in _VIEW_WORDS.items()})
 

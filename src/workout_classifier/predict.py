@@ -133,8 +133,12 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
         if is_push_up(res.get("label")):
             from workout_classifier.form import check_form
 
-            fc = check_form(seq)
-            res.update(form=fc["form"], form_confidence=fc["form_confidence"], form_cues=fc["form_cues"])
+            try:
+                fc = check_form(seq)
+            except NoPersonError:  # too few detected frames for the cues: no verdict, the label stands
+                fc = None
+            if fc:
+                res.update(form=fc["form"], form_confidence=fc["form_confidence"], form_cues=fc["form_cues"])
     if timeline:
         from workout_classifier.timeline import build_timeline
 

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
-from workout_classifier.features import L_HIP, L_SH, R_HIP, R_SH, interpolate_missing
+from workout_classifier.features import L_HIP, L_SH, R_HIP, R_SH, angle_cos, interpolate_missing
 from workout_classifier.pose import PoseSequence
 
 # Joints used for counting: nose, shoulders, elbows, wrists, hips, knees, ankles.
@@ -54,9 +54,7 @@ class RepResult:
 
 
 def _angle(p: np.ndarray, a: int, v: int, b: int) -> np.ndarray:
-    u, w = p[:, a] - p[:, v], p[:, b] - p[:, v]
-    cos = (u * w).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1) + 1e-6)
-    return np.arccos(np.clip(cos, -1, 1))
+    return np.arccos(angle_cos(p, a, v, b))  # radians; features gives the clipped cosine
 
 
 def rep_signals(seq: PoseSequence, fps: float = GRID_FPS) -> tuple[np.ndarray, np.ndarray] | None:

@@ -21,17 +21,20 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils.class_weight import compute_class_weight
 
 from workout_classifier.checkpoint import Classifier
-from workout_classifier.features import (  # noqa: F401  (clip_probs, eval_windows: re-exported)
+from workout_classifier.features import (
     FeatureConfig,
     Track,
     augment,
     clip_probs,
     eval_windows,
+    prepare,
     to_features,
     windows,
-)  # fmt: skip
+)
 from workout_classifier.models import create_model
 from workout_classifier.models.ensemble import RECOMMENDED, build_ensemble, stream_channels
+from workout_classifier.pose import NoPersonError
+from workout_classifier.video import VideoError
 
 
 @dataclass
@@ -208,16 +211,13 @@ class TrainingSet:
 
 def load_training_set(clips, cache, classes: list[str] | None = None) -> TrainingSet:
     """Read cached poses of `clips` (dataset.Clip); clips that failed or show nobody are skipped with a reason."""
-    from workout_classifier.features import prepare
-    from workout_classifier.pose import NoPersonError
-    from workout_classifier.video import VideoError
-
     tracks, labels, groups, names, skipped = [], [], [], [], []
     for c in clips:
         try:
             tracks.append(prepare(cache.load(c.path)))
         except (VideoError, NoPersonError, KeyError) as e:
-            skipped.append({"file": str(c.path), "reason": str(e).strip("'\"")})
+            reason = e.args[0] if isinstance(e, KeyError) else str(e)  # KeyError's str() adds quotes
+            skipped.append({"file": str(c.path), "reason": reason})
             continue
         labels.append(c.label)
         groups.append(c.group)

@@ -59,14 +59,15 @@ def looks_like_video(path: str | Path) -> bool:
     """True when the file starts like a video container (used only to word error messages)."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(16)
+            head = fh.read(189)
     except OSError:
         return False
     return (
         head[4:8] in _BOXES
         or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
         or head[:4] == b"\x1a\x45\xdf\xa3"
-        or head[:1] == b"\x47"
+        # MPEG-TS: a sync byte every 188 bytes (one alone would match any text starting with "G")
+        or (head[:1] == b"\x47" and head[188:189] == b"\x47")
         or head[:4] == b"\x00\x00\x01\xba"
     )
 

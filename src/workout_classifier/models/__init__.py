@@ -3,7 +3,7 @@
 Each model module defines a `Config` dataclass and a module class whose
 constructor takes that config and keeps it as `.config`, so a checkpoint that
 stores `asdict(config)` and the registry name rebuilds the exact model
-(nanoGPT-style). Register with `@register("name")`; build with `create_model`.
+(nanoGPT-style). Register with `register("name", Config)(ModelClass)`; build with `create_model`.
 """
 
 from __future__ import annotations
@@ -31,10 +31,7 @@ def list_models() -> list[str]:
 
 def create_model(name: str, num_classes: int, in_channels: int, num_joints: int = 33, steps: int = 48, **overrides) -> nn.Module:
     """Build a registered model. Unknown keys in `overrides` are an error, not ignored."""
-    _load_all()
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
-    cls, cfg_cls = _REGISTRY[name]
+    cls, cfg_cls = _lookup(name)
     known = {f.name for f in fields(cfg_cls)}
     bad = set(overrides) - known
     if bad:
@@ -45,11 +42,15 @@ def create_model(name: str, num_classes: int, in_channels: int, num_joints: int 
 
 
 def model_from_config(name: str, config: dict) -> nn.Module:
+    cls, cfg_cls = _lookup(name)
+    return cls(cfg_cls(**config))
+
+
+def _lookup(name: str) -> tuple[type, type]:
     _load_all()
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
-    cls, cfg_cls = _REGISTRY[name]
-    return cls(cfg_cls(**config))
+    return _REGISTRY[name]
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -58,17 +59,4 @@ def count_parameters(model: nn.Module) -> int:
 
 def _load_all() -> None:
     # Import side effects register the models; kept lazy so `import models` is cheap.
-    from workout_classifier.models import cnn_lstm  # noqa: F401
-
-    try:
-        from workout_classifier.models import stgcn  # noqa: F401
-    except ImportError:
-        pass
-    try:
-        from workout_classifier.models import transformer  # noqa: F401
-    except ImportError:
-        pass
-    try:
-        from workout_classifier.models import ensemble  # noqa: F401
-    except ImportError:
-        pass
+    from workout_classifier.models import cnn_lstm, ensemble, stgcn, transformer  # noqa: F401
