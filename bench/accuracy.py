@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from workout_classifier.models.ensemble import RECOMMENDED
+
 ROOT = Path(__file__).resolve().parents[1]
 FIVE = ["bench press", "lunges", "pull up", "push up", "squat"]
 REFERENCE_NOTE = (
@@ -40,14 +42,11 @@ REFERENCE_NOTE = (
 
 # Candidates: registry name, feature streams, model options, TrainConfig overrides.
 # `tta`: average with the mirrored clip at test time (Classifier.predict_windows(tta=True)).
-STREAMS = ("joint", "bone", "motion", "vis", "detect", "gravity", "facing", "orient")
+# The stgcn and transformer rows are the shipped ensemble's members, as models/ensemble.py defines them.
 CANDIDATES = {
     "cnn-lstm": dict(model="cnn-lstm", streams=None, options={}, train={}, tta=False),  # its own defaults
-    "stgcn": dict(model="stgcn", streams=STREAMS, options={}, tta=True,
-                  train=dict(epochs=25, patience=6, lr=2e-3, label_smoothing=0.1, windows_per_clip=2)),
-    "transformer": dict(model="transformer", streams=STREAMS, options={}, tta=True,
-                        train=dict(epochs=40, patience=10, label_smoothing=0.1)),
-}  # fmt: skip
+    **{m["model"]: {**m, "streams": tuple(m["streams"]), "tta": True} for m in RECOMMENDED},
+}
 ENSEMBLE = ("stgcn", "transformer")  # members of the late-fusion row
 DEFAULT = "ensemble"  # the model proposed for `workout train` and the package
 

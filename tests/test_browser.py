@@ -146,6 +146,7 @@ def test_upload_a_real_clip_and_see_the_answer(page, real_clips, shots):
     assert answer["label"], answer
     assert page.text_content("#label") == answer["label"]
     assert page.inner_text("#label").lower() == answer["label"].lower()  # shown capitalized
+    assert page.inner_text("#label") == answer["label"].title()
     assert page.text_content("#result-file") == clip.name
     rows = page.locator("#chart .bar-row")
     assert rows.count() == len(answer["top"])

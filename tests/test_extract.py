@@ -195,13 +195,15 @@ def test_interrupted_run_resumes_and_loses_nothing(tmp_path, sig, workers):
         str(workers),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
+    deadline, sent = time.monotonic() + 60, False
     while proc.poll() is None and time.monotonic() < deadline:
         if any(cache_dir.glob("*.npz")):
             proc.send_signal(sig)
+            sent = True
             break
         time.sleep(0.02)
     _, err = proc.communicate(timeout=60)
+    assert sent, f"the run ended before the first clip was cached: {err}"
     done_before = len(list(cache_dir.glob("*.npz")))
     if proc.returncode not in (0,):  # it was interrupted (it may have finished first)
         assert proc.returncode in (130, -signal.SIGKILL), err
@@ -250,6 +252,7 @@ def test_a_killed_worker_does_not_stop_the_run(tmp_path):
             killed.append(child)
         time.sleep(0.02)
     out, err = proc.communicate(timeout=60)
+    assert killed, "no worker process was found to kill"
     assert proc.returncode == 0, err
     summary = json.loads(out)
     # A clip the worker held when it died is reported (a worker killed before it got

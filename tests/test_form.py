@@ -60,6 +60,12 @@ def test_shipped_model_loads_and_answers():
     assert isinstance(res["form_cues"], list) and all(isinstance(c, str) for c in res["form_cues"])
 
 
+def test_shipped_model_tells_a_sagging_push_up_from_a_straight_one():
+    sagging, straight = check_form(_pushup(sag=0.15)), check_form(_pushup())
+    assert sagging["form"] == "wrong" and any("hip" in c for c in sagging["form_cues"])
+    assert straight["form"] == "correct"
+
+
 def test_fit_roundtrip_and_cues_in_words(tmp_path):
     seqs = [_pushup(sag=s, seed=i) for i, s in enumerate([0, 0.01, 0.02, 0.15, 0.17, 0.2] * 2)]
     x = np.array([[form_features(s)[k] for k in FEATURES] for s in seqs])

@@ -24,7 +24,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workout_classifier._quiet import silence_stderr_forever
-from workout_classifier.pose import PoseSequence, PoseSettings, extract_pose, file_sha256
+from workout_classifier.pose import (
+    PoseSequence,
+    PoseSettings,
+    atomic_write,
+    extract_pose,
+    file_sha256,
+)
 from workout_classifier.progress import ExtractProgress
 from workout_classifier.video import VideoError, probe, sample_stride
 
@@ -203,9 +209,8 @@ def _one_line(text: str) -> str:
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    tmp.replace(path)
+    with atomic_write(path) as fh:
+        fh.write(json.dumps(obj, indent=1).encode())
 
 
 # ---- driver ------------------------------------------------------------------------

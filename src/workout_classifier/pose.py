@@ -18,9 +18,11 @@ Batches for models follow pyskl: (N, T, V, C), plus visibility as a channel.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
+import os
 import sys
 import threading
 import types
@@ -112,14 +114,11 @@ class PoseSequence:
 
     def save(self, path: Path) -> None:
         """Write atomically (temp file + rename) so a killed run never leaves half a file."""
-        path = Path(path)
-        tmp = path.with_name(path.name + f".{_pid()}.tmp")
-        with open(tmp, "wb") as fh:
+        with atomic_write(Path(path)) as fh:
             np.savez_compressed(
                 fh, landmarks=self.landmarks, world=self.world, times=self.times,
                 detected=self.detected, meta=np.array(json.dumps(self.meta)),
             )  # fmt: skip
-        tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> PoseSequence:
@@ -133,10 +132,19 @@ class PoseSequence:
             )
 
 
-def _pid() -> int:
-    import os
+@contextlib.contextmanager
+def atomic_write(path: Path):
+    """Open `<path>.<pid>.tmp` for binary writing and rename it to `path` when the block ends.
 
-    return os.getpid()
+    The pid in the name lets the cache tell a dead writer's leftovers from a live one's.
+    """
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            yield fh
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -21,24 +21,13 @@ import csv
 import json
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from workout_classifier.dataset import scan_dataset
 from workout_classifier.video import VideoError, probe
 
 MIN_DURATION = 1.0  # seconds; shorter clips are reported as "very short"
-CSV_FIELDS = (
-    "exercise",
-    "file",
-    "group",
-    "duration",
-    "fps",
-    "frames",
-    "width",
-    "height",
-    "problem",
-)
 
 
 @dataclass
@@ -63,6 +52,9 @@ class ClipStat:
             d["duration"] = round(self.duration, 3)
             d["fps"] = round(self.fps, 3)
         return {k: ("" if v is None else v) for k, v in d.items()}
+
+
+CSV_FIELDS = tuple(f.name for f in fields(ClipStat))  # one CSV column per field, in order
 
 
 def _problem_kind(reason: str) -> str:

@@ -106,7 +106,7 @@ def create_app(
         raise ValueError("workers must be at least 1")
     model_path = str(model_path) if model_path else None
     clf = Classifier.load(model_path)
-    state = ServerState(clf, model_path, max_upload_mb, workers, tmp_dir, max_pending, result_ttl_s)
+    state = ServerState(model_path, max_upload_mb, workers, tmp_dir, max_pending, result_ttl_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -17,15 +17,14 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from workout_classifier.checkpoint import Classifier
 from workout_classifier.serve.uploads import MB
 from workout_classifier.serve.workers import features, new_pool, stop_pool, worker_warm_up
 
 
 class ServerState:
-    def __init__(self, clf: Classifier, model_path: str | None, max_upload_mb: float, workers: int,
+    def __init__(self, model_path: str | None, max_upload_mb: float, workers: int,
                  tmp_dir: str | Path | None, max_pending: int, result_ttl_s: float):  # fmt: skip
-        self.clf, self.model_path = clf, model_path
+        self.model_path = model_path  # the pool's workers load it; the app keeps its own copy for /api/health
         self.max_upload_mb = max_upload_mb
         self.max_bytes = int(max_upload_mb * MB)
         self.workers, self.max_pending, self.result_ttl_s = workers, max_pending, result_ttl_s
