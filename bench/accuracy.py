@@ -94,17 +94,13 @@ def infer_ms(clf, tracks, tta: bool = False, repeats: int = 1) -> float:
 
 def fused_result(parts: list, splits, y, classes):
     """CVResult of a late-fusion ensemble from its members' out-of-fold probabilities."""
-    from sklearn.metrics import accuracy_score, f1_score
-
-    from workout_classifier.evaluate import CVResult
+    from workout_classifier.evaluate import CVResult, fold_metrics
 
     probs = np.mean([p.probs for p in parts], axis=0)
     res = CVResult(protocol=parts[0].protocol, model="ensemble", classes=list(classes), rare=parts[0].rare)
     for k, (_, te) in enumerate(splits):
         pred = probs[te].argmax(1)
-        res.folds.append({"fold": k + 1, "clips": int(len(te)), "accuracy": float(accuracy_score(y[te], pred)),
-                          "macro_f1": float(f1_score(y[te], pred, labels=np.unique(y[te]), average="macro",
-                                                     zero_division=0))})  # fmt: skip
+        res.folds.append({"fold": k + 1, "clips": int(len(te)), **fold_metrics(y[te], pred)})
     res.y_true, res.probs, res.y_pred = y, probs, probs.argmax(1)
     res.seconds = sum(p.seconds for p in parts)
     return res

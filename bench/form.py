@@ -83,7 +83,7 @@ def scene_groups(paths: list[Path], threshold: float = 0.3) -> np.ndarray:
 
 NOTES = """The source project reported 82.6% (MediaPipe + random forest) and 87.6% (MoveNet + random forest)
 with plain 5-fold; the target was >= 0.90. **Not reached**: the shipped logistic model scores {grouped:.3f}
-grouped, {gap:.3f} short of 0.90. Plain k-fold inflates every model by 4-13 points, because clips cut from
+grouped, {gap:.3f} short of 0.90. Plain k-fold inflates every model by about 4-12 points, because clips cut from
 one video (same person, same room) land on both sides of the split. The differences between the cue-based
 models (about 0.69-0.74 grouped) are well within one fold standard deviation (0.12-0.16). The shipped
 model is the logistic one because each cue's weight can be read off and said in words and it fits in a
