@@ -162,6 +162,58 @@ def test_unexpected_error_in_one_clip_does_not_stop_the_run(tmp_path, monkeypatc
     assert cache.status(b) == "done"
 
 
+def test_overlapping_runs_in_threads_each_see_their_own_progress(tmp_path, monkeypatch):
+    """Two runs in one process, interleaved: each bar gets its own clip's frames, all of them."""
+    import threading
+
+    import workout_classifier.extract as ex
+
+    bars = {}
+
+    class Bar(ex.ExtractProgress):
+        def __init__(self, clips, enabled, console=None):
+            super().__init__(clips, False)
+            self.seen = []
+            bars[threading.current_thread().name] = self
+
+        def frames(self, n):
+            self.seen.append(n)
+
+    a_reported, b_reported = threading.Event(), threading.Event()
+
+    def fake_extract(path, settings, on_frames=None, sha256=None):
+        # a reports, b starts and reports, then a reports again: any shared
+        # progress target is overwritten by b while a is still running.
+        if Path(path).name == "a.mp4":
+            on_frames(1)
+            a_reported.set()
+            assert b_reported.wait(10)
+            on_frames(1)
+        else:
+            assert a_reported.wait(10)
+            on_frames(1000)
+            b_reported.set()
+        raise VideoError("unreadable video")  # the bar is what this test looks at
+
+    monkeypatch.setattr(ex, "ExtractProgress", Bar)
+    monkeypatch.setattr(ex, "extract_pose", fake_extract)
+    summaries = {}
+
+    def run(name):
+        clip = tmp_path / name
+        clip.write_bytes(name.encode() * 10)
+        cache = PoseCache(tmp_path / f"cache-{name}")
+        summaries[name] = extract_clips([clip], cache, progress=False)
+
+    threads = [threading.Thread(target=run, args=(n,), name=n) for n in ("a.mp4", "b.mp4")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert {n: len(s.failed) for n, s in summaries.items()} == {"a.mp4": 1, "b.mp4": 1}
+    assert bars["a.mp4"].seen == [1, 1] and bars["b.mp4"].seen == [1000]
+
+
 def test_pool_path_on_generated_clips(synthetic_dataset, tmp_path):
     clips, _ = scan_dataset(synthetic_dataset)
     paths = [c.path for c in clips][:4] + [tmp_path / "missing.mp4"]

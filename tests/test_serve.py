@@ -11,6 +11,8 @@ plumbing, not accuracy).
 
 from __future__ import annotations
 
+import errno
+import inspect
 import os
 import re
 import threading
@@ -278,6 +280,66 @@ def test_oversized_upload_is_413_streamed_or_declared(model_file, tmp_path):
     assert not root.exists()  # the private folder goes with the server
 
 
+# ---- the server's own failures ----------------------------------------------------------------
+def test_disk_full_while_storing_is_500_and_leaves_no_file(model_file, tmp_path, monkeypatch):
+    from workout_classifier.serve import uploads as serve_uploads
+
+    real_open = open
+
+    class FullDisk:
+        """An upload file on a disk that fills up: part of the first write lands, then ENOSPC."""
+
+        def __init__(self, path, mode):
+            self.fh = real_open(path, mode)
+
+        def write(self, data):
+            self.fh.write(data[:4096])
+            self.fh.flush()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def close(self):
+            self.fh.close()
+
+        @property
+        def closed(self):
+            return self.fh.closed
+
+    app = create_app(model_file, max_upload_mb=1, workers=1, tmp_dir=tmp_path, warm_up=False)
+    with TestClient(app) as client:
+        monkeypatch.setattr(serve_uploads, "open", FullDisk, raising=False)
+        r = post(client, b"\x01" * 32768)
+        assert r.status_code == 500, r.text
+        assert r.json()["detail"] == "could not store the upload: No space left on device"
+        assert list(app.state.server.uploads.iterdir()) == []  # the partial file is gone
+        # A body that is not multipart at all is still the client's error.
+        mime = {"content-type": "multipart/form-data; boundary=XyZbOuNdArY"}
+        r = client.post("/api/predict", content=b"not multipart\r\n" * 10, headers=mime)
+        assert r.status_code == 400 and "malformed multipart body" in r.json()["detail"]
+        assert list(app.state.server.uploads.iterdir()) == []
+        assert app.state.server._pool is None
+
+
+def _dies_mid_job(path, name, top, annotated_out=None, cache_dir=None):
+    """Stands in for predict_job in a pool process: starts filling the job's pose
+    cache (made next to the upload when none is given, as predict_job does), then
+    the worker dies."""
+    import tempfile
+
+    cache_dir = cache_dir or tempfile.mkdtemp(prefix="job-", dir=str(Path(path).parent))
+    (Path(cache_dir) / "half-written.npz.1234.tmp").write_bytes(b"\x00" * 100)
+    os._exit(3)
+
+
+def test_a_worker_killed_mid_job_leaves_no_job_folder(served, no_person_clip, monkeypatch):
+    from workout_classifier.serve import app as serve_app
+
+    client, app, _ = served
+    monkeypatch.setattr(serve_app, "predict_job", _dies_mid_job)
+    r = post(client, no_person_clip.read_bytes(), name="dies.mp4")
+    assert r.status_code == 500 and "stopped unexpectedly" in r.json()["detail"]
+    assert list(upload_dir(app).iterdir()) == []  # neither the upload nor its job-* cache
+
+
 # ---- annotated clips and optional answers ------------------------------------------------------------
 def test_annotated_route_serves_only_its_own_files(served):
     client, app, _ = served
@@ -294,6 +356,7 @@ def test_annotated_route_serves_only_its_own_files(served):
 def test_predict_job_uses_optional_answers_and_annotation_when_they_exist(model_file, tmp_path, monkeypatch):
     """The worker function, in this process, with issue-5 features faked in."""
     import workout_classifier.predict as predict_mod
+    from workout_classifier.annotate import annotate_video as real_annotate_video
     from workout_classifier.checkpoint import Classifier
     from workout_classifier.serve import workers as serve_workers  # where the worker's globals live
 
@@ -305,9 +368,19 @@ def test_predict_job_uses_optional_answers_and_annotation_when_they_exist(model_
         return [{"video": str(videos[0]), "label": "squat", "confidence": 0.9, "error": None,
                  "top": [{"label": "squat", "probability": 0.9}], "reps": 3, "_window_probs": None}]  # fmt: skip
 
-    def annotate_video(video, out_path, result, clf=None, fps: float = 15.0):
-        seen.update(annotated_label=result["label"], clf=clf)
-        Path(out_path).write_bytes(b"mp4")
+    real_signature = inspect.signature(real_annotate_video)
+
+    def annotate_video(*args, **kwargs):
+        # Bound against the real function's signature: a call it would refuse is a
+        # TypeError here too. (*args, **kwargs) so the worker cannot shape its
+        # call to this fake's parameters instead of the real ones.
+        call = real_signature.bind(*args, **kwargs)
+        call.apply_defaults()
+        a = call.arguments
+        seen.update(clf=a["clf"], cache_dir=Path(a["cache_dir"]))
+        seen["cache_there"] = seen["cache_dir"].is_dir()
+        Path(a["out_path"]).write_bytes(b"mp4")
+        return {"video": str(a["video"]), "output": str(a["out_path"]), "label": "squat"}
 
     monkeypatch.setattr(predict_mod, "predict_videos", fake_predict)
     monkeypatch.setattr(serve_workers, "annotate_function", lambda: annotate_video)
@@ -318,7 +391,11 @@ def test_predict_job_uses_optional_answers_and_annotation_when_they_exist(model_
     assert job["result"]["video"] == "mine.mp4" and job["result"]["reps"] == 3
     assert "_window_probs" not in job["result"]
     assert seen["reps"] and seen["timeline"] and seen["top"] == 2
-    assert seen["annotated_label"] == "squat" and seen["clf"] is serve_workers._CLF
+    assert job["note"] is None
+    assert seen["clf"] is serve_workers._CLF  # the worker's loaded model, not a second load
+    # The job's pose cache, which predict_job makes and removes when not given one.
+    assert seen["cache_there"] and seen["cache_dir"].name.startswith("job-")
+    assert not seen["cache_dir"].exists()
     assert serve_mod.optional_predict_options() == {"reps": True, "timeline": True}
 
 

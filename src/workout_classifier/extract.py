@@ -153,12 +153,15 @@ class ExtractSummary:
 
 
 # ---- worker side -----------------------------------------------------------------
-_progress_q = None
+# The frame-count queue of a spawned pool process, set by _init_worker. A process
+# global is safe there (each such process serves one run); it is never set in the
+# driver, where runs may overlap in threads: its thread gets a callback argument.
+_worker_q = None
 
 
 def _init_worker(q, settings: PoseSettings | None = None) -> None:
-    global _progress_q
-    _progress_q = q
+    global _worker_q
+    _worker_q = q
     silence_stderr_forever()
     if settings is not None:  # load the model now, while the driver plans the work
         from workout_classifier.pose import create_pose
@@ -171,13 +174,15 @@ class _Cancelled(BaseException):
 
 
 def _extract_one(
-    path: str, sha: str, settings: PoseSettings, out: str, fail: str, stop=None
+    path: str, sha: str, settings: PoseSettings, out: str, fail: str, stop=None, on_frames=None
 ) -> dict:
+    """Extract one clip into the cache; `on_frames(n)` is told of frames as they are done."""
+
     def report(n: int) -> None:
         if stop is not None and stop.is_set():
             raise _Cancelled
-        if _progress_q is not None:
-            _progress_q.put(n)
+        if on_frames is not None:
+            on_frames(n)
 
     if stop is not None and stop.is_set():
         raise _Cancelled
@@ -201,6 +206,11 @@ def _extract_one(
         return {"file": path, "status": "failed", "reason": reason, "frames": 0}
     status = "ok" if seq.detected.any() else "no_person"
     return {"file": path, "status": status, "frames": seq.num_frames, "detection_rate": seq.detection_rate}
+
+
+def _extract_remote(*args) -> dict:
+    """`_extract_one` in a pool process, reporting frames through the queue from _init_worker."""
+    return _extract_one(*args, on_frames=_worker_q.put if _worker_q is not None else None)
 
 
 def _one_line(text: str) -> str:
@@ -262,10 +272,10 @@ def extract_clips(
     try:
         with bar:
             if workers <= 1:
-                _init_progress_inline(bar)
                 for p, out, fail in todo:
                     sha = cache.sha256(p)
-                    results.append(_extract_one(p, sha, cache.settings, out, fail))
+                    res = _extract_one(p, sha, cache.settings, out, fail, on_frames=bar.frames)
+                    results.append(res)
                     bar.clip_done()
             else:
                 _run_pool(todo, cache, workers, bar, results)
@@ -273,7 +283,6 @@ def extract_clips(
         summary.interrupted = True
         raise
     finally:
-        _init_progress_inline(None)
         summary.seconds = time.perf_counter() - t0
         for r in results:
             summary.frames += r["frames"]
@@ -287,19 +296,6 @@ def extract_clips(
     return summary
 
 
-def _init_progress_inline(bar) -> None:
-    global _progress_q
-    _progress_q = _InlineQueue(bar) if bar is not None else None
-
-
-class _InlineQueue:
-    def __init__(self, bar):
-        self.bar = bar
-
-    def put(self, n: int) -> None:
-        self.bar.frames(n)
-
-
 def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
     """Run `workers` clips at a time: one in a thread of this process, the others in
     `workers - 1` spawned processes.
@@ -308,7 +304,6 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
     start-up (Python, imports, model load: about 0.4 s here) per run.
     """
     n_remote = min(workers - 1, len(todo) - 1)
-    _init_progress_inline(bar)  # the local thread reports straight to the bar
     stop = threading.Event()
     local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-local")
     ctx = mp.get_context("spawn")  # never fork a process that may hold MediaPipe threads
@@ -329,11 +324,12 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
         args = (p, cache.sha256(p), cache.settings, out, fail)
         if remote:
             try:
-                in_flight[pool.submit(_extract_one, *args)] = (p, True)
+                in_flight[pool.submit(_extract_remote, *args)] = (p, True)
                 return
             except BrokenProcessPool:
                 pass  # a worker died earlier: this process carries on alone
-        in_flight[local.submit(_extract_one, *args, stop)] = (p, False)
+        # The local thread reports straight to the bar.
+        in_flight[local.submit(_extract_one, *args, stop, bar.frames)] = (p, False)
 
     try:
         for _ in range(n_remote):  # start the processes now; they load while we plan

@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import logging
 import re
+import shutil
 import sys
+import tempfile
 import uuid
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -183,6 +185,7 @@ def create_app(
             413: {"model": Problem, "description": "Larger than the server's limit"},
             415: {"model": Problem, "description": "Not a video, or not a multipart upload"},
             422: {"model": Problem, "description": "A video that cannot be decoded, or no file"},
+            500: {"model": Problem, "description": "Storing the clip failed, or its worker died"},
             503: {"model": Problem, "description": "Too many clips waiting; try again shortly"},
         },
         openapi_extra={"requestBody": upload_body},
@@ -203,11 +206,16 @@ def create_app(
                 out_id = uuid.uuid4().hex
                 out_path = state.annotated / f"{out_id}.mp4"
                 want = annotate and state.features["annotated_video"]
+                # The job's pose cache is made and removed here, not in the worker: a
+                # worker killed mid-job cannot run its own cleanup.
+                cache_dir = tempfile.mkdtemp(prefix="job-", dir=state.uploads)
                 try:
                     job = await state.run(predict_job, str(sink.path), sink.name, top_k,
-                                          str(out_path) if want else None)  # fmt: skip
+                                          str(out_path) if want else None, cache_dir)  # fmt: skip
                 except BrokenProcessPool:
                     raise HTTPException(500, "the worker processing this clip stopped unexpectedly") from None
+                finally:
+                    shutil.rmtree(cache_dir, ignore_errors=True)
             finally:
                 sink.discard()  # the upload is deleted whatever the answer
         finally:

@@ -3,13 +3,16 @@
 `receive_upload` parses the request body as it arrives and writes the part named
 ``file`` to a fresh, randomly named file in the server's upload folder, counting
 bytes as it goes; anything wrong with the body becomes an HTTPException and the
-partial file is removed. The client's file name is reduced to a display label by
-`display_name` and never used as a path (`server_name` picks the path).
+partial file is removed. A failure to write the file (disk full, I/O error) is the
+server's fault, not the client's, so it answers 500 rather than 400. The client's
+file name is reduced to a display label by `display_name` and never used as a
+path (`server_name` picks the path).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import unicodedata
 import uuid
 from pathlib import Path, PurePosixPath
@@ -21,6 +24,8 @@ try:  # python-multipart >= 0.0.13
     from python_multipart.multipart import MultipartParser, parse_options_header
 except ImportError:  # pragma: no cover - older python-multipart
     from multipart.multipart import MultipartParser, parse_options_header
+
+log = logging.getLogger("workout_classifier.serve")
 
 MB = 1024 * 1024
 # Bytes a multipart body may carry besides the file itself (boundaries, headers, small fields).
@@ -85,8 +90,9 @@ class _UploadSink:
         _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
         if params.get(b"name") == b"file" and self.path is None:
             self.name = display_name(params.get(b"filename", b"").decode("utf-8", "replace"))
-            self.path = self.folder / server_name(self.name)
-            self.fh = open(self.path, "xb")  # exclusive: never overwrite anything
+            path = self.folder / server_name(self.name)
+            self.fh = open(path, "xb")  # exclusive: never overwrite anything
+            self.path = path  # only once it is ours: discard() must never delete another file
             self._in_file = True
 
     def _part_data(self, data, start, end):
@@ -109,7 +115,9 @@ class _UploadSink:
 
     def discard(self):
         if self.fh is not None and not self.fh.closed:
-            self.fh.close()
+            # Flushing to a full disk fails again; the file is removed all the same.
+            with contextlib.suppress(OSError):
+                self.fh.close()
         if self.path is not None:
             with contextlib.suppress(OSError):
                 self.path.unlink()
@@ -141,6 +149,11 @@ async def receive_upload(request: Request, folder: Path, max_bytes: int, limit_m
     except ClientDisconnect:
         sink.discard()
         raise HTTPException(400, "the upload was interrupted") from None
+    except OSError as e:  # writing the file failed (disk full, I/O error): not a bad body
+        sink.discard()
+        reason = e.strerror or str(e) or type(e).__name__  # strerror: no server path in the answer
+        log.error("could not store an upload: %s", e)
+        raise HTTPException(500, f"could not store the upload: {reason}") from None
     except Exception as e:  # malformed multipart body
         sink.discard()
         raise HTTPException(400, f"malformed multipart body ({type(e).__name__})") from None

@@ -22,7 +22,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from workout_classifier.checkpoint import DEFAULT_MODEL, Classifier
+from workout_classifier.checkpoint import Classifier
 
 OPTIONAL_ANSWERS = ("reps", "form", "timeline")
 
@@ -107,34 +107,15 @@ def _scrub(text: str | None, path: str, name: str) -> str | None:
     return text.replace(path, name).replace(str(Path(path).parent), "<upload>")
 
 
-def _annotate_kwargs(fn, res: dict, cache_dir: str, top: int) -> dict | None:
-    """Arguments for annotate_video beyond (video, out_path), chosen by parameter name."""
-    # By name because annotate_video's signature is owned by another module and
-    # may change; a required argument we cannot fill means no annotation, not a crash.
-    from workout_classifier.predict import public
+def predict_job(
+    path: str, name: str, top: int, annotated_out: str | None = None, cache_dir: str | None = None
+) -> dict:
+    """Classify one uploaded clip. Returns {"status": http code, "result" | "detail": ...}.
 
-    offer = {
-        "clf": _CLF, "classifier": _CLF, "result": public(res), "prediction": public(res),
-        "answer": public(res), "sequence": res.get("sequence"), "seq": res.get("sequence"),
-        "pose": res.get("sequence"), "cache_dir": cache_dir, "cache": cache_dir, "top": top,
-    }  # fmt: skip
-    kwargs = {}
-    params = list(inspect.signature(fn).parameters.values())[2:]
-    for p in params:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        if p.name in ("model", "model_path"):
-            wants_obj = "Classifier" in str(p.annotation)
-            kwargs[p.name] = _CLF if wants_obj else (_MODEL_PATH or str(DEFAULT_MODEL))
-        elif p.name in offer and offer[p.name] is not None:
-            kwargs[p.name] = offer[p.name]
-        elif p.default is p.empty:
-            return None  # a required argument we cannot fill
-    return kwargs
-
-
-def predict_job(path: str, name: str, top: int, annotated_out: str | None = None) -> dict:
-    """Classify one uploaded clip. Returns {"status": http code, "result" | "detail": ...}."""
+    `cache_dir`: the job's pose cache folder, made and removed by the caller (the
+    server), since a worker killed mid-job never gets to remove it; without one,
+    a temporary folder next to the upload is used and removed here.
+    """
     from workout_classifier.extract import PoseCache
     from workout_classifier.predict import pose_settings_for, predict_videos, public
     from workout_classifier.video import VideoError, looks_like_video, probe
@@ -147,23 +128,24 @@ def predict_job(path: str, name: str, top: int, annotated_out: str | None = None
         code = 422 if looks_like_video(path) else 415
         return {"status": code, "detail": _scrub(str(e), path, name)}
     opts = optional_predict_options()
-    # The pose cache lives next to the upload, so it goes when the job is done.
-    with tempfile.TemporaryDirectory(prefix="job-", dir=str(Path(path).parent)) as cache_dir:
+    own_cache = cache_dir is None
+    with (
+        tempfile.TemporaryDirectory(prefix="job-", dir=str(Path(path).parent))
+        if own_cache
+        else contextlib.nullcontext(cache_dir)
+    ) as cache_dir:
         res = predict_videos([path], _CLF, cache_dir=cache_dir, top=top, keep_internal=True, **opts)[0]
         if res["error"] and PoseCache(cache_dir, pose_settings_for(_CLF)).status(path) == "failed":
             return {"status": 422, "detail": _scrub(res["error"], path, name)}
         annotated, note = False, None
         fn = annotate_function() if annotated_out else None
         if fn is not None and res["label"] is not None:
-            kwargs = _annotate_kwargs(fn, res, cache_dir, top)
-            if kwargs is None:
-                note = "annotate_video needs arguments this server does not know"
-            else:
-                try:
-                    fn(path, annotated_out, **kwargs)
-                    annotated = Path(annotated_out).is_file() and Path(annotated_out).stat().st_size > 0
-                except Exception as e:  # the label stands even if drawing fails
-                    note = f"{type(e).__name__}: {e}"
+            try:
+                # The job's cache already holds the clip's landmarks: not extracted twice.
+                fn(path, annotated_out, clf=_CLF, cache_dir=cache_dir)
+                annotated = Path(annotated_out).is_file() and Path(annotated_out).stat().st_size > 0
+            except Exception as e:  # the label stands even if drawing fails
+                note = f"{type(e).__name__}: {e}"
     out = public(res)
     out["video"] = name
     out["error"] = _scrub(out["error"], path, name)
