@@ -45,6 +45,7 @@ REFERENCE_NOTE = (
 # The stgcn and transformer rows are the shipped ensemble's members, as models/ensemble.py defines them.
 CANDIDATES = {
     "cnn-lstm": dict(model="cnn-lstm", streams=None, options={}, train={}, tta=False),  # its own defaults
+    "trees": dict(model="trees", streams=("raw",), options={}, train={}, tta=False),
     **{m["model"]: {**m, "streams": tuple(m["streams"]), "tta": True} for m in RECOMMENDED},
 }
 ENSEMBLE = ("stgcn", "transformer")  # members of the late-fusion row

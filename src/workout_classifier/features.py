@@ -18,7 +18,8 @@ Stages (each a small function, pyskl-style):
    the image vertical, broadcast to all joints, plus how much each joint moves),
    detect (frame detected or interpolated, window detection rate), gravity
    (torso direction in metric world coordinates, hip travel), facing (chest
-   normal in world coordinates: face up vs face down).
+   normal in world coordinates: face up vs face down), raw (the 8 channels as
+   they are, for models that summarise windows themselves: models/trees.py).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ for _child, _parent in BONES:
 STREAM_CHANNELS = {
     "joint": 3, "bone": 3, "motion": 3, "accel": 3, "world": 3, "world_motion": 3,
     "vis": 1, "weighted": 3, "angle": 1, "orient": 3, "detect": 2, "gravity": 4, "facing": 3,
+    "raw": 8,
 }  # fmt: skip
 
 
@@ -228,6 +230,8 @@ def to_features(raw: np.ndarray, streams: tuple[str, ...]) -> np.ndarray:
             parts.append(np.diff(world, axis=1, prepend=world[:, :1]) / 0.05)
         elif name == "vis":
             parts.append(vis)
+        elif name == "raw":  # as windows() made it, for models that summarise it themselves (trees)
+            parts.append(raw)
         elif name == "weighted":
             parts.append(joint * vis)
         elif name == "angle":

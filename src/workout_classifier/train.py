@@ -101,6 +101,8 @@ def fit(
     tr_idx, va_idx = inner_split(y, np.asarray(groups), config.val_fraction, config.seed)
     model = create_model(model_name, num_classes=k, in_channels=features.channels,
                          steps=features.steps, **(model_options or {}))  # fmt: skip
+    if hasattr(model, "fit_windows"):  # fitted in one go, not trained by gradient (trees)
+        return _fit_direct(model, tracks, y, (tr_idx, va_idx), classes, model_name, features, config, model_options)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=config.lr_factor, patience=config.lr_patience)
     present = np.unique(y[tr_idx])
@@ -172,6 +174,33 @@ def fit(
     if best[1] is not None:
         model.load_state_dict(best[1])
     hist["best_epoch"] = best[2] + 1
+    hist["seconds"] = time.perf_counter() - t0
+    extra = {"train_config": asdict(config), "model_options": model_options or {}}
+    clf = Classifier(model, model_name, classes, features, extra)
+    if config.calibrate and len(va_idx):
+        from workout_classifier.calibrate import calibrate
+
+        calibrate(clf, [tracks[i] for i in va_idx], y[va_idx])
+    return clf, hist
+
+
+def _fit_direct(model, tracks, y, split, classes, model_name, features, config, model_options):
+    """Fit a model with `fit_windows` on every window of the training clips; same hold-out and outputs as fit."""
+    tr_idx, va_idx = split
+    t0 = time.perf_counter()
+    raw, owner = eval_windows([tracks[i] for i in tr_idx], features)
+    # Each clip counts once, however many windows its length gives it.
+    model.fit_windows(raw, y[tr_idx][owner], 1.0 / np.bincount(owner)[owner])
+    hist = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": [], "lr": [0.0], "best_epoch": 1}
+    ones = torch.ones(len(classes))
+    fitted = (torch.from_numpy(to_features(raw, features.streams)), owner, y[tr_idx])
+    for part, data in (("train", fitted), ("val", None)):
+        if part == "val" and len(va_idx):
+            raw_va, owner_va = eval_windows([tracks[i] for i in va_idx], features)
+            data = (torch.from_numpy(to_features(raw_va, features.streams)), owner_va, y[va_idx])
+        loss, acc = _validate(model, data, ones, config) if data is not None else (float("nan"), float("nan"))
+        hist[f"{part}_loss"].append(loss)
+        hist[f"{part}_acc"].append(acc)
     hist["seconds"] = time.perf_counter() - t0
     extra = {"train_config": asdict(config), "model_options": model_options or {}}
     clf = Classifier(model, model_name, classes, features, extra)

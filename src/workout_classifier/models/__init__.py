@@ -54,9 +54,11 @@ def _lookup(name: str) -> tuple[type, type]:
 
 
 def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+    """Learned numbers: parameters, plus the buffers of fitted (non-gradient) models such as trees."""
+    fitted = sum(b.numel() for m in model.modules() if getattr(m, "counts_buffers", False) for b in m.buffers())
+    return sum(p.numel() for p in model.parameters()) + fitted
 
 
 def _load_all() -> None:
     # Import side effects register the models; kept lazy so `import models` is cheap.
-    from workout_classifier.models import cnn_lstm, ensemble, stgcn, transformer  # noqa: F401
+    from workout_classifier.models import cnn_lstm, ensemble, stgcn, transformer, trees  # noqa: F401

@@ -1,0 +1,72 @@
+"""Pose trees: window summaries, trees copied exactly into tensors, fitted through train.fit, saved and loaded."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.ensemble import ExtraTreesClassifier
+from synth import synthetic_tracks
+
+from workout_classifier.checkpoint import Classifier
+from workout_classifier.features import FeatureConfig, eval_windows
+from workout_classifier.models import count_parameters, create_model
+from workout_classifier.summary import window_summary
+from workout_classifier.train import TrainConfig, fit
+
+FEATS = FeatureConfig(streams=("raw",))
+
+
+@pytest.fixture(scope="module")
+def windows():
+    tracks, y, groups, classes = synthetic_tracks(n_per_class=6, seconds=9.0)
+    raw, owner = eval_windows(tracks, FEATS)
+    return raw, y[owner], owner, (tracks, y, groups, classes)
+
+
+def test_summary_is_finite_fixed_size_and_tells_moves_apart(windows):
+    raw, yw, _, _ = windows
+    s = window_summary(raw)
+    assert s.shape[0] == len(raw) and s.ndim == 2 and np.isfinite(s).all()
+    assert window_summary(raw[:1, :1]).shape == (1, s.shape[1])  # a one-frame window still has every block
+    # Some statistic separates each pair of moves (the stick figure's moves differ a lot).
+    for a in range(3):
+        for b in range(a + 1, 3):
+            gap = np.abs(s[yw == a].mean(0) - s[yw == b].mean(0)) / (s.std(0) + 1e-6)
+            assert gap.max() > 1.0
+
+
+def test_tensor_trees_match_scikit_learn(windows):
+    raw, yw, owner, _ = windows
+    weight = 1.0 / np.bincount(owner)[owner]
+    model = create_model("trees", num_classes=3, in_channels=8, trees=25, min_leaf=2, seed=3).eval()
+    model.fit_windows(raw, yw, weight)
+    ref = ExtraTreesClassifier(n_estimators=25, min_samples_leaf=2, class_weight="balanced", random_state=3)
+    ref.fit(window_summary(raw), yw, sample_weight=weight)
+    with torch.no_grad():
+        ours = model(torch.from_numpy(raw)).exp().numpy()
+    # Leaf distributions are stored as float16: equal to scikit-learn's up to that rounding.
+    np.testing.assert_allclose(ours, ref.predict_proba(window_summary(raw)), atol=2e-3)
+    assert count_parameters(model) == model.config.n_trees * model.config.nodes * 7  # 4 node arrays + 3 classes
+
+
+def test_fit_through_train_and_checkpoint_round_trip(windows, tmp_path):
+    _, _, _, (tracks, y, groups, classes) = windows
+    clf, hist = fit(tracks, y, groups, classes, "trees", FEATS, TrainConfig(seed=0), {"trees": 30})
+    assert hist["train_acc"][0] > 0.9 and len(hist["val_acc"]) == 1
+    raw, owner = eval_windows(tracks, FEATS)
+    probs = clf.predict_windows(raw)
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+    assert (probs.argmax(1) == y[owner]).mean() > 0.9
+    clf.save(tmp_path / "t.pt")
+    back = Classifier.load(tmp_path / "t.pt")
+    assert back.model.config.n_trees == 30 and back.model.feature.shape == clf.model.feature.shape
+    np.testing.assert_allclose(back.predict_windows(raw), probs, atol=1e-6)
+
+
+def test_a_class_missing_from_training_gets_probability_zero(windows):
+    raw, yw, _, _ = windows
+    keep = yw != 1
+    model = create_model("trees", num_classes=3, in_channels=8, trees=10).eval()
+    model.fit_windows(raw[keep], yw[keep])
+    with torch.no_grad():
+        p = model(torch.from_numpy(raw)).exp()
+    assert p[:, 1].max() < 1e-3 and torch.allclose(p.sum(1), torch.ones(len(p)), atol=1e-2)
