@@ -23,10 +23,10 @@ def test_forward_shape_and_finite(name):
 
 @pytest.mark.parametrize("name", list_models())
 def test_train_mode_backward(name):
-    model = create_model(name, num_classes=3, in_channels=4, steps=32).train()
+    model = create_model(name, num_classes=3, in_channels=8, steps=32).train()
     if hasattr(model, "fit_windows"):
         pytest.skip(f"{name} is fitted in one go, not trained by gradient (tests/test_trees.py)")
-    loss = model(torch.randn(3, 32, 33, 4)).logsumexp(-1).mean()
+    loss = model(torch.randn(3, 32, 33, 8)).logsumexp(-1).mean()
     loss.backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert any(g is not None and torch.isfinite(g).all() and g.abs().sum() > 0 for g in grads)

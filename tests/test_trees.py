@@ -62,6 +62,11 @@ def test_fit_through_train_and_checkpoint_round_trip(windows, tmp_path):
     np.testing.assert_allclose(back.predict_windows(raw), probs, atol=1e-6)
 
 
+def test_trees_refuse_other_streams():
+    with pytest.raises(ValueError, match="raw"):
+        create_model("trees", num_classes=3, in_channels=11)
+
+
 def test_a_class_missing_from_training_gets_probability_zero(windows):
     raw, yw, _, _ = windows
     keep = yw != 1

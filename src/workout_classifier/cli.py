@@ -162,7 +162,8 @@ def _model_options(options: list[str]) -> dict:
 
 
 _MODEL_HELP = "Model name from the registry (see `workout models`)."
-_DEFAULT_MODEL_NAME = "ensemble"  # best by grouped macro-F1 (bench/results/accuracy.md)
+_DEFAULT_MODEL_NAME = "trees"  # best by grouped macro-F1 (bench/results/accuracy.md)
+_TTA_HELP = "Average with the mirrored clip at test time (default: as benchmarked for the model)."
 
 
 @app.command()
@@ -186,25 +187,25 @@ def evaluate(
     seed: int = typer.Option(0, "--seed"),
     fps: float = typer.Option(15.0, "--fps"),
     workers: int = typer.Option(1, "--workers", "-w", min=1),
-    tta: bool = typer.Option(True, "--tta/--no-tta", help="Average with the mirrored clip at test time."),
+    tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP, show_default=False),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
     min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
     """Cross-validate a model and write a report (metrics.json, report.md, plots)."""
     from workout_classifier.evaluate import PROTOCOLS, cross_validate
-    from workout_classifier.features import FeatureConfig
     from workout_classifier.report import write_report
     from workout_classifier.train import TrainConfig
 
     if protocol not in PROTOCOLS:
         fail(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
     _check_model_name(model)
+    tta = _default_tta(model) if tta is None else tta
     ts, _ = _training_set(data, cache, fps, workers, min_clips=min_clips)
     err.print(f"{len(ts.y)} clips, {len(ts.classes)} exercises, {len(set(ts.groups))} groups; "
               f"{protocol} {folds}-fold, model {model}")  # fmt: skip
     try:
-        res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, FeatureConfig(),
+        res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, _features(model),
                              TrainConfig(epochs=epochs, seed=seed), _model_options(option), folds=folds,
                              protocol=protocol, tta=tta, log=err.print,
                              epoch_log=err.print if verbose else None)  # fmt: skip
@@ -220,6 +221,21 @@ def _check_model_name(name: str) -> None:
 
     if name not in list_models():
         fail(f"unknown model {name!r}; available: {', '.join(list_models())}")
+
+
+def _features(name: str):
+    """Default feature settings, with the streams a model fixes (trees read "raw")."""
+    from workout_classifier.features import FeatureConfig
+    from workout_classifier.models import input_streams
+
+    streams = input_streams(name)
+    return FeatureConfig(streams=streams) if streams else FeatureConfig()
+
+
+def _default_tta(name: str) -> bool:
+    from workout_classifier.models import mirror_tta
+
+    return mirror_tta(name)
 
 
 def _print_metrics(m: dict) -> None:
@@ -248,7 +264,7 @@ def train(
     workers: int = typer.Option(1, "--workers", "-w", min=1),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
     min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
-    tta: bool = typer.Option(True, "--tta/--no-tta", help="Make predict average with the mirrored clip by default."),
+    tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP + " Stored for predict.", show_default=False),
     calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
                                    help="Fit temperature and `unknown` threshold on a grouped hold-out."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
@@ -256,13 +272,13 @@ def train(
     """Train on every usable clip and write one model file."""
     from dataclasses import asdict
 
-    from workout_classifier.features import FeatureConfig
     from workout_classifier.train import TrainConfig, fit
 
     _check_model_name(model)
+    tta = _default_tta(model) if tta is None else tta
     ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips)
     err.print(f"training {model} on {len(ts.y)} clips of {len(ts.classes)} exercises")
-    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, FeatureConfig(),
+    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, _features(model),
                     TrainConfig(epochs=epochs, seed=seed, calibrate=calibrate), _model_options(option),
                     log=err.print if verbose else None)  # fmt: skip
     clf.extra["pose"] = asdict(pc.settings)

@@ -53,6 +53,16 @@ def _lookup(name: str) -> tuple[type, type]:
     return _REGISTRY[name]
 
 
+def input_streams(name: str) -> tuple[str, ...] | None:
+    """The feature streams a model must read, where it fixes them (trees: "raw"); None: any."""
+    return getattr(_lookup(name)[0], "streams", None)
+
+
+def mirror_tta(name: str) -> bool:
+    """Whether averaging with the mirrored clip at test time is this model's default (as benchmarked)."""
+    return bool(getattr(_lookup(name)[0], "mirror_tta", True))
+
+
 def count_parameters(model: nn.Module) -> int:
     """Learned numbers: parameters, plus the buffers of fitted (non-gradient) models such as trees."""
     fitted = sum(b.numel() for m in model.modules() if getattr(m, "counts_buffers", False) for b in m.buffers())

@@ -42,9 +42,13 @@ class Config:
 
 class PoseTrees(nn.Module):
     counts_buffers = True  # its size is in the trees, not in parameters
+    mirror_tta = False  # averaging with the mirrored clip did not help the trees (bench/results/accuracy.md)
+    streams = ("raw",)
 
     def __init__(self, config: Config):
         super().__init__()
+        if config.in_channels != 8:
+            raise ValueError(f"trees read the 'raw' feature stream (8 channels), not {config.in_channels} channels")
         self.config = c = config
         shape = (c.n_trees, c.nodes)
         self.register_buffer("feature", torch.zeros(shape, dtype=torch.int32))
