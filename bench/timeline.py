@@ -1,6 +1,6 @@
 """Timeline of long videos, measured on real clips joined end to end (known boundaries).
 
-Honest by construction: a `cnn-lstm` (fast to train) is fitted on the training
+Honest by construction: a model (default: trees, the shipped kind) is fitted on the training
 clips of grouped fold 1 of the five big exercises; sessions are built only from
 that fold's test clips. Each session is 3 segments of different exercises, each
 segment several clips of one exercise joined (12-25 s), so the true label of
@@ -8,7 +8,7 @@ every instant and the true boundaries are known. Reports the share of time
 labelled right, the boundary error, and how often the segment count is right.
 Writes bench/results/timeline.md.
 
-Usage: python bench/timeline.py [--sessions 30] [--cache cache]
+Usage: python bench/timeline.py [--sessions 30] [--cache cache] [--model trees]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from workout_classifier.dataset import scan_dataset
 from workout_classifier.evaluate import make_splits
 from workout_classifier.extract import PoseCache
 from workout_classifier.features import FeatureConfig
+from workout_classifier.models import input_streams
 from workout_classifier.predict import classify_sequence
 from workout_classifier.timeline import build_timeline, join_sequences
 from workout_classifier.train import TrainConfig, fit, load_training_set
@@ -37,6 +38,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=HERE.parent / "cache")
     ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--model", default="trees", help="registry name (trained on fold 1's training clips)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "timeline.md")
     args = ap.parse_args()
     if not args.data.is_dir():
@@ -49,8 +51,10 @@ def main() -> None:
     good = [c for c in clips if str(c.path) not in {s["file"] for s in ts.skipped}]
     tr, te = make_splits(ts.y, ts.groups, 5, "grouped", seed=0)[0]
     t0 = time.perf_counter()
-    clf, _ = fit([ts.tracks[i] for i in tr], ts.y[tr], ts.groups[tr], ts.classes, "cnn-lstm",
-                 FeatureConfig(), TrainConfig(seed=0, threads=1))  # fmt: skip
+    streams = input_streams(args.model)
+    feats = FeatureConfig(streams=streams) if streams else FeatureConfig()
+    clf, _ = fit([ts.tracks[i] for i in tr], ts.y[tr], ts.groups[tr], ts.classes, args.model,
+                 feats, TrainConfig(seed=0, threads=1))  # fmt: skip
     train_s = time.perf_counter() - t0
 
     rng = np.random.default_rng(args.seed)
@@ -93,7 +97,7 @@ def main() -> None:
         "# Timeline on real clips joined end to end",
         "",
         f"{args.sessions} sessions, each 3 segments of different exercises (every segment several test clips of one "
-        "exercise joined, 12-25 s); model `cnn-lstm` trained on the training clips of grouped fold 1 "
+        f"exercise joined, 12-25 s); model `{args.model}` trained on the training clips of grouped fold 1 "
         f"({len(tr)} clips, {train_s:.0f} s), sessions built only from that fold's {len(te)} test clips. "
         f"Session length {np.mean([r['length'] for r in rows]):.0f} s on average. Step {step} s.",
         "",
