@@ -18,8 +18,7 @@ Stages (each a small function, pyskl-style):
    the image vertical, broadcast to all joints, plus how much each joint moves),
    detect (frame detected or interpolated, window detection rate), gravity
    (torso direction in metric world coordinates, hip travel), facing (chest
-   normal in world coordinates: face up vs face down), image (position in the
-   frame relative to the window's mean hip, in torso lengths), raw (the 8 channels as
+   normal in world coordinates: face up vs face down), raw (the 8 channels as
    they are, for models that summarise windows themselves: models/trees.py).
 """
 
@@ -45,7 +44,7 @@ for _child, _parent in BONES:
 STREAM_CHANNELS = {
     "joint": 3, "bone": 3, "motion": 3, "accel": 3, "world": 3, "world_motion": 3,
     "vis": 1, "weighted": 3, "angle": 1, "orient": 3, "detect": 2, "gravity": 4, "facing": 3,
-    "raw": 8, "image": 2,
+    "raw": 8,
 }  # fmt: skip
 
 
@@ -231,13 +230,6 @@ def to_features(raw: np.ndarray, streams: tuple[str, ...]) -> np.ndarray:
             parts.append(np.diff(world, axis=1, prepend=world[:, :1]) / 0.05)
         elif name == "vis":
             parts.append(vis)
-        elif name == "image":
-            # Image position relative to where the hips sit on average, in torso lengths: what moves
-            # in the frame (a pull-up's body under still wrists) rather than relative to the hips.
-            xy = raw[..., 0:2]
-            hip = (xy[..., L_HIP, :] + xy[..., R_HIP, :]) / 2  # (N, T, 2)
-            torso = np.median(np.linalg.norm((xy[..., L_SH, :] + xy[..., R_SH, :]) / 2 - hip, axis=-1), axis=1)
-            parts.append((xy - hip.mean(1)[:, None, None, :]) / np.maximum(torso, 1e-3)[:, None, None, None])
         elif name == "raw":  # as windows() made it, for models that summarise it themselves (trees)
             parts.append(raw)
         elif name == "weighted":
