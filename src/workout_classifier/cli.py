@@ -285,7 +285,8 @@ def train(
     clf.extra["tta"] = tta
     clf.extra["trained_on"] = {c: int((ts.y == i).sum()) for i, c in enumerate(ts.classes)}
     clf.save(out)
-    console.print(f"wrote {out} ({len(ts.classes)} exercises, best epoch {hist['best_epoch']}, {hist['seconds']:.0f}s)")
+    how = "one fit" if len(hist["train_loss"]) <= 1 else f"best epoch {hist['best_epoch']}"  # trees: no epochs
+    console.print(f"wrote {out} ({len(ts.classes)} exercises, {how}, {hist['seconds']:.0f}s)")
 
 
 @app.command()

@@ -54,17 +54,22 @@ def plot_curves(histories: list[dict], path: Path, title: str) -> None:
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     colors = plt.cm.tab10.colors
+    # Models fitted in one step (trees) have one point per fold: markers keep it visible.
+    one_step = all(len(h["train_loss"]) <= 1 for h in histories)
+    mark = "o" if one_step else None
     for k, h in enumerate(histories):
         c = colors[k % 10]
-        ep = np.arange(1, len(h["train_loss"]) + 1)
-        axes[0].plot(ep, h["train_loss"], color=c, label=f"fold {k + 1} train")
-        axes[0].plot(ep, h["val_loss"], color=c, ls="--", label=f"fold {k + 1} val")
-        axes[1].plot(ep, h["train_acc"], color=c, label=f"fold {k + 1} train")
-        axes[1].plot(ep, h["val_acc"], color=c, ls="--", label=f"fold {k + 1} val")
+        ep = np.arange(1, len(h["train_loss"]) + 1) + (0.04 * k if one_step else 0)
+        axes[0].plot(ep, h["train_loss"], color=c, marker=mark, label=f"fold {k + 1} train")
+        axes[0].plot(ep, h["val_loss"], color=c, ls="--", marker=mark, mfc="none", label=f"fold {k + 1} val")
+        axes[1].plot(ep, h["train_acc"], color=c, marker=mark, label=f"fold {k + 1} train")
+        axes[1].plot(ep, h["val_acc"], color=c, ls="--", marker=mark, mfc="none", label=f"fold {k + 1} val")
     axes[0].set_title("loss")
     axes[1].set_title("accuracy (val: per clip, inner grouped hold-out)")
     for ax in axes:
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("one fit, no epochs (filled: train, open: val)" if one_step else "epoch")
+        if one_step:
+            ax.set_xticks([])
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=7, ncol=2)
     fig.suptitle(title)
