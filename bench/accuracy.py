@@ -138,6 +138,7 @@ def run_models(ts, names, args, log):
     """Grouped 5-fold for each named model; returns {row name: (CVResult, params, infer ms)}."""
     from workout_classifier.checkpoint import Classifier
     from workout_classifier.evaluate import make_splits
+    from workout_classifier.features import eval_windows
     from workout_classifier.models import count_parameters, create_model
     from workout_classifier.models.ensemble import build_ensemble, stream_channels
 
@@ -153,7 +154,10 @@ def run_models(ts, names, args, log):
         s = CANDIDATES[name]
         feats = spec_features(s)
         model = create_model(s["model"], len(ts.classes), feats.channels, steps=feats.steps, **s["options"])
-        clf = Classifier(model, s["model"], ts.classes, feats)  # untrained: weights do not change the timing
+        if hasattr(model, "fit_windows"):  # trees: their size and depth set the time, so fit them first
+            raw, owner = eval_windows(ts.tracks, feats)
+            model.fit_windows(raw, ts.y[owner])
+        clf = Classifier(model, s["model"], ts.classes, feats)  # nets untrained: weights do not change the timing
         rows[name] = (results[name, "grouped"], count_parameters(clf.model), infer_ms(clf, ts.tracks[probe], s["tta"]))
     if "ensemble" in names and all(m in rows for m in ENSEMBLE):
         splits = make_splits(ts.y, ts.groups, args.folds, "grouped", args.seed)
