@@ -25,7 +25,7 @@ from workout_classifier.extract import PoseCache
 from workout_classifier.features import FeatureConfig
 from workout_classifier.models import input_streams
 from workout_classifier.predict import classify_sequence
-from workout_classifier.timeline import build_timeline, join_sequences
+from workout_classifier.timeline import MIN_SEGMENT, build_timeline, join_sequences
 from workout_classifier.train import TrainConfig, fit, load_training_set
 
 HERE = Path(__file__).resolve().parent
@@ -99,7 +99,8 @@ def main() -> None:
         f"{args.sessions} sessions, each 3 segments of different exercises (every segment several test clips of one "
         f"exercise joined, 12-25 s); model `{args.model}` trained on the training clips of grouped fold 1 "
         f"({len(tr)} clips, {train_s:.0f} s), sessions built only from that fold's {len(te)} test clips. "
-        f"Session length {np.mean([r['length'] for r in rows]):.0f} s on average. Step {step} s.",
+        f"Session length {np.mean([r['length'] for r in rows]):.0f} s on average. Step {step} s. Shortest segment "
+        f"kept {MIN_SEGMENT:g} s (timeline.MIN_SEGMENT, chosen on sessions of fold 2, not these).",
         "",
         "| metric | value |",
         "| --- | --- |",
