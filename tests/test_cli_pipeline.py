@@ -71,6 +71,11 @@ def test_train_then_predict_json(fake_dataset):
     r = runner.invoke(app, ["train", str(data), "--cache", str(cache), "--epochs", "4", "--out", str(model)])
     assert r.exit_code == 0, r.output
     assert model.exists()
+    from workout_classifier.checkpoint import Classifier
+
+    clf = Classifier.load(model)  # the default model reads the streams it needs, without mirror TTA
+    assert (clf.model_name, clf.features.streams, clf.extra["tta"]) == ("trees", ("raw",), False)
+    assert "one fit" in r.output
     videos = sorted(str(p) for p in data.rglob("*.mp4"))[:2]
     bad = root / "notes.mp4"
     bad.write_text("not a video")
