@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import torch
 from synth import synthetic_sequence, synthetic_tracks
 
@@ -68,10 +69,11 @@ def noise_sequence(seconds=4.0, fps=15.0, seed=0) -> PoseSequence:
     return PoseSequence(img, world, t, np.ones(len(t), bool), meta)
 
 
-def test_unknown_threshold_rejects_far_out_input(tmp_path):
+@pytest.mark.parametrize("name", ["transformer", "trees"])  # a network, and the shipped default kind
+def test_unknown_threshold_rejects_far_out_input(tmp_path, name):
     tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
-    clf, _ = fit(tracks, y, groups, classes, "transformer", FEATS, replace(FAST, calibrate=True),
-                 {"dim": 32, "layers": 1})  # fmt: skip
+    feats, options = (FEATS, {"dim": 32, "layers": 1}) if name == "transformer" else (replace(FEATS, streams=("raw",)), {})
+    clf, _ = fit(tracks, y, groups, classes, name, feats, replace(FAST, calibrate=True), options)
     assert 0 < clf.extra["temperature"] and 1 / 3 <= clf.extra["unknown_threshold"] < 1
     clf.save(tmp_path / "m.pt")
     clf = Classifier.load(tmp_path / "m.pt")
