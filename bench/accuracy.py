@@ -31,11 +31,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from common import FIVE
 
 from workout_classifier.models.ensemble import RECOMMENDED
 
 ROOT = Path(__file__).resolve().parents[1]
-FIVE = ["bench press", "lunges", "pull up", "push up", "squat"]
 REFERENCE_NOTE = (
     "The reference design's 94.28% +- 2.18% is plain 5-fold cross-validation with features that use the "
     "true class and mirrored twins on both sides of a split; it leaks and is not comparable to these numbers."

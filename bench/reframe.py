@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import FIVE, cached_five
 from sklearn.metrics import f1_score
 
 HERE = Path(__file__).resolve().parent
-FIVE = ["bench press", "lunges", "pull up", "push up", "squat"]
 VIEWS = {  # name: (zoom, shift x, shift y), shifts in frame heights
     "as filmed": (1.0, 0.0, 0.0),
     "farther (zoom 0.6)": (0.6, 0.0, 0.0),
@@ -50,19 +50,13 @@ def main() -> None:
     if not args.data.is_dir():
         print(f"skipping: no shared data at {args.data}")
         return
-    from workout_classifier.dataset import scan_dataset
     from workout_classifier.evaluate import make_splits
-    from workout_classifier.extract import PoseCache
-    from workout_classifier.features import FeatureConfig, windows
-    from workout_classifier.models import input_streams, mirror_tta
-    from workout_classifier.train import TrainConfig, fit, load_training_set
+    from workout_classifier.features import windows
+    from workout_classifier.models import default_features, mirror_tta
+    from workout_classifier.train import TrainConfig, fit
 
-    clips, _ = scan_dataset(args.data)
-    cache = PoseCache(args.cache)
-    clips = [c for c in clips if c.label in FIVE and cache.status(c.path) == "done"]
-    ts = load_training_set(clips, cache, classes=FIVE)
-    streams = input_streams(args.model)
-    feats = FeatureConfig(streams=streams) if streams else FeatureConfig()
+    _, ts = cached_five(args.data, args.cache)
+    feats = default_features(args.model)
     t0 = time.perf_counter()
     probs = {v: np.zeros((len(ts.y), len(FIVE))) for v in VIEWS}
     for tr, te in make_splits(ts.y, ts.groups, 5, "grouped", 0):

@@ -18,18 +18,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import cached_five
 
-from workout_classifier.dataset import scan_dataset
 from workout_classifier.evaluate import make_splits
 from workout_classifier.extract import PoseCache
-from workout_classifier.features import FeatureConfig
-from workout_classifier.models import input_streams
+from workout_classifier.models import default_features
 from workout_classifier.predict import classify_sequence
 from workout_classifier.timeline import MIN_SEGMENT, build_timeline, join_sequences
-from workout_classifier.train import TrainConfig, fit, load_training_set
+from workout_classifier.train import TrainConfig, fit
 
 HERE = Path(__file__).resolve().parent
-FIVE = ("bench press", "lunges", "pull up", "push up", "squat")
 
 
 def main() -> None:
@@ -44,15 +42,12 @@ def main() -> None:
     if not args.data.is_dir():
         print(f"skipped: {args.data} not found (the shared clips sit beside the checkout)")
         return
-    clips, _ = scan_dataset(args.data)
+    clips, ts = cached_five(args.data, args.cache)
     cache = PoseCache(args.cache)
-    clips = [c for c in clips if c.label in FIVE and cache.status(c.path) == "done"]
-    ts = load_training_set(clips, cache)
     good = [c for c in clips if str(c.path) not in {s["file"] for s in ts.skipped}]
     tr, te = make_splits(ts.y, ts.groups, 5, "grouped", seed=0)[0]
     t0 = time.perf_counter()
-    streams = input_streams(args.model)
-    feats = FeatureConfig(streams=streams) if streams else FeatureConfig()
+    feats = default_features(args.model)
     clf, _ = fit([ts.tracks[i] for i in tr], ts.y[tr], ts.groups[tr], ts.classes, args.model,
                  feats, TrainConfig(seed=0, threads=1))  # fmt: skip
     train_s = time.perf_counter() - t0

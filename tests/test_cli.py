@@ -27,17 +27,14 @@ def tiny_dataset(tmp_path):
     return tmp_path / "data"
 
 
+def _on_folder(command: str, data, tmp_path):
+    """`workout extract|stats DATA` with its output folder under tmp_path."""
+    return runner.invoke(app, [command, str(data), "--out" if command == "stats" else "--cache", str(tmp_path / "o")])
+
+
 @pytest.mark.parametrize("command", ["extract", "stats"])
 def test_missing_dataset_folder(tmp_path, command):
-    r = runner.invoke(
-        app,
-        [
-            command,
-            str(tmp_path / "nope"),
-            "--out" if command == "stats" else "--cache",
-            str(tmp_path / "o"),
-        ],
-    )
+    r = _on_folder(command, tmp_path / "nope", tmp_path)
     assert r.exit_code == 1
     assert "does not exist" in _error_line(r)
 
@@ -46,15 +43,7 @@ def test_missing_dataset_folder(tmp_path, command):
 def test_no_exercise_folders(tmp_path, command):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "loose.mp4").write_bytes(b"")
-    r = runner.invoke(
-        app,
-        [
-            command,
-            str(tmp_path / "data"),
-            "--out" if command == "stats" else "--cache",
-            str(tmp_path / "o"),
-        ],
-    )
+    r = _on_folder(command, tmp_path / "data", tmp_path)
     assert r.exit_code == 1
     assert "no exercise folders" in _error_line(r)
 

@@ -194,18 +194,19 @@ def evaluate(
 ):
     """Cross-validate a model and write a report (metrics.json, report.md, plots)."""
     from workout_classifier.evaluate import PROTOCOLS, cross_validate
+    from workout_classifier.models import default_features, mirror_tta
     from workout_classifier.report import write_report
     from workout_classifier.train import TrainConfig
 
     if protocol not in PROTOCOLS:
         fail(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
     _check_model_name(model)
-    tta = _default_tta(model) if tta is None else tta
+    tta = mirror_tta(model) if tta is None else tta
     ts, _ = _training_set(data, cache, fps, workers, min_clips=min_clips)
     err.print(f"{len(ts.y)} clips, {len(ts.classes)} exercises, {len(set(ts.groups))} groups; "
               f"{protocol} {folds}-fold, model {model}")  # fmt: skip
     try:
-        res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, _features(model),
+        res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
                              TrainConfig(epochs=epochs, seed=seed), _model_options(option), folds=folds,
                              protocol=protocol, tta=tta, log=err.print,
                              epoch_log=err.print if verbose else None)  # fmt: skip
@@ -221,21 +222,6 @@ def _check_model_name(name: str) -> None:
 
     if name not in list_models():
         fail(f"unknown model {name!r}; available: {', '.join(list_models())}")
-
-
-def _features(name: str):
-    """Default feature settings, with the streams a model fixes (trees read "raw")."""
-    from workout_classifier.features import FeatureConfig
-    from workout_classifier.models import input_streams
-
-    streams = input_streams(name)
-    return FeatureConfig(streams=streams) if streams else FeatureConfig()
-
-
-def _default_tta(name: str) -> bool:
-    from workout_classifier.models import mirror_tta
-
-    return mirror_tta(name)
 
 
 def _print_metrics(m: dict) -> None:
@@ -272,13 +258,14 @@ def train(
     """Train on every usable clip and write one model file."""
     from dataclasses import asdict
 
+    from workout_classifier.models import default_features, mirror_tta
     from workout_classifier.train import TrainConfig, fit
 
     _check_model_name(model)
-    tta = _default_tta(model) if tta is None else tta
+    tta = mirror_tta(model) if tta is None else tta
     ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips)
     err.print(f"training {model} on {len(ts.y)} clips of {len(ts.classes)} exercises")
-    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, _features(model),
+    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
                     TrainConfig(epochs=epochs, seed=seed, calibrate=calibrate), _model_options(option),
                     log=err.print if verbose else None)  # fmt: skip
     clf.extra["pose"] = asdict(pc.settings)

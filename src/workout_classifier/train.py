@@ -111,10 +111,7 @@ def fit(
         weight[present] = compute_class_weight("balanced", classes=present, y=y[tr_idx])
     weight_t = torch.tensor(weight)
 
-    val = None
-    if len(va_idx):
-        raw_va, owner_va = eval_windows([tracks[i] for i in va_idx], features)
-        val = (torch.from_numpy(to_features(raw_va, features.streams)), owner_va, y[va_idx])
+    val = _clip_windows(tracks, y, va_idx, features) if len(va_idx) else None
 
     hist = {k_: [] for k_ in ("train_loss", "train_acc", "val_loss", "val_acc", "lr")}
     best = (np.inf, None, 0)
@@ -175,40 +172,41 @@ def fit(
         model.load_state_dict(best[1])
     hist["best_epoch"] = best[2] + 1
     hist["seconds"] = time.perf_counter() - t0
-    extra = {"train_config": asdict(config), "model_options": model_options or {}}
-    clf = Classifier(model, model_name, classes, features, extra)
-    if config.calibrate and len(va_idx):
-        from workout_classifier.calibrate import calibrate
-
-        calibrate(clf, [tracks[i] for i in va_idx], y[va_idx])
-    return clf, hist
+    return _finish(model, tracks, y, va_idx, classes, model_name, features, config, model_options), hist
 
 
 def _fit_direct(model, tracks, y, split, classes, model_name, features, config, model_options):
     """Fit a model with `fit_windows` on every window of the training clips; same hold-out and outputs as fit."""
     tr_idx, va_idx = split
     t0 = time.perf_counter()
-    raw, owner = eval_windows([tracks[i] for i in tr_idx], features)
+    fitted = _clip_windows(tracks, y, tr_idx, features)
+    owner = fitted[1]
     # Each clip counts once, however many windows its length gives it.
-    model.fit_windows(raw, y[tr_idx][owner], 1.0 / np.bincount(owner)[owner])
-    hist = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": [], "lr": [0.0], "best_epoch": 1}
+    model.fit_windows(fitted[3], y[tr_idx][owner], 1.0 / np.bincount(owner)[owner])
     ones = torch.ones(len(classes))
-    fitted = (torch.from_numpy(to_features(raw, features.streams)), owner, y[tr_idx])
-    for part, data in (("train", fitted), ("val", None)):
-        if part == "val" and len(va_idx):
-            raw_va, owner_va = eval_windows([tracks[i] for i in va_idx], features)
-            data = (torch.from_numpy(to_features(raw_va, features.streams)), owner_va, y[va_idx])
-        loss, acc = _validate(model, data, ones, config) if data is not None else (float("nan"), float("nan"))
-        hist[f"{part}_loss"].append(loss)
-        hist[f"{part}_acc"].append(acc)
-    hist["seconds"] = time.perf_counter() - t0
+    train_loss, train_acc = _validate(model, fitted, ones, config)
+    val_loss, val_acc = (_validate(model, _clip_windows(tracks, y, va_idx, features), ones, config)
+                         if len(va_idx) else (float("nan"), float("nan")))  # fmt: skip
+    hist = {"train_loss": [train_loss], "train_acc": [train_acc], "val_loss": [val_loss], "val_acc": [val_acc],
+            "lr": [0.0], "best_epoch": 1, "seconds": time.perf_counter() - t0}  # fmt: skip
+    return _finish(model, tracks, y, va_idx, classes, model_name, features, config, model_options), hist
+
+
+def _clip_windows(tracks, y, idx, features):
+    """All windows of the clips `idx`: (features tensor (W, T, V, C), owner clip (W,), clip labels, raw windows)."""
+    raw, owner = eval_windows([tracks[i] for i in idx], features)
+    return torch.from_numpy(to_features(raw, features.streams)), owner, y[idx], raw
+
+
+def _finish(model, tracks, y, va_idx, classes, model_name, features, config, model_options) -> Classifier:
+    """The trained model as a Classifier, calibrated on the inner hold-out when asked."""
     extra = {"train_config": asdict(config), "model_options": model_options or {}}
     clf = Classifier(model, model_name, classes, features, extra)
     if config.calibrate and len(va_idx):
         from workout_classifier.calibrate import calibrate
 
         calibrate(clf, [tracks[i] for i in va_idx], y[va_idx])
-    return clf, hist
+    return clf
 
 
 def _ce(logits, y, weight, config: TrainConfig):
@@ -217,7 +215,7 @@ def _ce(logits, y, weight, config: TrainConfig):
 
 @torch.no_grad()
 def _validate(model, val, weight, config: TrainConfig) -> tuple[float, float]:
-    x, owner, y_clip = val
+    x, owner, y_clip = val[:3]
     model.eval()
     logits = torch.cat([model(x[i : i + 256]) for i in range(0, len(x), 256)])
     y_win = torch.as_tensor(y_clip[owner])

@@ -58,6 +58,14 @@ def input_streams(name: str) -> tuple[str, ...] | None:
     return getattr(_lookup(name)[0], "streams", None)
 
 
+def default_features(name: str):
+    """Default FeatureConfig for a model: the streams it fixes (trees read "raw"), else the defaults."""
+    from workout_classifier.features import FeatureConfig
+
+    streams = input_streams(name)
+    return FeatureConfig(streams=streams) if streams else FeatureConfig()
+
+
 def mirror_tta(name: str) -> bool:
     """Whether averaging with the mirrored clip at test time is this model's default (as benchmarked)."""
     return bool(getattr(_lookup(name)[0], "mirror_tta", True))

@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 
 from workout_classifier.models import register
+from workout_classifier.summary import window_summary
 
 
 @dataclass
@@ -59,8 +60,6 @@ class PoseTrees(nn.Module):
         self.register_buffer("value", torch.full((*shape, c.num_classes), 1.0 / c.num_classes, dtype=torch.float16))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from workout_classifier.summary import window_summary
-
         # x (N, T, V, 8) -> summaries (N, D) -> mean leaf distribution over trees (N, K) -> log-probabilities
         s = torch.from_numpy(window_summary(x.detach().cpu().numpy()))
         n, t = len(s), self.config.n_trees
@@ -76,8 +75,6 @@ class PoseTrees(nn.Module):
     def fit_windows(self, raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> PoseTrees:
         """Grow the trees on raw windows (N, T, V, 8) with labels y (N,) and sample weights."""
         from sklearn.ensemble import ExtraTreesClassifier
-
-        from workout_classifier.summary import window_summary
 
         c = self.config
         et = ExtraTreesClassifier(n_estimators=c.trees, min_samples_leaf=c.min_leaf, class_weight="balanced",
@@ -105,10 +102,6 @@ class PoseTrees(nn.Module):
             setattr(self, name, torch.from_numpy(arr))
         self.value = torch.from_numpy(value).to(torch.float16)
         return self
-
-    @property
-    def size(self) -> int:
-        return int(self.config.n_trees * self.config.nodes)
 
 
 register("trees", Config)(PoseTrees)

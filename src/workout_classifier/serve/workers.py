@@ -3,7 +3,7 @@
 Pose work (decoding, MediaPipe, the model) runs in spawned processes rather than
 in the server: the event loop then only moves bytes, and a decoder that crashes
 takes down one worker, not the server. Each worker loads the model once, in
-`_worker_init`, into the module globals `_CLF` / `_MODEL_PATH`; `predict_job` is
+`_worker_init`, into the module global `_CLF`; `predict_job` is
 what the server submits per upload. Everything it returns is plain data, since
 it crosses a process boundary.
 
@@ -76,18 +76,16 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
 
 
 # ---- worker side: runs in the pool's processes ---------------------------------------------
-# Set once per process by _worker_init; module globals because the pool's jobs
+# Set once per process by _worker_init; a module global because the pool's jobs
 # are plain functions and cannot carry the (large) model with every call.
 _CLF: Classifier | None = None
-_MODEL_PATH: str | None = None
 
 
 def _worker_init(model_path: str | None) -> None:
-    global _CLF, _MODEL_PATH
+    global _CLF
     from workout_classifier._quiet import silence_stderr_forever
 
     silence_stderr_forever()  # MediaPipe's log noise; errors come back as results
-    _MODEL_PATH = model_path
     _CLF = Classifier.load(model_path)
 
 
