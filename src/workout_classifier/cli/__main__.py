@@ -1,0 +1,5 @@
+"""`python -m workout_classifier.cli`."""
+
+from workout_classifier.cli import app
+
+app()

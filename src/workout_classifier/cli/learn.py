@@ -1,0 +1,168 @@
+"""`workout models`, `evaluate` and `train`: the commands that fit and measure models."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from workout_classifier.cli.common import (
+    _cache_or_fail,
+    _clips_or_fail,
+    _print_skipped,
+    app,
+    console,
+    err,
+    fail,
+    run_extraction,
+)
+
+
+def _training_set(data: Path, cache: Path, fps: float, workers: int, quiet: bool = False, min_clips: int = 1):
+    clips, _ = _clips_or_fail(data)
+    counts = Counter(c.label for c in clips)
+    small = sorted(k for k, n in counts.items() if n < min_clips)
+    if small:
+        err.print(f"leaving out exercises with fewer than {min_clips} clips: {', '.join(small)}")
+        clips = [c for c in clips if counts[c.label] >= min_clips]
+    pc = _cache_or_fail(cache, fps)
+    run_extraction([c.path for c in clips], pc, workers, quiet=quiet)
+    from workout_classifier.train import load_training_set
+
+    ts = load_training_set(clips, pc)
+    if not quiet:
+        _print_skipped(ts.skipped, "not used")
+    if len(ts.classes) < 2:
+        fail(f"need at least two exercises with usable clips, found {len(ts.classes)}")
+    return ts, pc
+
+
+def _model_options(options: list[str]) -> dict:
+    out = {}
+    for item in options:
+        if "=" not in item:
+            fail(f"--option takes KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+_MODEL_HELP = "Model name from the registry (see `workout models`)."
+_DEFAULT_MODEL_NAME = "trees"  # best by grouped macro-F1 (bench/results/accuracy.md)
+_TTA_HELP = "Average with the mirrored clip at test time (default: as benchmarked for the model)."
+
+
+@app.command()
+def models():
+    """List the registered models."""
+    from workout_classifier.models import list_models
+
+    for name in list_models():
+        console.print(name)
+
+
+@app.command()
+def evaluate(
+    data: Path = typer.Argument(..., help="Dataset root: <DATA>/<exercise>/<clip>.mp4"),
+    cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
+    model: str = typer.Option(_DEFAULT_MODEL_NAME, "--model", "-m", help=_MODEL_HELP),
+    folds: int = typer.Option(5, "--folds", min=2),
+    protocol: str = typer.Option("grouped", "--protocol", help="grouped (honest) or seed (the reference's plain k-fold)."),
+    out: Path = typer.Option(Path("runs/eval"), "--out", help="Folder for metrics.json, report.md and plots."),
+    epochs: int = typer.Option(60, "--epochs", min=1),
+    seed: int = typer.Option(0, "--seed"),
+    fps: float = typer.Option(15.0, "--fps"),
+    workers: int = typer.Option(1, "--workers", "-w", min=1),
+    tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP, show_default=False),
+    option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
+    min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
+):
+    """Cross-validate a model and write a report (metrics.json, report.md, plots)."""
+    from workout_classifier.evaluate import PROTOCOLS, cross_validate
+    from workout_classifier.models import default_features, mirror_tta
+    from workout_classifier.report import write_report
+    from workout_classifier.train import TrainConfig
+
+    if protocol not in PROTOCOLS:
+        fail(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
+    _check_model_name(model)
+    tta = mirror_tta(model) if tta is None else tta
+    ts, _ = _training_set(data, cache, fps, workers, min_clips=min_clips)
+    err.print(f"{len(ts.y)} clips, {len(ts.classes)} exercises, {len(set(ts.groups))} groups; "
+              f"{protocol} {folds}-fold, model {model}")  # fmt: skip
+    try:
+        res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
+                             TrainConfig(epochs=epochs, seed=seed), _model_options(option), folds=folds,
+                             protocol=protocol, tta=tta, log=err.print,
+                             epoch_log=err.print if verbose else None)  # fmt: skip
+    except ValueError as e:
+        fail(str(e))
+    m = write_report(res, out, {"skipped_clips": ts.skipped, "pose": {"fps": fps}})
+    _print_metrics(m)
+    console.print(f"report: {out / 'report.md'}")
+
+
+def _check_model_name(name: str) -> None:
+    from workout_classifier.models import list_models
+
+    if name not in list_models():
+        fail(f"unknown model {name!r}; available: {', '.join(list_models())}")
+
+
+def _print_metrics(m: dict) -> None:
+    t = Table(title=f"{m['model']} - {m['protocol']} {len(m['folds'])}-fold")
+    for col in ("class", "precision", "recall", "F1", "clips"):
+        t.add_column(col, justify="left" if col == "class" else "right")
+    for c, r in m["per_class"].items():
+        flag = " *" if r["too_few_for_every_fold"] else ""
+        t.add_row(c + flag, f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}", str(r["support"]))
+    console.print(t)
+    console.print(f"accuracy {m['accuracy_mean']:.3f} +- {m['accuracy_std']:.3f}   "
+                  f"macro-F1 {m['macro_f1_mean']:.3f} +- {m['macro_f1_std']:.3f}")  # fmt: skip
+    if m["rare_classes"]:
+        console.print("* too few clips to be tested in every fold; not a reliable figure")
+
+
+@app.command()
+def train(
+    data: Path = typer.Argument(..., help="Dataset root: <DATA>/<exercise>/<clip>.mp4"),
+    cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
+    model: str = typer.Option(_DEFAULT_MODEL_NAME, "--model", "-m", help=_MODEL_HELP),
+    out: Path = typer.Option(Path("model.pt"), "--out", help="Model file to write."),
+    epochs: int = typer.Option(60, "--epochs", min=1),
+    seed: int = typer.Option(0, "--seed"),
+    fps: float = typer.Option(15.0, "--fps"),
+    workers: int = typer.Option(1, "--workers", "-w", min=1),
+    option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
+    min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
+    tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP + " Stored for predict.", show_default=False),
+    calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
+                                   help="Fit temperature and `unknown` threshold on a grouped hold-out."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
+):
+    """Train on every usable clip and write one model file."""
+    from dataclasses import asdict
+
+    from workout_classifier.models import default_features, mirror_tta
+    from workout_classifier.train import TrainConfig, fit
+
+    _check_model_name(model)
+    tta = mirror_tta(model) if tta is None else tta
+    ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips)
+    err.print(f"training {model} on {len(ts.y)} clips of {len(ts.classes)} exercises")
+    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
+                    TrainConfig(epochs=epochs, seed=seed, calibrate=calibrate), _model_options(option),
+                    log=err.print if verbose else None)  # fmt: skip
+    clf.extra["pose"] = asdict(pc.settings)
+    clf.extra["tta"] = tta
+    clf.extra["trained_on"] = {c: int((ts.y == i).sum()) for i, c in enumerate(ts.classes)}
+    clf.save(out)
+    how = "one fit" if len(hist["train_loss"]) <= 1 else f"best epoch {hist['best_epoch']}"  # trees: no epochs
+    console.print(f"wrote {out} ({len(ts.classes)} exercises, {how}, {hist['seconds']:.0f}s)")

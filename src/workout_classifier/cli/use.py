@@ -1,0 +1,132 @@
+"""`workout predict`, `annotate` and `serve`: the commands that answer about a user's clips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from workout_classifier.cli.common import _load_classifier, app, console, err, fail
+
+
+@app.command()
+def predict(
+    videos: list[Path] = typer.Argument(..., help="One or more video files."),
+    model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the one shipped in the package)."),
+    cache: Path = typer.Option(None, "--cache", help="Reuse/keep landmarks in this folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
+    top: int = typer.Option(3, "--top", "-k", min=1),
+    tta: bool = typer.Option(None, "--tta/--no-tta", help="Average with the mirrored clip (default: as the model was trained to)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1),
+    reps: bool = typer.Option(False, "--reps", help="Count repetitions (adds reps and rep_times)."),
+    form: bool = typer.Option(False, "--form", help="Check push-up form (adds form, form_confidence, form_cues)."),
+    timeline: bool = typer.Option(False, "--timeline", help="Segments of a long video (adds timeline)."),
+):
+    """Say which exercise each video shows."""
+    from workout_classifier.extract import CacheError
+    from workout_classifier.predict import predict_videos
+
+    clf = _load_classifier(model)
+    try:
+        results = predict_videos(videos, clf, cache, top=top, tta=tta, workers=workers,
+                                 progress=not json_out, console=err,
+                                 reps=reps, form=form, timeline=timeline)  # fmt: skip
+    except CacheError as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    if json_out:
+        print(json.dumps(results, indent=1, ensure_ascii=False))
+    else:
+        _print_predictions(results)
+    if all(r["error"] for r in results):
+        raise typer.Exit(1)
+
+
+def _print_predictions(results: list[dict]) -> None:
+    t = Table()
+    for col in ("video", "exercise", "confidence", "runner-up"):
+        t.add_column(col)
+    for r in results:
+        if r["error"]:
+            t.add_row(Path(r["video"]).name, f"[red]{r['error']}[/]", "", "")
+            continue
+        second = r["top"][1] if len(r["top"]) > 1 else None
+        label = f"[bold]{r['label']}[/]"
+        if r["label"] == "unknown" and r["top"]:  # say what the model would have guessed, and how unsure
+            label += f" (best guess {r['top'][0]['label']}, below the model's threshold)"
+        t.add_row(Path(r["video"]).name, label, f"{r['confidence']:.0%}",
+                  f"{second['label']} ({second['probability']:.0%})" if second else "")  # fmt: skip
+    console.print(t)
+    _print_extras(results)
+
+
+def _print_extras(results: list[dict]) -> None:
+    """Reps, push-up form and timeline lines, for the answers that have them."""
+    for r in results:
+        if r["error"]:
+            continue
+        name = Path(r["video"]).name
+        if "reps" in r:
+            times = ", ".join(f"{t:.1f}" for t in r["rep_times"])
+            console.print(f"{name}: {r['reps']} reps" + (f" at {times} s" if times else ""), highlight=False)
+        if r.get("form"):
+            cues = "; ".join(r.get("form_cues") or [])
+            console.print(f"{name}: form {r['form']} ({r['form_confidence']:.0%})" + (f": {cues}" if cues else ""),
+                          highlight=False)  # fmt: skip
+        for s in r.get("timeline") or []:
+            console.print(f"  {s['start']:7.1f}-{s['end']:7.1f} s  {s['label']} ({s['confidence']:.0%}), "
+                          f"{s.get('reps', 0)} reps", highlight=False)  # fmt: skip
+
+
+@app.command()
+def annotate(
+    video: Path = typer.Argument(..., help="Video file to annotate."),
+    out: Path = typer.Option(..., "--out", "-o", help="Annotated video to write (H.264 .mp4)."),
+    model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the one shipped in the package)."),
+    cache: Path = typer.Option(None, "--cache", help="Reuse/keep landmarks in this folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
+):
+    """Write a copy of VIDEO with the skeleton, exercise, rep counter and push-up form on it."""
+    from workout_classifier.annotate import annotate_video
+    from workout_classifier.extract import CacheError
+    from workout_classifier.video import VideoError
+
+    clf = _load_classifier(model)
+    try:
+        res = annotate_video(video, out, clf, cache_dir=cache)
+    except (VideoError, CacheError) as e:
+        fail(f"{video}: {e}")
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror or e}")
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    if json_out:
+        print(json.dumps(res, indent=1, ensure_ascii=False))
+    elif res.get("error"):
+        console.print(f"{video.name}: {res['error']}; wrote {out}", highlight=False)
+    else:
+        line = f"{video.name}: {res['label']} ({res['confidence']:.0%}), {res['reps']} reps"
+        if res.get("form"):
+            line += f", form {res['form']} ({res['form_confidence']:.0%})"
+        console.print(f"{line}; wrote {out}", highlight=False)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every network)."),
+    port: int = typer.Option(8000, "--port", "-p", min=1, max=65535),
+    model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the one shipped in the package)."),
+    max_upload_mb: float = typer.Option(200.0, "--max-upload-mb", min=0.001, help="Larger uploads get 413."),
+    workers: int = typer.Option(2, "--workers", "-w", min=1, help="Processes doing the pose work."),
+):
+    """Start the web page and JSON API (POST /api/predict, GET /api/health, /openapi.json)."""
+    from workout_classifier.checkpoint import ModelFileError
+    from workout_classifier.serve import run
+
+    try:
+        run(host, port, model, max_upload_mb=max_upload_mb, workers=workers)
+    except ModelFileError as e:
+        fail(f"{e} (pass --model FILE, e.g. one written by `workout train`)")
