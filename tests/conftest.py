@@ -128,3 +128,15 @@ def real_clip(root: Path, rel: str) -> Path:
     if not p.is_file():
         pytest.skip(f"real clip missing: {p}")
     return p
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `neural` need torch (the optional extra): skip them, with the reason, where it is absent."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        return
+    skip = pytest.mark.skip(reason="needs torch: pip install 'workout-classifier[neural]'")
+    for item in items:
+        if "neural" in item.keywords:
+            item.add_marker(skip)

@@ -4,7 +4,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 from synth import synthetic_sequence, synthetic_tracks
 
 from workout_classifier.calibrate import apply_temperature, choose_threshold, fit_temperature
@@ -19,7 +18,10 @@ FEATS = FeatureConfig(steps=24)
 FAST = TrainConfig(epochs=12, patience=12, lr=3e-3, windows_per_clip=2, seed=0, threads=1)
 
 
+@pytest.mark.neural
 def test_ensemble_module_probabilities_sum_to_one():
+    import torch
+
     torch.manual_seed(0)
     model = create_model("ensemble", num_classes=4, in_channels=5, steps=24).eval()
     p = torch.softmax(model(torch.randn(3, 24, 33, 5)), -1)
@@ -27,6 +29,7 @@ def test_ensemble_module_probabilities_sum_to_one():
     torch.testing.assert_close(p.sum(-1), torch.ones(3))
 
 
+@pytest.mark.neural
 def test_fitted_stream_ensemble_sums_to_one_and_round_trips(tmp_path):
     tracks, y, groups, classes = synthetic_tracks(n_per_class=4)
     specs = [
@@ -41,8 +44,8 @@ def test_fitted_stream_ensemble_sums_to_one_and_round_trips(tmp_path):
     raw = np.concatenate([raw, raw], -1)  # (2, 24, V, 8) stand-in windows
     p = clf.predict_windows(raw, tta=True)
     np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-5)
-    clf.save(tmp_path / "ens.pt")
-    back = Classifier.load(tmp_path / "ens.pt")
+    clf.save(tmp_path / "ens.safetensors")
+    back = Classifier.load(tmp_path / "ens.safetensors")
     np.testing.assert_allclose(back.predict_windows(raw), clf.predict_windows(raw), atol=1e-6)
 
 
@@ -69,14 +72,15 @@ def noise_sequence(seconds=4.0, fps=15.0, seed=0) -> PoseSequence:
     return PoseSequence(img, world, t, np.ones(len(t), bool), meta)
 
 
-@pytest.mark.parametrize("name", ["transformer", "trees"])  # a network, and the shipped default kind
+# a network, and the shipped default kind
+@pytest.mark.parametrize("name", [pytest.param("transformer", marks=pytest.mark.neural), "trees"])
 def test_unknown_threshold_rejects_far_out_input(tmp_path, name):
     tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
     feats, options = (FEATS, {"dim": 32, "layers": 1}) if name == "transformer" else (replace(FEATS, streams=("raw",)), {})
     clf, _ = fit(tracks, y, groups, classes, name, feats, replace(FAST, calibrate=True), options)
     assert 0 < clf.extra["temperature"] and 1 / 3 <= clf.extra["unknown_threshold"] < 1
-    clf.save(tmp_path / "m.pt")
-    clf = Classifier.load(tmp_path / "m.pt")
+    clf.save(tmp_path / "m.safetensors")
+    clf = Classifier.load(tmp_path / "m.safetensors")
     assert "unknown_threshold" in clf.extra and "temperature" in clf.extra
     known = classify_sequence(synthetic_sequence("squat", seed=4242), clf)
     assert known["label"] == "squat"

@@ -45,6 +45,7 @@ def test_rare_classes_are_flagged():
     assert rare_classes(y, groups, ["many", "few"], 5, "grouped") == ["few"]
 
 
+@pytest.mark.neural
 def test_fit_learns_synthetic_moves_and_predicts():
     tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
     clf, hist = fit(tracks, y, groups, classes, "cnn-lstm", FEATS, FAST)
@@ -58,6 +59,7 @@ def test_fit_learns_synthetic_moves_and_predicts():
     assert correct >= 7  # of 9: an untrained model gets ~3
 
 
+@pytest.mark.neural
 def test_cross_validate_and_report(tmp_path):
     tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
     res = cross_validate(tracks, y, groups, classes, "cnn-lstm", FEATS, FAST, folds=3)
@@ -79,12 +81,13 @@ def test_unknown_below_threshold():
     assert len(answer(probs, ["a", "b", "c"], 2, None)["top"]) == 2
 
 
+@pytest.mark.neural
 def test_saved_model_predicts_the_same(tmp_path):
     tracks, y, groups, classes = synthetic_tracks(n_per_class=4)
     clf, _ = fit(tracks, y, groups, classes, "cnn-lstm", FEATS, TrainConfig(epochs=2, seed=1, threads=1))
-    clf.save(tmp_path / "m.pt")
+    clf.save(tmp_path / "m.safetensors")
     seq = synthetic_sequence("jack", seed=77, seconds=11)
     a = classify_sequence(seq, clf)
-    b = classify_sequence(seq, Classifier.load(tmp_path / "m.pt"))
+    b = classify_sequence(seq, Classifier.load(tmp_path / "m.safetensors"))
     assert a["label"] == b["label"] and a["windows"] == b["windows"] == 5
     assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-4)

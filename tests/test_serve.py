@@ -46,10 +46,10 @@ def model_for_tests(folder: Path) -> Path | None:
 
     if _TINY and _TINY[0].is_file():  # trained once per test session
         return _TINY[0]
-    path = Path(folder) / "tiny.pt"
+    path = Path(folder) / "tiny.safetensors"
     tracks, y, groups, classes = synthetic_tracks(n_per_class=4)
     cfg = TrainConfig(epochs=2, patience=2, windows_per_clip=1, seed=0, threads=1)
-    clf, _ = fit(tracks, y, groups, classes, "cnn-lstm", FeatureConfig(steps=24), cfg)
+    clf, _ = fit(tracks, y, groups, classes, "trees", FeatureConfig(steps=24, streams=("raw",)), cfg)
     clf.save(path)
     _TINY[:] = [path]
     return path

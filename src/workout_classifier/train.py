@@ -5,6 +5,9 @@ early stopping on validation loss, learning-rate reduction on plateau, and the
 best checkpoint kept. Validation data for those callbacks is an inner grouped
 split of the *training* clips, never the test fold. Augmentation and window
 sampling happen per epoch, so no augmented copy exists outside training.
+
+torch (the `neural` extra) is imported only for gradient-trained models;
+fitted numpy models (trees) train without it.
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ import warnings
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils.class_weight import compute_class_weight
 
@@ -31,8 +32,7 @@ from workout_classifier.features import (
     to_features,
     windows,
 )
-from workout_classifier.models import create_model
-from workout_classifier.models.ensemble import RECOMMENDED, build_ensemble, stream_channels
+from workout_classifier.models import NEURAL, create_model
 from workout_classifier.pose import NoPersonError
 from workout_classifier.video import VideoError
 
@@ -58,6 +58,8 @@ class TrainConfig:
 
 
 def seed_everything(seed: int) -> np.random.Generator:
+    import torch
+
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
 
@@ -89,19 +91,23 @@ def fit(
 ) -> tuple[Classifier, dict]:
     """Train one model. Returns (classifier, history with per-epoch curves)."""
     if model_name == "ensemble":  # members trained one by one, each on its own streams
+        from workout_classifier.models.ensemble import RECOMMENDED
 
         specs = (model_options or {}).get("members") or RECOMMENDED
         if "streams" in specs[0]:
             return fit_ensemble(tracks, y, groups, classes, specs, features, config, log)
-    rng = seed_everything(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    if model_name in NEURAL:  # seeded before the model is built: its initial weights come from torch's RNG
+        import torch
+
+        rng = seed_everything(config.seed)
+        if config.threads:
+            torch.set_num_threads(config.threads)
     y = np.asarray(y)
     k = len(classes)
     tr_idx, va_idx = inner_split(y, np.asarray(groups), config.val_fraction, config.seed)
     model = create_model(model_name, num_classes=k, in_channels=features.channels,
                          steps=features.steps, **(model_options or {}))  # fmt: skip
-    if hasattr(model, "fit_windows"):  # fitted in one go, not trained by gradient (trees)
+    if hasattr(model, "fit_windows"):  # fitted in one go, not trained by gradient (trees): no torch
         return _fit_direct(model, tracks, y, (tr_idx, va_idx), classes, model_name, features, config, model_options)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=config.lr_factor, patience=config.lr_patience)
@@ -183,9 +189,8 @@ def _fit_direct(model, tracks, y, split, classes, model_name, features, config, 
     owner = fitted[1]
     # Each clip counts once, however many windows its length gives it.
     model.fit_windows(fitted[3], y[tr_idx][owner], 1.0 / np.bincount(owner)[owner])
-    ones = torch.ones(len(classes))
-    train_loss, train_acc = _validate(model, fitted, ones, config)
-    val_loss, val_acc = (_validate(model, _clip_windows(tracks, y, va_idx, features), ones, config)
+    train_loss, train_acc = _validate_numpy(model, fitted)
+    val_loss, val_acc = (_validate_numpy(model, _clip_windows(tracks, y, va_idx, features))
                          if len(va_idx) else (float("nan"), float("nan")))  # fmt: skip
     hist = {"train_loss": [train_loss], "train_acc": [train_acc], "val_loss": [val_loss], "val_acc": [val_acc],
             "lr": [0.0], "best_epoch": 1, "seconds": time.perf_counter() - t0}  # fmt: skip
@@ -193,9 +198,9 @@ def _fit_direct(model, tracks, y, split, classes, model_name, features, config, 
 
 
 def _clip_windows(tracks, y, idx, features):
-    """All windows of the clips `idx`: (features tensor (W, T, V, C), owner clip (W,), clip labels, raw windows)."""
+    """All windows of the clips `idx`: (features (W, T, V, C), owner clip (W,), clip labels, raw windows)."""
     raw, owner = eval_windows([tracks[i] for i in idx], features)
-    return torch.from_numpy(to_features(raw, features.streams)), owner, y[idx], raw
+    return to_features(raw, features.streams), owner, y[idx], raw
 
 
 def _finish(model, tracks, y, va_idx, classes, model_name, features, config, model_options) -> Classifier:
@@ -210,17 +215,34 @@ def _finish(model, tracks, y, va_idx, classes, model_name, features, config, mod
 
 
 def _ce(logits, y, weight, config: TrainConfig):
+    import torch.nn.functional as F
+
     return F.cross_entropy(logits, y, weight=weight, label_smoothing=config.label_smoothing)
 
 
-@torch.no_grad()
 def _validate(model, val, weight, config: TrainConfig) -> tuple[float, float]:
+    import torch
+    import torch.nn.functional as F
+
     x, owner, y_clip = val[:3]
+    x = torch.from_numpy(x)
     model.eval()
-    logits = torch.cat([model(x[i : i + 256]) for i in range(0, len(x), 256)])
+    with torch.no_grad():
+        logits = torch.cat([model(x[i : i + 256]) for i in range(0, len(x), 256)])
     y_win = torch.as_tensor(y_clip[owner])
     loss = float(F.cross_entropy(logits, y_win, weight=weight))
     probs = clip_probs(torch.softmax(logits, -1).numpy(), owner, len(y_clip))
+    return loss, float((probs.argmax(1) == y_clip).mean())
+
+
+def _validate_numpy(model, val) -> tuple[float, float]:
+    """`_validate` for a numpy model, unweighted: window cross-entropy and clip accuracy."""
+    x, owner, y_clip = val[:3]
+    logits = np.concatenate([model(x[i : i + 256]) for i in range(0, len(x), 256)])
+    logp = logits - logits.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))  # log-softmax, as cross_entropy applies
+    loss = float(-logp[np.arange(len(logp)), y_clip[owner]].mean())
+    probs = clip_probs(np.exp(logp), owner, len(y_clip))
     return loss, float((probs.argmax(1) == y_clip).mean())
 
 
@@ -257,6 +279,8 @@ def load_training_set(clips, cache, classes: list[str] | None = None) -> Trainin
 
 def fit_ensemble(tracks, y, groups, classes, specs: list[dict], features=None, config=None, log=None):
     """Train each member spec on its streams; return (Classifier of the fused model, history)."""
+    from workout_classifier.models.ensemble import build_ensemble, stream_channels
+
     features = features or FeatureConfig()
     config = config or TrainConfig()
     configs, states, hist = [], [], {"members": [], "seconds": 0.0}

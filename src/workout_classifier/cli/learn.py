@@ -12,6 +12,7 @@ from rich.table import Table
 from workout_classifier.cli.common import (
     _cache_or_fail,
     _clips_or_fail,
+    _load_classifier,
     _print_skipped,
     app,
     console,
@@ -60,11 +61,27 @@ _TTA_HELP = "Average with the mirrored clip at test time (default: as benchmarke
 
 @app.command()
 def models():
-    """List the registered models."""
-    from workout_classifier.models import list_models
+    """List the registered models (neural ones say so when torch is not installed)."""
+    from workout_classifier.models import INSTALL_NEURAL, NEURAL, available, list_models
 
     for name in list_models():
-        console.print(name)
+        missing = name in NEURAL and not available(name)
+        console.print(name + (f"  (needs torch: {INSTALL_NEURAL})" if missing else ""), highlight=False)
+
+
+@app.command("convert-model")
+def convert_model(
+    old: Path = typer.Argument(..., help="Model file of an earlier version (a torch .pt file)."),
+    out: Path = typer.Option(None, "--out", help="File to write (default: OLD with the .safetensors suffix)."),
+):
+    """Rewrite a model file in the current format (safetensors + JSON; loads without torch where it can)."""
+    from workout_classifier.checkpoint import SUFFIX
+
+    out = out or old.with_suffix(SUFFIX)
+    if out.resolve() == old.resolve():
+        fail(f"--out must differ from the file read: {old}")
+    _load_classifier(old).save(out)
+    console.print(f"wrote {out}")
 
 
 @app.command()
@@ -110,10 +127,14 @@ def evaluate(
 
 
 def _check_model_name(name: str) -> None:
-    from workout_classifier.models import list_models
+    from workout_classifier.models import MissingExtraError, list_models, mirror_tta
 
     if name not in list_models():
         fail(f"unknown model {name!r}; available: {', '.join(list_models())}")
+    try:
+        mirror_tta(name)  # imports the model's module: a neural model needs torch
+    except MissingExtraError as e:
+        fail(str(e))
 
 
 def _print_metrics(m: dict) -> None:
@@ -135,7 +156,7 @@ def train(
     data: Path = typer.Argument(..., help="Dataset root: <DATA>/<exercise>/<clip>.mp4"),
     cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
     model: str = typer.Option(_DEFAULT_MODEL_NAME, "--model", "-m", help=_MODEL_HELP),
-    out: Path = typer.Option(Path("model.pt"), "--out", help="Model file to write."),
+    out: Path = typer.Option(Path("model.safetensors"), "--out", help="Model file to write."),
     epochs: int = typer.Option(60, "--epochs", min=1),
     seed: int = typer.Option(0, "--seed"),
     fps: float = typer.Option(15.0, "--fps"),

@@ -1,18 +1,33 @@
 """Model registry: every model takes x (N, T, V, C) and returns logits (N, K).
 
-Each model module defines a `Config` dataclass and a module class whose
+Each model module defines a `Config` dataclass and a model class whose
 constructor takes that config and keeps it as `.config`, so a checkpoint that
 stores `asdict(config)` and the registry name rebuilds the exact model
 (nanoGPT-style). Register with `register("name", Config)(ModelClass)`; build with `create_model`.
+
+Models come in two kinds. Neural models are torch modules (torch is the
+optional `neural` extra). Fitted models (trees) are numpy: they take and return
+numpy arrays, keep numpy arrays in `state_dict()`, and set `numpy_inference =
+True`. Each model module is imported only when its name is asked for, so
+listing models or predicting with trees never imports torch.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import fields
 
-import torch.nn as nn
+# name -> module under workout_classifier.models; whether it needs torch.
+_MODULES = {"cnn-lstm": "cnn_lstm", "ensemble": "ensemble", "stgcn": "stgcn", "transformer": "transformer",
+            "trees": "trees"}  # fmt: skip
+NEURAL = frozenset({"cnn-lstm", "ensemble", "stgcn", "transformer"})
+INSTALL_NEURAL = "pip install 'workout-classifier[neural]'"
 
 _REGISTRY: dict[str, tuple[type, type]] = {}
+
+
+class MissingExtraError(ImportError):
+    """A model that needs an optional dependency (torch) which is not installed."""
 
 
 def register(name: str, config_cls: type):
@@ -25,11 +40,20 @@ def register(name: str, config_cls: type):
 
 
 def list_models() -> list[str]:
-    _load_all()
-    return sorted(_REGISTRY)
+    """Every model name, whether or not its optional dependencies are installed."""
+    return sorted(_MODULES)
 
 
-def create_model(name: str, num_classes: int, in_channels: int, num_joints: int = 33, steps: int = 48, **overrides) -> nn.Module:
+def available(name: str) -> bool:
+    """Whether `name` can be built here (a neural model needs torch)."""
+    try:
+        _lookup(name)
+    except MissingExtraError:
+        return False
+    return True
+
+
+def create_model(name: str, num_classes: int, in_channels: int, num_joints: int = 33, steps: int = 48, **overrides):
     """Build a registered model. Unknown keys in `overrides` are an error, not ignored."""
     cls, cfg_cls = _lookup(name)
     known = {f.name for f in fields(cfg_cls)}
@@ -41,15 +65,23 @@ def create_model(name: str, num_classes: int, in_channels: int, num_joints: int 
     return cls(cfg)
 
 
-def model_from_config(name: str, config: dict) -> nn.Module:
+def model_from_config(name: str, config: dict):
+    """Rebuild a model from its stored config (JSON gives lists where the config had tuples)."""
     cls, cfg_cls = _lookup(name)
-    return cls(cfg_cls(**config))
+    tuples = {f.name for f in fields(cfg_cls) if isinstance(f.default, tuple)}
+    return cls(cfg_cls(**{k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in config.items()}))
 
 
 def _lookup(name: str) -> tuple[type, type]:
-    _load_all()
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    if name not in _MODULES:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models())}")
+    if name not in _REGISTRY:  # importing the module registers it
+        try:
+            importlib.import_module(f"workout_classifier.models.{_MODULES[name]}")
+        except ModuleNotFoundError as e:
+            if e.name != "torch" and not (e.name or "").startswith("torch."):
+                raise
+            raise MissingExtraError(f"model {name!r} needs torch, which is not installed: {INSTALL_NEURAL}") from None
     return _REGISTRY[name]
 
 
@@ -71,12 +103,14 @@ def mirror_tta(name: str) -> bool:
     return bool(getattr(_lookup(name)[0], "mirror_tta", True))
 
 
-def count_parameters(model: nn.Module) -> int:
-    """Learned numbers: parameters, plus the buffers of fitted (non-gradient) models such as trees."""
+def is_numpy(model) -> bool:
+    """A fitted numpy model (trees), as opposed to a torch module."""
+    return bool(getattr(model, "numpy_inference", False))
+
+
+def count_parameters(model) -> int:
+    """Learned numbers: parameters, plus the arrays of fitted (non-gradient) models such as trees."""
+    if is_numpy(model):
+        return int(sum(a.size for a in model.state_dict().values()))
     fitted = sum(b.numel() for m in model.modules() if getattr(m, "counts_buffers", False) for b in m.buffers())
     return sum(p.numel() for p in model.parameters()) + fitted
-
-
-def _load_all() -> None:
-    # Import side effects register the models; kept lazy so `import models` is cheap.
-    from workout_classifier.models import cnn_lstm, ensemble, stgcn, transformer, trees  # noqa: F401

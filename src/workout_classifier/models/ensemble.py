@@ -44,7 +44,11 @@ class Ensemble(nn.Module):
                 {"name": "stgcn", "config": base, "channels": list(range(c.in_channels))},
                 {"name": "transformer", "config": {**base, "steps": c.steps}, "channels": list(range(c.in_channels))},
             ]
-        self.members = nn.ModuleList(model_from_config(m["name"], dict(m["config"])) for m in c.members)
+        members = [model_from_config(m["name"], dict(m["config"])) for m in c.members]
+        for m, spec in zip(members, c.members, strict=True):
+            if not isinstance(m, nn.Module):  # numpy models (trees) fuse outside: average their probabilities
+                raise ValueError(f"{spec['name']!r} is not a torch model and cannot be an ensemble member")
+        self.members = nn.ModuleList(members)
         for i, m in enumerate(c.members):
             self.register_buffer(f"idx{i}", torch.as_tensor(list(m["channels"]), dtype=torch.long), persistent=False)
 

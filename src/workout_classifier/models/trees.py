@@ -1,4 +1,4 @@
-"""Pose trees: extremely randomized trees over window summaries, held as tensors.
+"""Pose trees: extremely randomized trees over window summaries, held as numpy arrays.
 
 Input x (N, T, V, 8) is the "raw" feature stream (image x/y/z/visibility, world
 x/y/z, detected); `summary.window_summary` turns each window into a vector of
@@ -7,11 +7,12 @@ summaries match or beat the sequence networks and make different mistakes, so
 they are a strong ensemble member.
 
 Trees are fitted, not trained by gradient: `fit_windows` grows scikit-learn's
-ExtraTreesClassifier and copies every tree into buffers (feature, threshold,
-children, leaf class distribution), so the checkpoint is a plain state_dict
-(no pickle) and inference is a few gathers per tree level. The Config records
-the buffer sizes so that loading rebuilds the model. Before fitting, the model
-is one leaf with uniform probabilities.
+ExtraTreesClassifier and copies every tree into arrays (feature, threshold,
+children, leaf class distribution), so the checkpoint is a plain state_dict of
+arrays (no pickle) and inference is a few numpy gathers per tree level: no torch
+and no scikit-learn at prediction time. The Config records the array sizes so
+that loading rebuilds the model. Before fitting, the model is one leaf with
+uniform probabilities.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn as nn
 
 from workout_classifier.models import register
 from workout_classifier.summary import window_summary
+
+_ARRAYS = ("feature", "threshold", "left", "right", "value")
 
 
 @dataclass
@@ -35,42 +36,63 @@ class Config:
     trees: int = 200
     min_leaf: int = 2  # samples per leaf: smaller trees, smoother votes
     seed: int = 0
-    # Set by fit_windows: the buffers' sizes.
+    # Set by fit_windows: the arrays' sizes.
     nodes: int = 1  # nodes of the largest tree
     depth: int = 0  # levels of the deepest tree
     n_trees: int = 1
 
 
-class PoseTrees(nn.Module):
-    counts_buffers = True  # its size is in the trees, not in parameters
+class PoseTrees:
+    numpy_inference = True  # numpy in, numpy out; checkpoint.Classifier calls it without torch
     mirror_tta = False  # averaging with the mirrored clip did not help the trees (bench/results/accuracy.md)
     streams = ("raw",)
 
     def __init__(self, config: Config):
-        super().__init__()
         if config.in_channels != 8:
             raise ValueError(f"trees read the 'raw' feature stream (8 channels), not {config.in_channels} channels")
         self.config = c = config
         shape = (c.n_trees, c.nodes)
-        self.register_buffer("feature", torch.zeros(shape, dtype=torch.int32))
-        self.register_buffer("threshold", torch.zeros(shape, dtype=torch.float32))
+        self.feature = np.zeros(shape, np.int32)
+        self.threshold = np.zeros(shape, np.float32)
         # A leaf points to itself on both sides, so walking `depth` levels always ends on a leaf.
-        self.register_buffer("left", torch.zeros(shape, dtype=torch.int32))
-        self.register_buffer("right", torch.zeros(shape, dtype=torch.int32))
-        self.register_buffer("value", torch.full((*shape, c.num_classes), 1.0 / c.num_classes, dtype=torch.float16))
+        self.left = np.zeros(shape, np.int32)
+        self.right = np.zeros(shape, np.int32)
+        self.value = np.full((*shape, c.num_classes), 1.0 / c.num_classes, np.float16)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: np.ndarray) -> np.ndarray:
         # x (N, T, V, 8) -> summaries (N, D) -> mean leaf distribution over trees (N, K) -> log-probabilities
-        s = torch.from_numpy(window_summary(x.detach().cpu().numpy()))
+        s = window_summary(np.asarray(x))
         n, t = len(s), self.config.n_trees
-        node = torch.zeros((n, t), dtype=torch.long)
-        tree = torch.arange(t).expand(n, t)
+        node = np.zeros((n, t), np.intp)
+        tree = np.broadcast_to(np.arange(t), (n, t))
+        rows = np.arange(n)[:, None]
         for _ in range(self.config.depth):
-            f = self.feature[tree, node].long()  # (N, trees)
-            go_left = s.gather(1, f) <= self.threshold[tree, node]
-            node = torch.where(go_left, self.left[tree, node], self.right[tree, node]).long()
-        probs = self.value[tree, node].float().mean(1)  # (N, K)
-        return torch.log(probs.clamp_min(1e-6))
+            f = self.feature[tree, node]  # (N, trees)
+            go_left = s[rows, f] <= self.threshold[tree, node]
+            node = np.where(go_left, self.left[tree, node], self.right[tree, node])
+        probs = self.value[tree, node].astype(np.float32).mean(1)  # (N, K)
+        return np.log(np.maximum(probs, 1e-6))
+
+    # The torch-module calls that generic code makes (train.py, checkpoint.py) work here too.
+    def eval(self) -> PoseTrees:
+        return self
+
+    def train(self, mode: bool = True) -> PoseTrees:
+        return self
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {k: getattr(self, k) for k in _ARRAYS}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Arrays by name, each with the shape the config gives (as torch's strict loading)."""
+        if set(state) != set(_ARRAYS):
+            raise KeyError(f"trees need exactly the arrays {_ARRAYS}, got {sorted(state)}")
+        for k in _ARRAYS:
+            want = getattr(self, k)
+            arr = np.asarray(state[k])
+            if arr.shape != want.shape:
+                raise ValueError(f"trees array {k!r} has shape {arr.shape}, the config says {want.shape}")
+            setattr(self, k, arr.astype(want.dtype, copy=False))
 
     def fit_windows(self, raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> PoseTrees:
         """Grow the trees on raw windows (N, T, V, 8) with labels y (N,) and sample weights."""
@@ -98,9 +120,8 @@ class PoseTrees(nn.Module):
             v = tr.value[:, 0, :]
             v = v / np.maximum(v.sum(-1, keepdims=True), 1e-12)  # class shares at the node
             value[i, :m][:, et.classes_] = v  # classes absent from training keep probability 0
-        for name, arr in dict(feature=feature, threshold=threshold, left=left, right=right).items():
-            setattr(self, name, torch.from_numpy(arr))
-        self.value = torch.from_numpy(value).to(torch.float16)
+        self.feature, self.threshold, self.left, self.right = feature, threshold, left, right
+        self.value = value.astype(np.float16)  # leaf shares to 3 digits: half the file
         return self
 
 
