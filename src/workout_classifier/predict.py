@@ -9,6 +9,7 @@ error; the others still get answers.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -82,6 +83,8 @@ def predict_videos(
         cache_dir = tmp.name
     try:
         cache = PoseCache(cache_dir, pose_settings_for(clf))
+        if tmp is not None and len(videos) == 1 and (os.cpu_count() or 1) >= 2:
+            _extract_on_two_cores(videos[0], cache)
         extract_clips([str(v) for v in videos], cache, workers=workers, progress=progress, console=console)
         results = []
         for v in videos:
@@ -110,6 +113,18 @@ def predict_videos(
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def _extract_on_two_cores(video, cache: PoseCache) -> None:
+    """One uncached clip whose poses are not kept: both halves at once (split.py). On any trouble,
+    nothing is written and extract_clips does the clip the usual way (and reports its errors)."""
+    from workout_classifier.split import extract_pose_split
+
+    try:
+        seq = extract_pose_split(video, cache.settings)
+        seq.save(cache.data_path(cache.key(video)))
+    except Exception:  # noqa: BLE001 (the one-graph path below handles and reports every failure)
+        return
 
 
 PUSH_UP_LABELS = ("push up", "push-up", "pushup", "push_up", "push ups", "push-ups")
