@@ -31,7 +31,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from workout_classifier.checkpoint import Classifier
-from workout_classifier.features import L_HIP, L_KN, L_SH, R_HIP, R_KN, R_SH, angle_cos, prepare, windows
+from workout_classifier.features import (
+    L_HIP,
+    L_KN,
+    L_SH,
+    R_HIP,
+    R_KN,
+    R_SH,
+    angle_cos,
+    prepare,
+    windows,
+)
 from workout_classifier.pose import PoseSequence, create_pose, pose_frame
 from workout_classifier.predict import UNKNOWN, pose_settings_for
 from workout_classifier.reps import count_reps
@@ -150,6 +160,7 @@ class SetTracker:
     sets: list[LiveSet] = field(default_factory=list)  # closed sets, in order
     current: LiveSet | None = None
     _candidate: tuple[str | None, float] | None = None  # (label, since) of a change not yet confirmed
+    _idle_seen: float = -np.inf  # the last decision that was not an exercise, while no set was open
 
     @staticmethod
     def is_exercise(label: str | None) -> bool:
@@ -159,8 +170,10 @@ class SetTracker:
         """Feed one decision. Returns "open" when a set was opened, "switch" or "close" when one ended."""
         cur = self.current
         if cur is None:
-            if self.is_exercise(label):
-                self.current = LiveSet(label, window_start, t)
+            if not self.is_exercise(label):
+                self._idle_seen = t
+            else:  # the window reaches back into the rest: the set starts after it
+                self.current = LiveSet(label, max(window_start, self._idle_seen), t)
                 self._candidate = None
                 return "open"
             return None
@@ -178,6 +191,7 @@ class SetTracker:
         if not self.is_exercise(label) and t - since >= self.cfg.rest_seconds:
             self._close(since)
             self._candidate = None
+            self._idle_seen = t
             return "close"
         return None
 
