@@ -98,7 +98,7 @@ def test_health_and_openapi_schema(client):
     body = h.json()
     assert body["status"] == "ok" and len(body["classes"]) >= 2
     assert body["max_upload_mb"] == 1 and body["workers"] == 2
-    assert set(body["features"]) == {"reps", "form", "timeline", "annotated_video"}
+    assert set(body["features"]) == {"reps", "form", "timeline", "annotated_video", "camera"}
 
     schema = client.get("/openapi.json").json()
     op = schema["paths"]["/api/predict"]["post"]

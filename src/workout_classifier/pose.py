@@ -213,6 +213,19 @@ def _to_array(lms) -> np.ndarray:
     return np.array([(p.x, p.y, p.z, p.visibility) for p in lms.landmark], dtype=np.float32)
 
 
+def pose_frame(pose, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """One RGB frame (H, W, 3) through a `create_pose` tracker: (landmarks (33, 4), world (33, 4), found).
+
+    For live sources; rows are NaN where nobody was found, as in `extract_pose`.
+    """
+    with silenced_stderr():
+        res = pose.process(frame)
+    if res.pose_landmarks is None or res.pose_world_landmarks is None:
+        nan = np.full((NUM_JOINTS, 4), np.nan, dtype=np.float32)
+        return nan, nan.copy(), False
+    return _to_array(res.pose_landmarks), _to_array(res.pose_world_landmarks), True
+
+
 def extract_pose(
     path: str | Path, settings: PoseSettings = PoseSettings(), on_frames=None, sha256: str | None = None
 ) -> PoseSequence:

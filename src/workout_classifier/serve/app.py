@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from workout_classifier import __version__
 from workout_classifier.checkpoint import DEFAULT_MODEL, Classifier
+from workout_classifier.serve.camera import LiveWorkers, add_camera_routes
 from workout_classifier.serve.state import ServerState
 from workout_classifier.serve.uploads import receive_upload
 from workout_classifier.serve.workers import predict_job
@@ -95,6 +96,7 @@ def create_app(
     max_pending: int = 32,
     result_ttl_s: float = 900,
     top: int = 3,
+    camera_sessions: int = 4,
 ) -> FastAPI:
     """The web app. Loads the model now (raises ModelFileError for a bad file).
 
@@ -109,6 +111,7 @@ def create_app(
     model_path = str(model_path) if model_path else None
     clf = Classifier.load(model_path)
     state = ServerState(model_path, max_upload_mb, workers, tmp_dir, max_pending, result_ttl_s)
+    camera = LiveWorkers(model_path, max_sessions=camera_sessions)  # WS /api/live, see camera.py
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -121,6 +124,7 @@ def create_app(
         finally:
             sweeper.cancel()
             state.close()
+            camera.close()
 
     app = FastAPI(
         title="workout-classifier",
@@ -131,6 +135,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.server = state
+    app.state.camera = camera
+    add_camera_routes(app, camera)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -155,7 +161,7 @@ def create_app(
             "classes": clf.classes,
             "max_upload_mb": max_upload_mb,
             "workers": workers,
-            "features": state.features,
+            "features": {**state.features, "camera": True},
         }
 
     # The route reads the body itself (streamed, see uploads), so FastAPI cannot

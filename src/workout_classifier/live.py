@@ -1,0 +1,393 @@
+"""Live tracking: frames one at a time in, the exercise, its sets and the rep count out, as they happen.
+
+`LiveTracker` is one session's state (the CLI's `workout live` has one, each
+camera socket of `workout serve` has its own). Per frame it runs MediaPipe Pose
+in tracking mode (`pose.pose_frame`) and keeps the landmarks in a rolling buffer;
+every `hop_seconds` of stream time it decides the exercise on the last
+`window_seconds` of poses with the loaded `Classifier` (the same windows and
+features as `predict`), then:
+
+- a body that is upright and holds still, or walks, is ``resting``, whatever the
+  model says (the model only knows exercises); a model answer below its
+  calibrated threshold is ``unknown``;
+- `SetTracker` turns the stream of decisions into sets: a different exercise,
+  held for `switch_seconds`, starts a new set; resting (or nobody, or unknown)
+  for `rest_seconds` ends the current one;
+- reps are counted per set by a counter with the tiny interface
+  ``update(t, landmarks, found)`` / ``count`` (`BufferedRepCounter`: the offline
+  `reps.count_reps` re-run on the set's frames, never going down), so that an
+  online counter can replace it in one line.
+
+Everything here is plain numpy between stages; sources, pacing and drawing
+live in `stream.py`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from workout_classifier.checkpoint import Classifier
+from workout_classifier.features import (
+    L_HIP,
+    L_KN,
+    L_SH,
+    R_HIP,
+    R_KN,
+    R_SH,
+    angle_cos,
+    prepare,
+    windows,
+)
+from workout_classifier.pose import PoseSequence, create_pose, pose_frame
+from workout_classifier.predict import UNKNOWN, pose_settings_for
+from workout_classifier.reps import count_reps
+
+RESTING = "resting"
+L_AN, R_AN = 27, 28
+# Body joints whose travel says whether the person moves (face, hands and feet are noisy).
+_MOVING_JOINTS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    hop_seconds: float = 0.5  # how often the exercise is decided again
+    min_seconds: float = 1.5  # pose history needed before the first decision
+    switch_seconds: float = 1.5  # a different exercise must hold this long to start a new set
+    rest_seconds: float = 3.0  # not exercising this long ends the set
+    min_set_seconds: float = 2.0  # shorter sets without a rep are dropped (a stray decision)
+    still_travel: float = 0.35  # torso lengths: joints moving less than this = holding still
+    walk_travel: float = 1.0  # torso lengths of hip travel sideways over the window = walking
+    upright_degrees: float = 35.0  # torso within this of vertical = standing or sitting
+    max_side: int = 640  # frames are shrunk to this longest side before the pose model
+    buffer_seconds: float = 180.0  # pose history kept (the longest set counted in full)
+
+
+# ---- the rep counter (one per set) --------------------------------------------------------
+class BufferedRepCounter:
+    """Reps of the frames seen so far: `reps.count_reps` re-run every `every` seconds of stream time.
+
+    The count never goes down (a viewer must not see 5 after 6); `update` costs a
+    list append except on those re-runs.
+    """
+
+    def __init__(self, width: int, height: int, every: float = 0.5):
+        self.meta = {"width": width, "height": height}
+        self.every = every
+        self.times: list[float] = []
+        self.rows: list[np.ndarray] = []
+        self.found: list[bool] = []
+        self.count = 0
+        self.rep_times: list[float] = []
+        self._last = -np.inf
+
+    def update(self, t: float, landmarks: np.ndarray, found: bool) -> None:
+        self.times.append(t)
+        self.rows.append(landmarks)
+        self.found.append(found)
+        if t - self._last >= self.every:
+            self._last = t
+            self._recount()
+
+    def finish(self) -> int:
+        """Count once more on everything (the end of the set or the stream)."""
+        self._recount()
+        return self.count
+
+    def _recount(self) -> None:
+        if sum(self.found) < 4:
+            return
+        lm = np.stack(self.rows)
+        seq = PoseSequence(lm, lm, np.asarray(self.times, float), np.asarray(self.found, bool), self.meta)
+        res = count_reps(seq)
+        if res.reps > self.count:
+            self.count, self.rep_times = res.reps, res.rep_times
+
+
+# ---- posture: resting vs exercising --------------------------------------------------------
+def _interp_nan(x: np.ndarray, found: np.ndarray) -> np.ndarray:
+    if found.all():
+        return x
+    t = np.arange(len(x))
+    flat = x.reshape(len(x), -1).copy()
+    for j in range(flat.shape[1]):
+        flat[:, j] = np.interp(t, t[found], flat[found, j])
+    return flat.reshape(x.shape)
+
+
+def posture(landmarks: np.ndarray, found: np.ndarray, aspect: float, cfg: LiveConfig = LiveConfig()) -> dict:
+    """How the body is held over a window: {upright, still, walking, travel, tilt}. landmarks (T, 33, 4)."""
+    xy = _interp_nan(landmarks[:, :, :2].astype(np.float64), found)  # (T, V, 2)
+    xy[..., 0] *= aspect  # x and y in the same unit (the height)
+    hip = (xy[:, L_HIP] + xy[:, R_HIP]) / 2
+    sh = (xy[:, L_SH] + xy[:, R_SH]) / 2
+    torso = max(float(np.median(np.linalg.norm(sh - hip, axis=-1))), 1e-3)
+    up = sh - hip  # image y points down: upright is (0, -1)
+    tilt = float(np.degrees(np.median(np.arccos(np.clip(-up[:, 1] / (np.linalg.norm(up, axis=-1) + 1e-9), -1, 1)))))
+    local = (xy[:, _MOVING_JOINTS] - hip[:, None]) / torso  # limbs relative to the hips
+    travel = float(np.max(np.percentile(local, 95, axis=0) - np.percentile(local, 5, axis=0)))
+    hip_y = float(np.ptp(hip[:, 1]) / torso)  # squats, lunges and jumps move the hips up and down
+    hip_x = float(np.ptp(hip[:, 0]) / torso)
+    knee = np.degrees(np.arccos(np.stack([angle_cos(xy, L_HIP, L_KN, L_AN), angle_cos(xy, R_HIP, R_KN, R_AN)])))
+    straight_legs = float(np.percentile(knee.min(0), 10)) > 140  # walking never bends a knee deeply
+    upright = tilt < cfg.upright_degrees
+    still = travel < cfg.still_travel and hip_y < cfg.still_travel
+    walking = hip_x > cfg.walk_travel and straight_legs and hip_y < 0.5
+    return {"upright": upright, "still": still, "walking": walking, "travel": round(travel, 3),
+            "tilt": round(tilt, 1)}  # fmt: skip
+
+
+# ---- sets --------------------------------------------------------------------------------------
+@dataclass
+class LiveSet:
+    label: str
+    start: float
+    end: float
+    reps: int = 0
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "start": round(self.start, 2), "end": round(self.end, 2), "reps": self.reps}
+
+
+@dataclass
+class SetTracker:
+    """Decisions (time, label) in; sets out. Labels other than exercises (resting, unknown, None) end sets."""
+
+    cfg: LiveConfig = field(default_factory=LiveConfig)
+    sets: list[LiveSet] = field(default_factory=list)  # closed sets, in order
+    current: LiveSet | None = None
+    _candidate: tuple[str | None, float] | None = None  # (label, since) of a change not yet confirmed
+    _idle_seen: float = -np.inf  # the last decision that was not an exercise, while no set was open
+
+    @staticmethod
+    def is_exercise(label: str | None) -> bool:
+        return label not in (None, RESTING, UNKNOWN)
+
+    def update(self, t: float, label: str | None, window_start: float) -> str | None:
+        """Feed one decision. Returns "open" when a set was opened, "switch" or "close" when one ended."""
+        cur = self.current
+        if cur is None:
+            if not self.is_exercise(label):
+                self._idle_seen = t
+            else:  # the window reaches back into the rest: the set starts after it
+                self.current = LiveSet(label, max(window_start, self._idle_seen), t)
+                self._candidate = None
+                return "open"
+            return None
+        if label == cur.label:
+            cur.end, self._candidate = t, None
+            return None
+        if self._candidate is None or self._candidate[0] != label:
+            self._candidate = (label, t)
+        since = self._candidate[1]
+        if self.is_exercise(label) and t - since >= self.cfg.switch_seconds:
+            self._close(since)
+            self.current = LiveSet(label, since, t)
+            self._candidate = None
+            return "switch"
+        if not self.is_exercise(label) and t - since >= self.cfg.rest_seconds:
+            self._close(since)
+            self._candidate = None
+            self._idle_seen = t
+            return "close"
+        return None
+
+    def _close(self, end: float) -> None:
+        cur, self.current = self.current, None
+        if cur is None:
+            return
+        cur.end = max(min(cur.end, end), cur.start)
+        if cur.reps > 0 or cur.end - cur.start >= self.cfg.min_set_seconds:
+            self.sets.append(cur)
+
+    def finish(self) -> list[LiveSet]:
+        """Close the open set (end of the stream) and return every set."""
+        if self.current is not None:
+            self._close(self.current.end)
+        return self.sets
+
+
+# ---- one session ----------------------------------------------------------------------------
+def percentile(values, q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 1) if len(values) else None
+
+
+class LiveTracker:
+    """One live session: feed `process(frame, t)` frames in time order; read `summary()` at the end.
+
+    `t` is the frame's time in seconds (its timestamp in a file, or seconds since
+    the session started for a camera). Not thread-safe: one tracker per stream.
+    """
+
+    def __init__(self, clf: Classifier, cfg: LiveConfig = LiveConfig()):
+        self.clf, self.cfg = clf, cfg
+        self.pose = create_pose(pose_settings_for(clf))
+        self.threshold = clf.extra.get("unknown_threshold")
+        keep = int(cfg.buffer_seconds * 60)
+        self.times: deque[float] = deque(maxlen=keep)
+        self.rows: deque[np.ndarray] = deque(maxlen=keep)
+        self.world: deque[np.ndarray] = deque(maxlen=keep)
+        self.found: deque[bool] = deque(maxlen=keep)
+        self.sets = SetTracker(cfg)
+        self.counter: BufferedRepCounter | None = None
+        self.size: tuple[int, int] | None = None  # (width, height) of the frames
+        self.label: str | None = None
+        self.confidence: float | None = None
+        self.top: list[dict] = []
+        self.posture: dict | None = None
+        self.form_cues: list[str] = []
+        self._last_decision = -np.inf
+        self._last_form = -np.inf
+        self.frames = 0
+        self.decide_ms: list[float] = []
+
+    def close(self) -> None:
+        if self.pose is not None:
+            self.pose.close()
+            self.pose = None
+
+    # -- per frame --
+    def process(self, frame: np.ndarray, t: float) -> dict:
+        """One RGB frame (H, W, 3) uint8 -> the state after it (see `state`)."""
+        h, w = frame.shape[:2]
+        if self.size is None:
+            self.size = (w, h)
+        scale = self.cfg.max_side / max(h, w)
+        if scale < 1:  # the pose model looks at 256 px anyway; a smaller copy is cheaper to hand over
+            import cv2
+
+            frame = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        lm, world, found = pose_frame(self.pose, frame)
+        return self.add_pose(t, lm, world, found)
+
+    def add_pose(self, t: float, lm: np.ndarray, world: np.ndarray, found: bool) -> dict:
+        """The same as `process` for a pose found elsewhere (tests, a pose model run in a browser)."""
+        if self.size is None:
+            self.size = (1, 1)
+        self.frames += 1
+        self.times.append(float(t))
+        self.rows.append(lm)
+        self.world.append(world)
+        self.found.append(bool(found))
+        if self.counter is not None:
+            self.counter.update(t, lm, found)
+        if t - self._last_decision >= self.cfg.hop_seconds:
+            t0 = time.perf_counter()
+            self._decide(t)
+            self.decide_ms.append((time.perf_counter() - t0) * 1000)
+        return self.state(lm if found else None)
+
+    # -- every hop --
+    def _window(self, t: float, seconds: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        times = np.fromiter(self.times, float)
+        first = int(np.searchsorted(times, t - seconds - 1e-9))
+        sl = slice(first, len(times))
+        rows = list(self.rows)[sl]
+        return times[sl], np.stack(rows), np.stack(list(self.world)[sl]), np.fromiter(self.found, bool)[sl]
+
+    def _decide(self, t: float) -> None:
+        self._last_decision = t
+        times, lm, world, found = self._window(t, self.clf.features.window_seconds)
+        span = times[-1] - times[0]
+        if span < self.cfg.min_seconds or found.sum() < max(4, 0.5 * len(found)):
+            # Too little seen yet, or nobody in the picture for most of the window.
+            self.label, self.confidence, self.top, self.posture = None, None, [], None
+            if found.sum() < 0.5 * len(found):
+                self._set_event(self.sets.update(t, None, times[0]), t)
+            return
+        w, h = self.size
+        seq = PoseSequence(lm, world, times, found, {"width": w, "height": h})
+        raw, _ = windows(prepare(seq), self.clf.features)
+        probs = self.clf.predict_windows(raw[-1:], tta=bool(self.clf.extra.get("tta", False)))[0]
+        order = np.argsort(-probs)[:3]
+        self.top = [{"label": self.clf.classes[i], "probability": round(float(probs[i]), 4)} for i in order]
+        best = int(order[0])
+        self.confidence = round(float(probs[best]), 4)
+        self.posture = posture(lm, found, w / h, self.cfg)
+        if self.posture["upright"] and (self.posture["still"] or self.posture["walking"]):
+            self.label = RESTING
+        elif self.threshold is not None and probs[best] < self.threshold:
+            self.label = UNKNOWN
+        else:
+            self.label = self.clf.classes[best]
+        self._set_event(self.sets.update(t, self.label, float(times[0])), t)
+        self._form(t)
+
+    def _set_event(self, event: str | None, t: float) -> None:
+        if event in ("switch", "close") and self.counter is not None:
+            closed = self.sets.sets[-1] if self.sets.sets else None
+            if closed is not None and closed.reps < self.counter.count:
+                closed.reps = self.counter.count
+            self.counter = None
+            self.form_cues = []
+        if event in ("open", "switch"):
+            # The new set's counter starts with the frames since the set began.
+            self.counter = BufferedRepCounter(*self.size)
+            start = self.sets.current.start
+            for tt, row, ok in zip(self.times, self.rows, self.found, strict=False):
+                if tt >= start:
+                    self.counter.update(tt, row, ok)
+        if self.counter is not None and self.sets.current is not None:
+            self.sets.current.reps = self.counter.count
+
+    def _form(self, t: float) -> None:
+        """Push-up form cues on the current set, every few seconds (the offline check on the set so far)."""
+        from workout_classifier.predict import is_push_up
+
+        cur = self.sets.current
+        if cur is None or not is_push_up(cur.label) or t - self._last_form < 2.0 or t - cur.start < 3.0:
+            return
+        self._last_form = t
+        from workout_classifier.form import check_form
+
+        times, lm, world, found = self._window(t, t - cur.start)
+        w, h = self.size
+        try:
+            res = check_form(PoseSequence(lm, world, times, found, {"width": w, "height": h}))
+        except Exception:  # too few usable frames for the cues: no verdict yet
+            return
+        self.form_cues = res["form_cues"] if res["form"] == "wrong" else []
+
+    # -- reading --
+    @property
+    def reps(self) -> int:
+        return self.counter.count if self.counter is not None else 0
+
+    def state(self, landmarks: np.ndarray | None = None) -> dict:
+        """The answer after the latest frame: time, label, confidence, reps, set, top, form cues, landmarks."""
+        cur = self.sets.current
+        return {
+            "time": round(self.times[-1], 3) if self.times else None,
+            "label": self.label,
+            "confidence": None if self.label in (RESTING, None) else self.confidence,
+            "reps": self.reps,
+            "set": len(self.sets.sets) + 1 if cur is not None else None,  # its number, from 1
+            "set_label": cur.label if cur is not None else None,
+            "top": self.top,
+            "form_cues": list(self.form_cues),
+            "landmarks": landmarks,
+        }
+
+    def summary(self) -> dict:
+        """Close the open set and summarise: sets in order, totals per exercise, frames and timings."""
+        if self.counter is not None and self.sets.current is not None:
+            self.sets.current.reps = max(self.sets.current.reps, self.counter.finish())
+        sets = [s.to_dict() for s in self.sets.finish()]
+        self.counter = None
+        totals: dict[str, dict] = {}
+        for s in sets:
+            tot = totals.setdefault(s["label"], {"sets": 0, "reps": 0})
+            tot["sets"] += 1
+            tot["reps"] += s["reps"]
+        found = sum(self.found)
+        return {
+            "sets": sets,
+            "exercises": totals,
+            "frames_processed": self.frames,
+            "person_found": round(found / self.frames, 3) if self.frames else 0.0,
+            "duration": round(self.times[-1] - self.times[0], 2) if len(self.times) > 1 else 0.0,
+            "decide_ms_p95": percentile(self.decide_ms, 95),
+        }

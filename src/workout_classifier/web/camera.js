@@ -1,0 +1,199 @@
+// Camera mode: the browser's camera -> JPEG frames over a WebSocket (/api/live) -> skeleton, exercise and
+// rep count drawn over the live picture. One frame in flight at a time: the newest camera frame is sent
+// when the previous answer is back, so nothing queues and stale frames are simply not sent (counted).
+"use strict";
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const els = {
+    start: $("camera-start"), stop: $("camera-stop"), box: $("camera"), pick: $("pick"), video: $("cam-video"),
+    overlay: $("cam-overlay"), label: $("cam-label"), conf: $("cam-conf"), reps: $("cam-reps"), set: $("cam-set"),
+    cues: $("cam-cues"), stats: $("cam-stats"), sets: $("cam-sets"),
+    error: $("error"), errorTitle: $("error-title"), errorText: $("error-text"),
+  };
+  if (!els.start) return;
+  // Body bones (MediaPipe's indices), the face left out as in the annotated clips.
+  const BONES = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24], [23, 25],
+    [25, 27], [27, 29], [29, 31], [27, 31], [24, 26], [26, 28], [28, 30], [30, 32], [28, 32], [15, 17], [16, 18]];
+  const SEND_WIDTH = 480;  // the pose model looks at 256 px; smaller frames travel faster
+
+  let stream = null, ws = null, running = false;
+  let sent = new Map();            // frame id -> capture time (performance.now())
+  let nextId = 1, inFlight = false, t0 = 0;
+  let presented = 0, sentCount = 0;
+  const latencies = [];
+  const grab = document.createElement("canvas");
+  window.liveStats = { frames: 0, dropped: 0, p50: null, p95: null, fps: 0, label: null, reps: 0, maxReps: 0 };
+
+  function showError(title, text) {
+    els.errorTitle.textContent = title;
+    els.errorText.textContent = text;
+    els.error.hidden = false;
+    document.body.dataset.state = "error";
+  }
+
+  function pctile(arr, q) {
+    if (!arr.length) return null;
+    const s = [...arr].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor((q / 100) * s.length))];
+  }
+
+  async function start() {
+    els.error.hidden = true;
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      showError("The camera is not available here",
+        "This browser gives the camera only to secure pages: open the page as https:// or on localhost.");
+      return;
+    }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+    } catch (e) {
+      const denied = e && (e.name === "NotAllowedError" || e.name === "SecurityError");
+      const none = e && (e.name === "NotFoundError" || e.name === "OverconstrainedError" || e.name === "NotReadableError");
+      if (denied) showError("Camera access was denied", "Allow the camera for this site in the browser's settings, then press \u201cUse the camera instead\u201d again.");
+      else if (none) showError("No camera found", "Connect a camera (or close the program using it), then try again; or upload a clip.");
+      else showError("The camera could not start", String((e && e.message) || e));
+      return;
+    }
+    els.pick.hidden = true;
+    els.box.hidden = false;
+    els.label.textContent = "Connecting…";
+    els.sets.replaceChildren();
+    els.video.srcObject = stream;
+    await els.video.play().catch(() => {});
+    document.body.dataset.state = "camera";
+    running = true;
+    latencies.length = 0; sent.clear(); presented = 0; sentCount = 0; inFlight = false;
+    countFrames();
+    connect();
+  }
+
+  function countFrames() {
+    // Frames the camera presented: the ones not sent are the dropped ones.
+    if (!running || !els.video.requestVideoFrameCallback) return;
+    els.video.requestVideoFrameCallback(() => { presented++; countFrames(); });
+  }
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(`${proto}//${location.host}/api/live`);
+    ws.binaryType = "arraybuffer";
+    ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
+    ws.onclose = () => { if (running) { stopCamera(); showError("The live connection closed", "The server stopped or restarted; press \u201cUse the camera instead\u201d to try again."); } };
+  }
+
+  function onMessage(m) {
+    if (m.type === "ready") { t0 = performance.now(); els.label.textContent = "Looking for a person…"; sendFrame(); return; }
+    if (m.type === "error") {
+      if (m.id == null) { stopCamera(); showError("Camera mode is busy", m.message); return; }
+      inFlight = false; sendFrame(); return;
+    }
+    if (m.type === "summary") { renderSummary(m); return; }
+    if (m.type !== "frame") return;
+    draw(m);
+    const t = sent.get(m.id);
+    sent.delete(m.id);
+    if (t != null) latencies.push(performance.now() - t);  // capture -> overlay drawn
+    if (latencies.length > 600) latencies.shift();
+    const st = window.liveStats;
+    st.frames++;
+    st.label = m.label; st.reps = m.reps; st.maxReps = Math.max(st.maxReps, m.reps);
+    st.p50 = pctile(latencies, 50); st.p95 = pctile(latencies, 95);
+    const secs = (performance.now() - t0) / 1000;
+    st.fps = secs > 0 ? st.frames / secs : 0;
+    st.dropped = Math.max(presented - sentCount, 0);
+    els.stats.textContent = `${st.fps.toFixed(1)} frames/s processed · ${st.dropped} camera frames skipped · latency p50 ${Math.round(st.p50)} ms, p95 ${Math.round(st.p95)} ms`;
+    inFlight = false;
+    sendFrame();
+  }
+
+  function sendFrame() {
+    if (!running || inFlight || !ws || ws.readyState !== WebSocket.OPEN) return;
+    const v = els.video;
+    if (!v.videoWidth) { setTimeout(sendFrame, 30); return; }
+    const scale = Math.min(1, SEND_WIDTH / v.videoWidth);
+    grab.width = Math.round(v.videoWidth * scale);
+    grab.height = Math.round(v.videoHeight * scale);
+    grab.getContext("2d").drawImage(v, 0, 0, grab.width, grab.height);
+    const captured = performance.now();
+    const id = nextId++;
+    inFlight = true;
+    grab.toBlob((blob) => {
+      if (!blob || !running) { inFlight = false; return; }
+      blob.arrayBuffer().then((buf) => {
+        const msg = new Uint8Array(12 + buf.byteLength);
+        const dv = new DataView(msg.buffer);
+        dv.setUint32(0, id, true);
+        dv.setFloat64(4, (captured - t0) / 1000, true);
+        msg.set(new Uint8Array(buf), 12);
+        sent.set(id, captured);
+        sentCount++;
+        if (ws && ws.readyState === WebSocket.OPEN) ws.send(msg.buffer); else inFlight = false;
+      });
+    }, "image/jpeg", 0.75);
+  }
+
+  function draw(m) {
+    const c = els.overlay, v = els.video;
+    c.width = v.videoWidth || 640;
+    c.height = v.videoHeight || 480;
+    const g = c.getContext("2d");
+    g.clearRect(0, 0, c.width, c.height);
+    const lm = m.landmarks;
+    if (lm) {
+      g.lineWidth = Math.max(2, c.width / 220);
+      g.strokeStyle = "#3cdc3c";
+      g.fillStyle = "#ffffff";
+      for (const [a, b] of BONES) {
+        if (lm[a][2] < 0.3 || lm[b][2] < 0.3) continue;
+        g.beginPath();
+        g.moveTo(lm[a][0] * c.width, lm[a][1] * c.height);
+        g.lineTo(lm[b][0] * c.width, lm[b][1] * c.height);
+        g.stroke();
+      }
+      for (let j = 11; j < 33; j++) {
+        if (lm[j][2] < 0.3) continue;
+        g.beginPath();
+        g.arc(lm[j][0] * c.width, lm[j][1] * c.height, g.lineWidth * 1.2, 0, 2 * Math.PI);
+        g.fill();
+      }
+    }
+    els.label.textContent = m.label || (lm ? "Watching…" : "Looking for a person…");
+    els.label.dataset.label = m.label || "";
+    els.conf.textContent = m.confidence != null ? `${Math.round(m.confidence * 100)}% sure` : "";
+    els.reps.textContent = String(m.reps);
+    els.set.textContent = m.set ? `· set ${m.set}` : "";
+    els.cues.textContent = (m.form_cues || []).join("; ");
+  }
+
+  function renderSummary(s) {
+    els.sets.replaceChildren();
+    (s.sets || []).forEach((st, i) => {
+      const li = document.createElement("li");
+      li.textContent = `Set ${i + 1}: ${st.label}, ${st.reps} reps (${(st.end - st.start).toFixed(0)} s)`;
+      els.sets.append(li);
+    });
+    if (!(s.sets || []).length) els.label.textContent = "No exercise recognised";
+  }
+
+  function stopCamera() {
+    running = false;
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    stream = null;
+  }
+
+  function stop() {
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify({ type: "stop" }));
+      const sock = ws;
+      setTimeout(() => sock.close(), 3000);
+    }
+    stopCamera();
+    ws = null;
+    els.stop.textContent = "Done";
+    els.stop.onclick = () => { els.box.hidden = true; els.pick.hidden = false; els.stop.textContent = "Stop"; els.stop.onclick = null; };
+  }
+
+  els.start.addEventListener("click", start);
+  els.stop.addEventListener("click", () => { if (running) stop(); });
+})();
