@@ -85,6 +85,8 @@ def test_clips_csv_one_row_per_clip(messy_stats):
         "frames",
         "width",
         "height",
+        "rotation",
+        "codec",
         "problem",
     ]
     by = {r["file"]: r for r in rows}

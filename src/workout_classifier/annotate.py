@@ -2,8 +2,8 @@
 that goes up as reps happen, and the form verdict for push-ups.
 
 Written as H.264 (yuv420p, libx264 through PyAV) in an mp4 with the index at
-the front, so browsers play it. The pip OpenCV wheels carry no H.264 encoder,
-hence PyAV for writing; OpenCV still decodes.
+the front, so browsers play it, upright whatever the source's rotation tag and
+with the source's frame times. OpenCV only draws.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ import numpy as np
 from workout_classifier.checkpoint import Classifier
 from workout_classifier.extract import PoseCache, extract_clips
 from workout_classifier.pose import BONES, PoseSequence
-from workout_classifier.video import VideoError, probe
+from workout_classifier.video import VideoError, open_frames, probe
 
 # Body bones only (the face mesh clutters a small video).
 _BODY = [(a, b) for a, b in BONES if a >= 11 and b >= 11]
 _GREEN, _WHITE, _RED, _YELLOW = (60, 220, 60), (255, 255, 255), (230, 60, 60), (250, 210, 40)
+ANNOTATE_MAX_SIDE = 1920  # longest side of the annotated video (4K sources come out full HD)
+_TIME_BASE = Fraction(1, 90000)
 
 
 def _label_at(t: float, segments: list[dict], label: str | None, conf: float | None):
@@ -107,41 +109,43 @@ def annotate_video(
     segments = res.get("timeline") or []
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    cap = cv2.VideoCapture(str(video))
-    if not cap.isOpened():
-        raise VideoError("unreadable video")
-    w, h = info.width - info.width % 2, info.height - info.height % 2
-    rate = Fraction(info.fps).limit_denominator(1001)
+    # Decoded like extraction does (upright, presentation times), at most full HD.
+    _, decoded = open_frames(video, None, max_side=ANNOTATE_MAX_SIDE)
     container = av.open(str(out_path), mode="w", options={"movflags": "+faststart"})
     frames = 0
     try:
-        stream = container.add_stream("libx264", rate=rate)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        stream = None
         times = seq.times
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            t = frames / info.fps
-            img = cv2.cvtColor(frame[:h, :w], cv2.COLOR_BGR2RGB)
+        for t, img in decoded:
+            if stream is None:  # sized by the first upright frame
+                fh, fw = img.shape[:2]
+                w, h = fw - fw % 2, fh - fh % 2
+                stream = container.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
+                stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+                stream.codec_context.time_base = _TIME_BASE
+                stream.options = {"crf": str(crf), "preset": "veryfast"}
+            img = img[:h, :w]
             k = int(np.clip(np.searchsorted(times, t), 0, len(times) - 1)) if len(times) else -1
             if k > 0 and abs(times[k - 1] - t) < abs(times[k] - t):
                 k -= 1
             if k >= 0 and seq.detected[k]:
                 lm = seq.landmarks[k]
                 # landmarks are fractions of the full frame; the crop to even size is at most 1 px.
-                _draw_skeleton(img, lm[:, :2] * [info.width / w, info.height / h], lm[:, 3])
+                _draw_skeleton(img, lm[:, :2] * [fw / w, fh / h], lm[:, 3])
             img = np.ascontiguousarray(img)
             _panel(img, _overlay_lines(res, t, rep_times, segments))
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            # The source's presentation times, so a variable-rate clip keeps its timing.
+            frame.pts, frame.time_base = round(t / _TIME_BASE), _TIME_BASE
+            for packet in stream.encode(frame):
                 container.mux(packet)
             frames += 1
-        for packet in stream.encode():
-            container.mux(packet)
+        if stream is not None:
+            for packet in stream.encode():
+                container.mux(packet)
     finally:
+        decoded.close()
         container.close()
-        cap.release()
     if frames == 0:
         out_path.unlink(missing_ok=True)
         raise VideoError("no frames could be decoded (empty or truncated video)")

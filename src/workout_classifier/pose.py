@@ -28,11 +28,12 @@ import threading
 import types
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from workout_classifier._quiet import silenced_stderr
-from workout_classifier.video import VideoError, open_frames, prefetch
+from workout_classifier.video import MAX_SIDE, VideoError, open_frames, prefetch
 
 NUM_JOINTS = 33
 JOINT_NAMES = (
@@ -69,24 +70,36 @@ class NoPersonError(Exception):
 class PoseSettings:
     """What changes the extracted arrays; part of every cache key."""
 
+    # Bumped whenever extraction changes what it produces for the same settings
+    # (2: upright frames by the container's rotation, presentation timestamps,
+    # frames scaled to max_side), so caches made by older code are never read as
+    # new. A class constant, not a field: a checkpoint's stored settings cannot
+    # pin an old version onto new code.
+    VERSION: ClassVar[int] = 2
+
     fps: float = 15.0
     model_complexity: int = 1  # 1 = BlazePose full, the model bundled in the wheel
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     smooth_landmarks: bool = True
+    max_side: int = MAX_SIDE  # longest frame side given to the pose model (0: full size)
 
     def __post_init__(self):
         # Normalize types so that fps=15 and fps=15.0 give the same cache key.
         for name, typ in (("fps", float), ("model_complexity", int), ("min_detection_confidence", float),
-                          ("min_tracking_confidence", float), ("smooth_landmarks", bool)):  # fmt: skip
+                          ("min_tracking_confidence", float), ("smooth_landmarks", bool), ("max_side", int)):  # fmt: skip
             value = getattr(self, name)
             if value is not None:  # fps=None means every frame
                 object.__setattr__(self, name, typ(value))
         if self.fps is not None and self.fps <= 0:
             object.__setattr__(self, "fps", None)  # --fps 0: every frame, same key as None
 
+    def to_dict(self) -> dict:
+        """The fields and the extraction version (what cache keys and metadata record)."""
+        return {**asdict(self), "version": self.VERSION}
+
     def key(self) -> str:
-        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:10]
 
 
@@ -234,7 +247,7 @@ def extract_pose(
     `on_frames(n)` is called every few frames with the count since the last call,
     for progress bars. Raises VideoError for files that cannot be decoded.
     """
-    info, frames = open_frames(path, settings.fps)  # one open: header and frames
+    info, frames = open_frames(path, settings.fps, max_side=settings.max_side or None)  # one open
     frames = prefetch(frames, PREFETCH_FRAMES)
     rows_img, rows_world, times, detected = [], [], [], []
     nan = np.full((NUM_JOINTS, 4), np.nan, dtype=np.float32)
@@ -265,7 +278,7 @@ def extract_pose(
         "decoded_frames_sampled": len(times),
         "sampled_fps": min(settings.fps or info.fps, info.fps),
         "sha256": sha256 or file_sha256(path),
-        "settings": asdict(settings),
+        "settings": settings.to_dict(),
         "source": str(path),
     }
     return PoseSequence(

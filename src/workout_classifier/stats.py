@@ -1,6 +1,7 @@
 """Dataset statistics: clip counts, durations, resolutions and frame rates per exercise.
 
-Reads only container headers (`video.probe`), so a few hundred clips take seconds.
+Reads container headers and one frame per clip (`video.probe`: the rotation is
+known only from a decoded frame), so a few hundred clips take seconds.
 Nothing here raises for a bad clip: unreadable files, files that are not videos,
 empty exercise folders and very short clips become entries of `problems`.
 
@@ -11,7 +12,7 @@ Outputs of `write_stats(root, out)`:
   as counts), ``durations`` (the same summary over all readable clips) and
   ``problems`` (list of {file, kind, reason}).
 - ``clips.csv``   one row per clip: exercise, file, group, duration, fps, frames,
-  width, height, problem.
+  width, height (as a player shows them), rotation, codec, problem.
 - ``clips_per_exercise.png``, ``durations.png``, ``durations_by_exercise.png``.
 """
 
@@ -38,8 +39,10 @@ class ClipStat:
     duration: float | None = None
     fps: float | None = None
     frames: int | None = None
-    width: int | None = None
+    width: int | None = None  # as shown (after the container's rotation)
     height: int | None = None
+    rotation: int | None = None  # degrees clockwise turned to show the stored frames upright
+    codec: str = ""
     problem: str = ""
 
     @property
@@ -91,6 +94,7 @@ def collect(root: str | Path) -> tuple[list[ClipStat], list[dict]]:
                 info.width,
                 info.height,
             )
+            st.rotation, st.codec = info.rotation, info.codec
             st.duration = info.duration
             if info.frame_count <= 0:
                 st.problem = "unreadable video (no frames in the header)"

@@ -1,17 +1,33 @@
-"""Video decoding: probe a file and yield frames sampled at a target rate.
+"""Video decoding: probe a file and yield upright frames sampled at a target rate.
 
-OpenCV (from mediapipe's opencv-contrib wheel) decodes; frames that are
-skipped are only grabbed, not converted, which keeps sampling cheap.
+PyAV (FFmpeg) decodes. Frames come out the way a player shows them: the
+container's rotation (display matrix side data, or the older ``rotate`` tag)
+is applied, so a phone clip stored sideways gives upright frames. Times are the
+frames' presentation timestamps, so variable-frame-rate clips keep their real
+timing. Large frames (4K) are scaled down in the same pass that converts them
+to RGB, and frames are decoded one at a time, so memory stays bounded on any
+clip length. Frames that are skipped by sampling are decoded but never converted.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+# Longest side of frames handed to the pose model. BlazePose looks at a 256x256
+# crop, so more pixels only cost conversion time; 1280 keeps 720p and smaller
+# clips untouched.
+MAX_SIDE = 1280
+
+# Formats FFmpeg opens that are still pictures, not videos (an image renamed .mp4).
+_IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "jpegls_pipe",
+                  "gif_pipe", "svg_pipe", "pam_pipe", "ppm_pipe", "pgm_pipe", "qoi_pipe"}  # fmt: skip
+_ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
 class VideoError(Exception):
@@ -22,8 +38,10 @@ class VideoError(Exception):
 class VideoInfo:
     fps: float
     frame_count: int
-    width: int
+    width: int  # as shown, after rotation
     height: int
+    rotation: int = 0  # degrees clockwise turned to show the stored frames upright: 0, 90, 180, 270
+    codec: str = ""
 
     @property
     def duration(self) -> float:
@@ -33,21 +51,57 @@ class VideoInfo:
         return {**asdict(self), "duration": self.duration}
 
 
-def _open(path: str | Path) -> cv2.VideoCapture:
-    path = Path(path)
+def _check_file(path: Path) -> None:
     if not path.exists():
         raise VideoError("file not found")
     if not path.is_file():
         raise VideoError("not a file (a folder?)")
     if path.stat().st_size == 0:
         raise VideoError("empty file (0 bytes)")
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        cap.release()
+
+
+def _open(path: str | Path):
+    """(container, video stream) opened with PyAV; VideoError with one line otherwise."""
+    import av
+
+    path = Path(path)
+    _check_file(path)
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, OSError) as e:
         if looks_like_video(path):
-            raise VideoError("unreadable video (corrupt or truncated: no decodable stream)")
-        raise VideoError("not a video (the file's content is not a known video container)")
-    return cap
+            raise VideoError("unreadable video (corrupt or truncated: no decodable stream)") from None
+        raise VideoError("not a video (the file's content is not a known video container)") from e
+    try:
+        fmt = container.format.name
+        if fmt in _IMAGE_FORMATS:
+            kind = fmt.replace("_pipe", "").upper() if fmt != "image2" else "picture"
+            raise VideoError(f"not a video (a still {kind} image)")
+        if not container.streams.video:
+            if container.streams.audio:
+                raise VideoError("not a video (audio only: no video track)")
+            raise VideoError("not a video (no video track)")
+        stream = container.streams.video[0]
+        if stream.codec_context.width <= 0 or stream.codec_context.height <= 0:
+            raise VideoError("unreadable video (no picture size)")
+        _discard_others(container, stream)
+        stream.thread_type = "AUTO"  # frame threads: decoding overlaps the pose model
+        stream.codec_context.thread_count = min(4, os.cpu_count() or 1)
+    except BaseException:
+        container.close()
+        raise
+    return container, stream
+
+
+def _discard_others(container, stream) -> None:
+    """Tell the demuxer to drop audio and subtitle packets (we never decode them)."""
+    try:
+        from av.stream import Discard
+    except ImportError:  # older PyAV: the packets are read and ignored
+        return
+    for other in container.streams:
+        if other.index != stream.index:
+            other.discard = Discard.all
 
 
 # Leading bytes of the containers we accept: ISO BMFF (mp4/mov/m4v: 'ftyp' or
@@ -72,28 +126,94 @@ def looks_like_video(path: str | Path) -> bool:
     )
 
 
-def _info(cap: cv2.VideoCapture) -> VideoInfo:
-    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-    if not (0 < fps < 1000):
-        fps = 30.0  # missing or absurd rate: assume a common one rather than fail
-    info = VideoInfo(
-        fps=fps,
-        frame_count=max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 0),
-        width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0),
-        height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0),
-    )
-    if info.width <= 0 or info.height <= 0:
-        raise VideoError("not a video or unreadable (no picture size)")
-    return info
+def _tag_rotation(stream) -> int:
+    """Clockwise degrees from the older `rotate` tag (Matroska writes it as ROTATE)."""
+    for k, v in stream.metadata.items():
+        if k.lower() == "rotate":
+            try:
+                return round(float(v) / 90) * 90 % 360
+            except ValueError:
+                return 0
+    return 0
+
+
+def _rotation(frame, stream) -> int:
+    # PyAV's frame.rotation is the display matrix's counter-clockwise angle (ffprobe's
+    # "rotation"; an iPhone portrait clip says -90, i.e. turn 90 degrees clockwise).
+    ccw = getattr(frame, "rotation", 0) or 0
+    if ccw:
+        return round(-ccw / 90) * 90 % 360
+    return _tag_rotation(stream)
+
+
+def _rate(stream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and 0 < float(rate) < 1000:
+            return float(rate)
+    return 30.0  # missing or absurd rate: assume a common one rather than fail
+
+
+def _frame_count(container, stream, fps: float) -> int:
+    if stream.frames and stream.frames > 0:
+        return int(stream.frames)
+    # Matroska/WebM headers carry no frame count: estimate it from the duration.
+    if stream.duration and stream.time_base:
+        return max(round(float(stream.duration * stream.time_base) * fps), 0)
+    if container.duration:
+        return max(round(container.duration / 1e6 * fps), 0)
+    return 0
+
+
+def _decode(container, stream) -> Iterator:
+    """Decoded frames; a decoding error after the first frame ends the clip there
+    (a truncated download keeps what it has), before it is a VideoError."""
+    import av
+
+    got = False
+    try:
+        for frame in container.decode(stream):
+            got = True
+            yield frame
+    except av.FFmpegError as e:
+        if not got:
+            raise VideoError(f"unreadable video (cannot decode {stream.codec_context.name}: {e.strerror})") from None
+
+
+def _shown_size(width: int, height: int, rotation: int) -> tuple[int, int]:
+    return (height, width) if rotation in (90, 270) else (width, height)
+
+
+def _open_info(path: str | Path):
+    """Open a clip and decode its first frame: (info, container, stream, frames iterator)."""
+    container, stream = _open(path)
+    try:
+        frames = _decode(container, stream)
+        first = next(frames, None)
+        if first is None:
+            raise VideoError("no frames could be decoded (empty or truncated video)")
+        fps = _rate(stream)
+        rotation = _rotation(first, stream)
+        w, h = _shown_size(first.width, first.height, rotation)
+        info = VideoInfo(
+            fps=fps, frame_count=_frame_count(container, stream, fps), width=w, height=h,
+            rotation=rotation, codec=stream.codec_context.name,
+        )  # fmt: skip
+    except BaseException:
+        container.close()
+        raise
+
+    def chain():
+        yield first
+        yield from frames
+
+    return info, container, stream, chain()
 
 
 def probe(path: str | Path) -> VideoInfo:
-    """Read the container's header. Frame counts from headers can be off; decoding is truth."""
-    cap = _open(path)
-    try:
-        return _info(cap)
-    finally:
-        cap.release()
+    """Header facts of a clip, sizes as shown. Frame counts from headers can be off; decoding is truth."""
+    info, container, _, _ = _open_info(path)
+    container.close()
+    return info
 
 
 def sample_stride(source_fps: float, target_fps: float | None) -> float:
@@ -103,54 +223,76 @@ def sample_stride(source_fps: float, target_fps: float | None) -> float:
     return source_fps / target_fps
 
 
-def open_frames(
-    path: str | Path, target_fps: float | None = 15.0, rgb: bool = True
-) -> tuple[VideoInfo, Iterator[tuple[float, np.ndarray]]]:
-    """Open a clip once: its header info and an iterator over its sampled frames.
+def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """(width, height) with the longest side at most `max_side`, aspect kept, even when scaled."""
+    if not max_side or max(width, height) <= max_side:
+        return width, height
+    s = max_side / max(width, height)
+    return max(2, round(width * s / 2) * 2), max(2, round(height * s / 2) * 2)
 
+
+def open_frames(
+    path: str | Path, target_fps: float | None = 15.0, rgb: bool = True, max_side: int | None = MAX_SIDE
+) -> tuple[VideoInfo, Iterator[tuple[float, np.ndarray]]]:
+    """Open a clip once: its info and an iterator over its sampled, upright frames.
+
+    Frames are (time in seconds from the first frame, (H, W, 3) uint8), H and W
+    as shown and scaled so that neither exceeds `max_side` (None: full size).
     Raises VideoError at once for files that cannot be opened.
     """
-    cap = _open(path)
-    try:
-        info = _info(cap)
-    except BaseException:
-        cap.release()
-        raise
-    return info, _sampled(cap, info, sample_stride(info.fps, target_fps), rgb)
+    info, container, stream, frames = _open_info(path)
+    return info, _sampled(container, stream, frames, info, target_fps, rgb, max_side)
 
 
-def _sampled(cap: cv2.VideoCapture, info: VideoInfo, stride: float, rgb: bool):
-    # A frame is kept whenever the sampled clock passes the next tick, so rates
-    # that do not divide the source rate still come out evenly spaced. Skipped
-    # frames are only grabbed (decoded, never converted).
+def _sampled(container, stream, frames, info: VideoInfo, target_fps, rgb: bool, max_side):
+    # A frame is kept when its presentation time reaches the next tick of the
+    # sampled clock; ticks with no frame (gaps in variable-rate clips) are passed
+    # over, never made up. Times of frames without timestamps fall back to the
+    # nominal rate, and never go backwards.
+    period = 1.0 / target_fps if target_fps and target_fps > 0 and target_fps < info.fps else 0.0
+    slack = 0.25 / info.fps  # timestamps are rounded to the container's time base
+    fmt = "rgb24" if rgb else "bgr24"
+    turn = _ROTATE.get(info.rotation)
     try:
-        index, next_keep = 0, 0.0
-        while True:
-            if index + 1e-6 >= next_keep:
-                ok, frame = cap.read()
-                if not ok:
-                    break
-                next_keep += stride
-                yield index / info.fps, (cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if rgb else frame)
-            elif not cap.grab():
-                break
-            index += 1
+        t0, last, next_t = None, -1.0, 0.0
+        for i, frame in enumerate(frames):
+            t = frame.time
+            if t is None:
+                t = i / info.fps + (t0 or 0.0)
+            if t0 is None:
+                t0 = t
+            t -= t0
+            if t <= last:  # broken or repeated timestamps
+                t = last + 1.0 / info.fps
+            last = t
+            if period and t + slack < next_t:
+                continue
+            while period and next_t <= t + slack:
+                next_t += period
+            sw, sh = scaled_size(frame.width, frame.height, max_side)
+            if (sw, sh) == (frame.width, frame.height):
+                img = frame.to_ndarray(format=fmt)
+            else:
+                img = frame.to_ndarray(format=fmt, width=sw, height=sh, interpolation="AREA")
+            if turn is not None:
+                img = cv2.rotate(img, turn)
+            yield t, img
     finally:
-        cap.release()
+        container.close()
 
 
 def iter_frames(
-    path: str | Path, target_fps: float | None = 15.0, rgb: bool = True
+    path: str | Path, target_fps: float | None = 15.0, rgb: bool = True, max_side: int | None = MAX_SIDE
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """Yield (time in seconds, frame (H, W, 3) uint8) at about `target_fps`."""
-    _, frames = open_frames(path, target_fps, rgb)
+    """Yield (time in seconds, upright frame (H, W, 3) uint8) at about `target_fps`."""
+    _, frames = open_frames(path, target_fps, rgb, max_side)
     yield from frames
 
 
 def prefetch(items: Iterator, depth: int = 4) -> Iterator:
     """Run `items` in a background thread, `depth` items ahead of the consumer.
 
-    OpenCV decodes without holding the GIL, so the next frames are decoded while
+    FFmpeg decodes without holding the GIL, so the next frames are decoded while
     the caller runs the pose model on this one. Errors raised by `items` come out
     of this iterator; closing it (or an exception in the consumer) stops the thread.
     depth <= 0 returns `items` unchanged.
@@ -185,7 +327,7 @@ def prefetch(items: Iterator, depth: int = 4) -> Iterator:
         finally:
             close = getattr(items, "close", None)
             if close is not None:
-                close()  # releases the capture if we stopped early
+                close()  # closes the container if we stopped early
 
     worker = threading.Thread(target=run, name="frame-prefetch", daemon=True)
     worker.start()
