@@ -33,6 +33,7 @@ from typing import ClassVar
 import numpy as np
 
 from workout_classifier._quiet import silenced_stderr
+from workout_classifier.recovery import recover_frame
 from workout_classifier.video import MAX_SIDE, VideoError, open_frames, prefetch
 
 NUM_JOINTS = 33
@@ -72,10 +73,10 @@ class PoseSettings:
 
     # Bumped whenever extraction changes what it produces for the same settings
     # (2: upright frames by the container's rotation, presentation timestamps,
-    # frames scaled to max_side), so caches made by older code are never read as
+    # frames scaled to max_side; 3: pose recovery), so caches made by older code are never read as
     # new. A class constant, not a field: a checkpoint's stored settings cannot
     # pin an old version onto new code.
-    VERSION: ClassVar[int] = 2
+    VERSION: ClassVar[int] = 3
 
     fps: float = 15.0
     model_complexity: int = 1  # 1 = BlazePose full, the model bundled in the wheel
@@ -83,11 +84,13 @@ class PoseSettings:
     min_tracking_confidence: float = 0.5
     smooth_landmarks: bool = True
     max_side: int = MAX_SIDE  # longest frame side given to the pose model (0: full size)
+    recover: bool = True  # re-detect frames the tracker misses (recovery.py)
 
     def __post_init__(self):
         # Normalize types so that fps=15 and fps=15.0 give the same cache key.
         for name, typ in (("fps", float), ("model_complexity", int), ("min_detection_confidence", float),
-                          ("min_tracking_confidence", float), ("smooth_landmarks", bool), ("max_side", int)):  # fmt: skip
+                          ("min_tracking_confidence", float), ("smooth_landmarks", bool), ("max_side", int),
+                          ("recover", bool)):  # fmt: skip
             value = getattr(self, name)
             if value is not None:  # fps=None means every frame
                 object.__setattr__(self, name, typ(value))
@@ -208,12 +211,12 @@ def import_mediapipe():
 _IMPORT_LOCK = threading.Lock()
 
 
-def create_pose(settings: PoseSettings):
-    """A MediaPipe Pose in video (tracking) mode with the bundled full model."""
+def create_pose(settings: PoseSettings, static: bool = False):
+    """A MediaPipe Pose with the bundled full model: video (tracking) mode, or static (detect each frame)."""
     with silenced_stderr():
         mp = import_mediapipe()
         return mp.solutions.pose.Pose(
-            static_image_mode=False,
+            static_image_mode=static,
             model_complexity=settings.model_complexity,
             smooth_landmarks=settings.smooth_landmarks,
             enable_segmentation=False,
@@ -253,13 +256,23 @@ def extract_pose(
     nan = np.full((NUM_JOINTS, 4), np.nan, dtype=np.float32)
     pending = 0
     pose = create_pose(settings)
+    static = None  # created on the first missed frame only: clips found throughout pay nothing
+    recovered = 0
     try:
         with silenced_stderr():
             for t, frame in frames:
                 res = pose.process(frame)
                 ok = res.pose_landmarks is not None and res.pose_world_landmarks is not None
-                rows_img.append(_to_array(res.pose_landmarks) if ok else nan)
-                rows_world.append(_to_array(res.pose_world_landmarks) if ok else nan)
+                img, world = (_to_array(res.pose_landmarks), _to_array(res.pose_world_landmarks)) if ok else (nan, nan)
+                if not ok and settings.recover:
+                    if static is None:
+                        static = create_pose(settings, static=True)
+                    found = recover_frame(static, frame, _to_array)
+                    if found is not None:
+                        img, world, _ = found
+                        ok, recovered = True, recovered + 1
+                rows_img.append(img)
+                rows_world.append(world)
                 times.append(t)
                 detected.append(ok)
                 pending += 1
@@ -268,6 +281,8 @@ def extract_pose(
                     pending = 0
     finally:
         pose.close()
+        if static is not None:
+            static.close()
     if on_frames and pending:
         on_frames(pending)
     if not times:
@@ -276,6 +291,7 @@ def extract_pose(
     meta = {
         **info.to_dict(),
         "decoded_frames_sampled": len(times),
+        "recovered_frames": recovered,
         "sampled_fps": min(settings.fps or info.fps, info.fps),
         "sha256": sha256 or file_sha256(path),
         "settings": settings.to_dict(),
