@@ -69,6 +69,7 @@ def predict_videos(
     reps: bool = False,
     form: bool = False,
     timeline: bool = False,
+    backend=None,
 ) -> list[dict]:
     """Answers for several videos, in order. Never raises for a bad video.
 
@@ -82,7 +83,8 @@ def predict_videos(
         cache_dir = tmp.name
     try:
         cache = PoseCache(cache_dir, pose_settings_for(clf))
-        extract_clips([str(v) for v in videos], cache, workers=workers, progress=progress, console=console)
+        extract_clips([str(v) for v in videos], cache, workers=workers, progress=progress, console=console,
+                      backend=backend)  # backend: e.g. distributed.RayBackend
         results = []
         for v in videos:
             res = {"video": str(v), "label": None, "confidence": None, "top": [], "error": None}
