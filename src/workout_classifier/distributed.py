@@ -138,7 +138,7 @@ class RayBackend:
     def __post_init__(self):
         import_ray()  # fail at once, with the install hint
         self.retried: int = 0
-        self.in_flight: dict = {}  # ObjectRef -> (clip, actor, actor pid): read by tests
+        self.in_flight: dict = {}  # ObjectRef -> (clip, out, fail, actor, ref of the actor's pid)
 
     def __call__(self, todo, cache, bar, results: list) -> None:
         from workout_classifier.extract import _expected_frames
@@ -155,18 +155,19 @@ class RayBackend:
         # Longest first, so no long clip is left to run alone at the end.
         order = deque(sorted(todo, key=lambda item: -expected_frames(item[0], cache.settings.fps)))
         attempts: dict[str, int] = {}
-        actors = []
+        actors, pid_refs = [], {}
 
         def new_actor():
             a = actor_cls.remote(cache.settings, progress)
             actors.append(a)
+            pid_refs[id(a)] = a.pid.remote()  # asked first, so known while it works (tests, logs)
             return a
 
         def submit(actor) -> None:
             p, out, fail = order.popleft()
             attempts[p] = attempts.get(p, 0) + 1
             ref = actor.extract.remote(p, cache.sha256(p), Path(out).name[: -len(".npz")])
-            self.in_flight[ref] = (p, out, fail, actor)
+            self.in_flight[ref] = (p, out, fail, actor, pid_refs[id(actor)])
 
         try:
             for _ in range(n):
@@ -175,7 +176,7 @@ class RayBackend:
                 done, _ = ray.wait(list(self.in_flight), num_returns=1, timeout=0.2)
                 bar.frames(ray.get(progress.take.remote()))
                 for ref in done:
-                    p, out, fail, actor = self.in_flight.pop(ref)
+                    p, out, fail, actor, _ = self.in_flight.pop(ref)
                     try:
                         res, data, failure = ray.get(ref)
                     except ray.exceptions.RayActorError as e:  # worker or node died mid-clip
