@@ -9,6 +9,7 @@ they are kept in training and flagged in the results, never crashed on.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -106,6 +107,23 @@ class CVResult:
         }
 
 
+def _run_fold(tracks, y, groups, classes, model_name, features, config, model_options, tta, epoch_log, item):
+    """Fit on one fold's training part, test on the rest: (fold, history, probs, train s, infer s)."""
+    k, tr, te = item
+    t0 = time.perf_counter()
+    clf, hist = fit([tracks[i] for i in tr], y[tr], groups[tr], classes, model_name, features,
+                    config, model_options, log=epoch_log)  # fmt: skip
+    t_train = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    raw, owner = eval_windows([tracks[i] for i in te], features)
+    p = clip_probs(clf.predict_windows(raw, tta=tta), owner, len(te))
+    t_inf = time.perf_counter() - t0
+    fold = {"fold": k + 1, "clips": int(len(te)), "train_clips": int(len(tr)), **fold_metrics(y[te], p.argmax(1)),
+            "epochs": len(hist["train_loss"]), "best_epoch": hist["best_epoch"],
+            "train_seconds": hist["seconds"]}  # fmt: skip
+    return fold, hist, p, t_train, t_inf
+
+
 def cross_validate(
     tracks: list[Track],
     y: np.ndarray,
@@ -120,8 +138,11 @@ def cross_validate(
     tta: bool = False,
     log=None,
     epoch_log=None,
+    map_folds=None,
 ) -> CVResult:
-    """Train and test one model per fold; `log` gets a line per fold, `epoch_log` one per epoch."""
+    """Train and test one model per fold; `log` gets a line per fold, `epoch_log` one per epoch.
+
+    `map_folds(fn, items)` (default: the builtin map) runs the folds, lazily, in order."""
     y, groups = np.asarray(y), np.asarray(groups)
     splits = make_splits(y, groups, folds, protocol, config.seed)
     res = CVResult(protocol=protocol, model=model_name, classes=list(classes),
@@ -130,20 +151,13 @@ def cross_validate(
                            "model_options": model_options or {}, "tta": tta})  # fmt: skip
     probs = np.zeros((len(y), len(classes)))
     t_train, t_inf = 0.0, 0.0
-    for k, (tr, te) in enumerate(splits):
-        t0 = time.perf_counter()
-        clf, hist = fit([tracks[i] for i in tr], y[tr], groups[tr], classes, model_name, features,
-                        config, model_options, log=epoch_log)  # fmt: skip
-        t_train += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        raw, owner = eval_windows([tracks[i] for i in te], features)
-        p = clip_probs(clf.predict_windows(raw, tta=tta), owner, len(te))
-        t_inf += time.perf_counter() - t0
+    run = functools.partial(_run_fold, tracks, y, groups, classes, model_name, features, config,
+                            model_options, tta, epoch_log)  # fmt: skip
+    items = [(k, tr, te) for k, (tr, te) in enumerate(splits)]
+    outs = (map_folds or map)(run, items)  # map_folds: e.g. distributed.ray_map, same results
+    for (k, _tr, te), (fold, hist, p, secs, inf) in zip(items, outs, strict=True):
+        t_train, t_inf = t_train + secs, t_inf + inf
         probs[te] = p
-        pred = p.argmax(1)
-        fold = {"fold": k + 1, "clips": int(len(te)), "train_clips": int(len(tr)), **fold_metrics(y[te], pred),
-                "epochs": len(hist["train_loss"]), "best_epoch": hist["best_epoch"],
-                "train_seconds": hist["seconds"]}  # fmt: skip
         res.folds.append(fold)
         res.histories.append({k_: v for k_, v in hist.items() if isinstance(v, list)})
         if log:

@@ -230,13 +230,15 @@ def extract_clips(
     workers: int = 1,
     progress: bool = True,
     console=None,
+    backend=None,
 ) -> ExtractSummary:
     """Extract every clip the cache lacks. Never raises for a bad clip.
 
     workers=1 runs in this process (no start-up cost); with more, this process
     runs one clip at a time in a thread and `workers - 1` spawned processes run
     the others. On Ctrl-C, finished clips stay in the cache, the summary says
-    `interrupted`, and KeyboardInterrupt is re-raised.
+    `interrupted`, and KeyboardInterrupt is re-raised. `backend(todo, cache, bar, results)`
+    runs the clips elsewhere instead (distributed.RayBackend), under the same contract.
     """
     cache.clean_temp()
     summary = ExtractSummary(total=len(paths))
@@ -271,7 +273,9 @@ def extract_clips(
     results: list[dict] = []
     try:
         with bar:
-            if workers <= 1:
+            if backend is not None:
+                backend(todo, cache, bar, results)
+            elif workers <= 1:
                 for p, out, fail in todo:
                     sha = cache.sha256(p)
                     res = _extract_one(p, sha, cache.settings, out, fail, on_frames=bar.frames)

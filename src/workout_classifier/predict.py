@@ -70,6 +70,7 @@ def predict_videos(
     reps: bool = False,
     form: bool = False,
     timeline: bool = False,
+    backend=None,
 ) -> list[dict]:
     """Answers for several videos, in order. Never raises for a bad video.
 
@@ -83,9 +84,10 @@ def predict_videos(
         cache_dir = tmp.name
     try:
         cache = PoseCache(cache_dir, pose_settings_for(clf))
-        if tmp is not None and len(videos) == 1 and (os.cpu_count() or 1) >= 2:
+        if tmp is not None and len(videos) == 1 and backend is None and (os.cpu_count() or 1) >= 2:
             _extract_on_two_cores(videos[0], cache)
-        extract_clips([str(v) for v in videos], cache, workers=workers, progress=progress, console=console)
+        extract_clips([str(v) for v in videos], cache, workers=workers, progress=progress, console=console,
+                      backend=backend)  # backend: e.g. distributed.RayBackend
         results = []
         for v in videos:
             res = {"video": str(v), "label": None, "confidence": None, "top": [], "error": None}

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-app = typer.Typer(
+RAY_HELP = ("Run on Ray: `local` starts one on this machine (a bare --ray means local), or a cluster "
+            "address (auto, HOST:6379, ray://HOST:10001). Needs the `ray` extra.")
+
+
+def bare_ray_means_local(argv: list[str]) -> list[str]:
+    """`--ray` with no address (last, or followed by an option or a path) becomes `--ray local`.
+
+    typer has no optional option values; an address is `local`, `auto` or has a colon.
+    """
+    out = []
+    for i, a in enumerate(argv):
+        out.append(a)
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if a == "--ray" and (nxt is None or not (nxt in ("local", "auto") or ":" in nxt)):
+            out.append("local")
+    return out
+
+
+class _App(typer.Typer):
+    def __call__(self, *args, **kwargs):
+        if not args and "args" not in kwargs:
+            kwargs["args"] = bare_ray_means_local(sys.argv[1:])
+        return super().__call__(*args, **kwargs)
+
+
+app = _App(
     add_completion=False,
     no_args_is_help=True,
     help="Classify workout videos from their pose: stats, extract, train, evaluate, predict, serve.",
@@ -66,12 +92,41 @@ def _load_classifier(model: Path | None):
         fail(str(e))
 
 
-def run_extraction(paths, cache, workers: int, quiet: bool = False):
-    """Extract what the cache lacks; print a summary of failures. Shared by several commands."""
-    from workout_classifier.extract import extract_clips
+def ray_backend_or_fail(address: str | None, workers: int | None):
+    """The Ray extraction backend for `--ray ADDRESS`, or None without it; one line if Ray is missing."""
+    if address is None:
+        return None
+    from workout_classifier.distributed import RayBackend, RayMissingError
 
     try:
-        summary = extract_clips(paths, cache, workers=workers, progress=not quiet, console=err)
+        return RayBackend(address=address, workers=workers)
+    except RayMissingError as e:
+        fail(str(e))
+
+
+def fold_mapper_or_fail(address: str | None):
+    """`map_folds` for cross_validate: folds as Ray tasks with `--ray`, else None (in this process)."""
+    if address is None:
+        return None
+    from workout_classifier.distributed import RayMissingError, import_ray, ray_map
+
+    try:
+        import_ray()
+    except RayMissingError as e:
+        fail(str(e))
+    return lambda fn, items: ray_map(fn, items, address)
+
+
+def run_extraction(paths, cache, workers: int | None, quiet: bool = False, ray: str | None = None):
+    """Extract what the cache lacks; print a summary of failures. Shared by several commands.
+
+    With `ray` (an address or "local") the clips run on Ray, `workers` actors (default: every CPU)."""
+    from workout_classifier.extract import extract_clips
+
+    backend = ray_backend_or_fail(ray, workers)
+    try:
+        summary = extract_clips(paths, cache, workers=workers or 1, progress=not quiet, console=err,
+                                backend=backend)  # fmt: skip
     except KeyboardInterrupt:
         err.print("[yellow]interrupted:[/] finished clips are cached; run the same command again to resume")
         raise typer.Exit(130) from None

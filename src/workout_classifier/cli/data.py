@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from workout_classifier.cli.common import (
+    RAY_HELP,
     _cache_or_fail,
     _clips_or_fail,
     app,
@@ -22,13 +23,15 @@ def extract(
     data: Path = typer.Argument(..., help="Dataset root: <DATA>/<exercise>/<clip>.mp4"),
     cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
     fps: float = typer.Option(15.0, "--fps", help="Sampling rate (never above the clip's own)."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
+    workers: int = typer.Option(None, "--workers", "-w", min=1, show_default=False,
+                                help="Parallel worker processes (default 1; with --ray every CPU of the cluster)."),
+    ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ):
     """Run MediaPipe Pose on every clip the cache lacks (resumable)."""
     clips, _ = _clips_or_fail(data)
     pc = _cache_or_fail(cache, fps)
-    summary = run_extraction([c.path for c in clips], pc, workers)
+    summary = run_extraction([c.path for c in clips], pc, workers, ray=ray)
     if json_out:
         print(json.dumps(summary.to_dict(), indent=1))
 

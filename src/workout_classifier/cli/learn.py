@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from workout_classifier.cli.common import (
+    RAY_HELP,
     _cache_or_fail,
     _clips_or_fail,
     _load_classifier,
@@ -18,11 +19,13 @@ from workout_classifier.cli.common import (
     console,
     err,
     fail,
+    fold_mapper_or_fail,
     run_extraction,
 )
 
 
-def _training_set(data: Path, cache: Path, fps: float, workers: int, quiet: bool = False, min_clips: int = 1):
+def _training_set(data: Path, cache: Path, fps: float, workers: int | None, quiet: bool = False, min_clips: int = 1,
+                  ray: str | None = None):  # fmt: skip
     clips, _ = _clips_or_fail(data)
     counts = Counter(c.label for c in clips)
     small = sorted(k for k, n in counts.items() if n < min_clips)
@@ -30,7 +33,7 @@ def _training_set(data: Path, cache: Path, fps: float, workers: int, quiet: bool
         err.print(f"leaving out exercises with fewer than {min_clips} clips: {', '.join(small)}")
         clips = [c for c in clips if counts[c.label] >= min_clips]
     pc = _cache_or_fail(cache, fps)
-    run_extraction([c.path for c in clips], pc, workers, quiet=quiet)
+    run_extraction([c.path for c in clips], pc, workers, quiet=quiet, ray=ray)
     from workout_classifier.train import load_training_set
 
     ts = load_training_set(clips, pc)
@@ -95,7 +98,9 @@ def evaluate(
     epochs: int = typer.Option(60, "--epochs", min=1),
     seed: int = typer.Option(0, "--seed"),
     fps: float = typer.Option(15.0, "--fps"),
-    workers: int = typer.Option(1, "--workers", "-w", min=1),
+    workers: int = typer.Option(None, "--workers", "-w", min=1, show_default=False,
+                                help="Extraction processes (default 1; with --ray every CPU of the cluster)."),
+    ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP, show_default=False),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
     min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
@@ -111,14 +116,15 @@ def evaluate(
         fail(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
     _check_model_name(model)
     tta = mirror_tta(model) if tta is None else tta
-    ts, _ = _training_set(data, cache, fps, workers, min_clips=min_clips)
+    ts, _ = _training_set(data, cache, fps, workers, min_clips=min_clips, ray=ray)
     err.print(f"{len(ts.y)} clips, {len(ts.classes)} exercises, {len(set(ts.groups))} groups; "
               f"{protocol} {folds}-fold, model {model}")  # fmt: skip
     try:
         res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
                              TrainConfig(epochs=epochs, seed=seed), _model_options(option), folds=folds,
                              protocol=protocol, tta=tta, log=err.print,
-                             epoch_log=err.print if verbose else None)  # fmt: skip
+                             epoch_log=err.print if verbose and not ray else None,
+                             map_folds=fold_mapper_or_fail(ray))  # fmt: skip
     except ValueError as e:
         fail(str(e))
     m = write_report(res, out, {"skipped_clips": ts.skipped, "pose": {"fps": fps}})
@@ -160,7 +166,9 @@ def train(
     epochs: int = typer.Option(60, "--epochs", min=1),
     seed: int = typer.Option(0, "--seed"),
     fps: float = typer.Option(15.0, "--fps"),
-    workers: int = typer.Option(1, "--workers", "-w", min=1),
+    workers: int = typer.Option(None, "--workers", "-w", min=1, show_default=False,
+                                help="Extraction processes (default 1; with --ray every CPU of the cluster)."),
+    ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
     min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
     tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP + " Stored for predict.", show_default=False),
@@ -176,7 +184,7 @@ def train(
 
     _check_model_name(model)
     tta = mirror_tta(model) if tta is None else tta
-    ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips)
+    ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips, ray=ray)
     err.print(f"training {model} on {len(ts.y)} clips of {len(ts.classes)} exercises")
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
                     TrainConfig(epochs=epochs, seed=seed, calibrate=calibrate), _model_options(option),

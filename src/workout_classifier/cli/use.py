@@ -8,7 +8,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from workout_classifier.cli.common import _load_classifier, app, console, err, fail
+from workout_classifier.cli.common import (
+    RAY_HELP,
+    _load_classifier,
+    app,
+    console,
+    err,
+    fail,
+    ray_backend_or_fail,
+)
 
 
 @app.command()
@@ -20,6 +28,7 @@ def predict(
     top: int = typer.Option(3, "--top", "-k", min=1),
     tta: bool = typer.Option(None, "--tta/--no-tta", help="Average with the mirrored clip (default: as the model was trained to)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1),
+    ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     reps: bool = typer.Option(False, "--reps", help="Count repetitions (adds reps and rep_times)."),
     form: bool = typer.Option(False, "--form", help="Check push-up form (adds form, form_confidence, form_cues)."),
     timeline: bool = typer.Option(False, "--timeline", help="Segments of a long video (adds timeline)."),
@@ -29,8 +38,9 @@ def predict(
     from workout_classifier.predict import predict_videos
 
     clf = _load_classifier(model)
+    backend = ray_backend_or_fail(ray, None if ray else workers)
     try:
-        results = predict_videos(videos, clf, cache, top=top, tta=tta, workers=workers,
+        results = predict_videos(videos, clf, cache, top=top, tta=tta, workers=workers, backend=backend,
                                  progress=not json_out, console=err,
                                  reps=reps, form=form, timeline=timeline)  # fmt: skip
     except CacheError as e:
