@@ -78,3 +78,60 @@ def test_real_squats(real_clips, tmp_path):
 
     clip = real_clip(real_clips, "squat/v_BodyWeightSquats_g10_c02.mp4")  # 5 reps, counted from the frames
     assert abs(count_reps(extract_pose(clip)).reps - 5) <= 1
+
+
+def _stream(seq: PoseSequence, counter) -> list[tuple[float, int]]:
+    """Feed a clip frame by frame; (time, count) after each frame."""
+    out = []
+    for t, w, d, lm in zip(seq.times, seq.world, seq.detected, seq.landmarks, strict=True):
+        out.append((float(t), counter.update(t, w if d else None, lm if d else None)))
+    return out
+
+
+@pytest.mark.parametrize("move", ["squat", "curl", "jack"])
+def test_online_counter_matches_offline_within_one_rep(move):
+    from workout_classifier.reps import OnlineRepCounter
+
+    seq = synthetic_sequence(move, seconds=14, seed=11, missing=0.05)
+    offline = count_reps(seq)
+    counter = OnlineRepCounter()
+    _stream(seq, counter)
+    assert abs(counter.finish() - offline.reps) <= 1
+    assert offline.reps >= 4 and counter.reps == len(counter.rep_times)
+
+
+def test_online_counter_commits_each_rep_within_a_second():
+    from workout_classifier.reps import OnlineRepCounter
+
+    seq = synthetic_sequence("squat", seconds=14, seed=12)
+    counter = OnlineRepCounter("squat")
+    counts = _stream(seq, counter)
+    assert counter.reps >= 4
+    counts_t = np.array([c for _, c in counts])
+    times = np.array([t for t, _ in counts])
+    assert np.all(np.diff(counts_t) >= 0)  # a committed rep is never taken back
+    for k, rt in enumerate(counter.rep_times[1:], start=2):
+        seen = times[np.argmax(counts_t >= k)]
+        assert seen - rt <= 1.0, (k, rt, seen)
+
+
+def test_online_counter_still_and_nobody_count_nothing():
+    from workout_classifier.reps import OnlineRepCounter
+
+    seq = synthetic_sequence("squat", seconds=6, seed=13)
+    counter = OnlineRepCounter()
+    for t in np.arange(0, 6, 1 / 15):
+        counter.update(t, None)
+    assert counter.finish() == 0
+    _stream(_still(seq, 6), counter)
+    assert counter.finish() == 0 and counter.hold_seconds == 0.0
+
+
+def test_exercise_profile_and_unknown_label():
+    from workout_classifier.reps import normalize_exercise
+
+    assert normalize_exercise("Push-Up") == "push up" and normalize_exercise("lunge") == "lunges"
+    assert normalize_exercise("underwater basket weaving") is None
+    seq = synthetic_sequence("squat", seconds=12, seed=14)
+    assert abs(count_reps(seq, "squat").reps - _cycles(seq, 14)) <= 1
+    assert abs(count_reps(seq, "no such exercise").reps - _cycles(seq, 14)) <= 1  # class-agnostic
