@@ -135,3 +135,28 @@ def test_exercise_profile_and_unknown_label():
     seq = synthetic_sequence("squat", seconds=12, seed=14)
     assert abs(count_reps(seq, "squat").reps - _cycles(seq, 14)) <= 1
     assert abs(count_reps(seq, "no such exercise").reps - _cycles(seq, 14)) <= 1  # class-agnostic
+
+
+def test_rep_details_cover_each_rep_in_order():
+    from workout_classifier.reps import rep_details
+
+    seq = synthetic_sequence("squat", seconds=12, seed=15)
+    res = count_reps(seq, "squat")
+    det = rep_details(res)
+    assert len(det) == res.reps >= 4
+    for d in det:
+        assert d["start"] < d["turn"] < d["end"] and d["down_s"] > 0 and d["up_s"] > 0 and d["range"] > 0
+        assert d["down_s"] + d["up_s"] < 1.2 * res.period
+    assert all(a["end"] <= b["start"] + 1e-6 for a, b in zip(det, det[1:], strict=False))
+
+
+def test_plank_reports_seconds_held_not_reps():
+    seq = synthetic_sequence("squat", seconds=8, seed=16)
+    w = seq.world.copy()
+    # Lay the figure down: world y (down) becomes depth, so shoulders, hips and ankles are level.
+    w[..., [1, 2]] = w[..., [2, 1]]
+    plank = PoseSequence(seq.landmarks, w, seq.times, seq.detected, seq.meta)
+    still = _still(plank, 6)
+    res = count_reps(still, "plank")
+    assert res.reps == 0 and abs(res.hold_seconds - (still.times[-1] - still.times[0])) < 0.2
+    assert count_reps(_still(seq, 6), "plank").hold_seconds == 0.0  # standing is no plank
