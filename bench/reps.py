@@ -124,41 +124,22 @@ def main() -> None:
         "For comparison, PoseRAC reports normalized MAE 0.21 and off-by-one 0.60 on RepCount (a harder set with",
         "longer clips and more reps per clip; not the same clips).",
     ]
-    holdout2 = HERE / "rep_labels_holdout2.csv"
-    if holdout2.is_file():
-        h2, hm2 = run(list(csv.DictReader(open(holdout2))), data, cache)
-        lines += [
-            "",
-            "## Held out, new exercises: deadlift, lateral raise, chest fly",
-            "",
-            f"{len(h2)} clips (`bench/rep_labels_holdout2.csv`), picked by a seeded shuffle (random.Random(15)) of the",
-            "unlabelled 2.5-20 s clips and counted from 4 fps contact sheets before the counter ever ran on them.",
-            "A deadlift counts at lockout, also when the clip ends before the bar is lowered (as a lifter counts it).",
-            "",
-            *metric_rows(hm2),
-            "",
-            *exercise_rows(h2, hm2["err"], hm2["true"]),
-            "",
-            *clip_rows(h2),
-        ]
-        print(f"held out 2: normalized MAE {hm2['mae']:.3f}  off-by-one {hm2['obo']:.3f}")
-    holdout = HERE / "rep_labels_holdout.csv"
-    if holdout.is_file():
-        h_out, hm = run(list(csv.DictReader(open(holdout))), data, cache)
-        lines += [
-            "",
-            "## Held out: clips the counter was never tuned on",
-            "",
-            f"{len(h_out)} more clips (`bench/rep_labels_holdout.csv`): chosen by a seeded shuffle of the unlabelled",
-            "3-12 s clips of the five big exercises (3 each), counted blind to the counter's output, same convention.",
-            "",
-            *metric_rows(hm),
-            "",
-            *exercise_rows(h_out, hm["err"], hm["true"]),
-            "",
-            *clip_rows(h_out),
-        ]
-        print(f"held out: normalized MAE {hm['mae']:.3f}  off-by-one {hm['obo']:.3f}  exact {hm['exact']:.3f}")
+    sections = (
+        ("rep_labels_holdout.csv", "Held out: clips the counter was never tuned on", [
+            "chosen by a seeded shuffle of the unlabelled 3-12 s clips of the five big exercises (3 each),",
+            "counted blind to the counter's output, same convention."]),
+        ("rep_labels_holdout2.csv", "Held out, new exercises: deadlift, lateral raise, chest fly", [
+            "picked by a seeded shuffle (random.Random(15)) of the unlabelled 2.5-20 s clips and counted from",
+            "4 fps contact sheets before the counter ever ran on them. A deadlift counts at lockout, also when",
+            "the clip ends before the bar is lowered (as a lifter counts it)."]),
+    )  # fmt: skip
+    for name, title, intro in sections:
+        if not (HERE / name).is_file():
+            continue
+        h_out, hm = run(list(csv.DictReader(open(HERE / name))), data, cache)
+        lines += ["", f"## {title}", "", f"{len(h_out)} clips (`bench/{name}`): " + intro[0], *intro[1:], "",
+                  *metric_rows(hm), "", *exercise_rows(h_out, hm["err"], hm["true"]), "", *clip_rows(h_out)]  # fmt: skip
+        print(f"{name}: normalized MAE {hm['mae']:.3f}  off-by-one {hm['obo']:.3f}  exact {hm['exact']:.3f}")
     lines += ["", "## Per exercise (tuning clips)", "", *exercise_rows(out, err, true)]
     lines += ["", "## Per clip (tuning clips)", "", *clip_rows(out)]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
