@@ -160,3 +160,31 @@ def test_plank_reports_seconds_held_not_reps():
     res = count_reps(still, "plank")
     assert res.reps == 0 and abs(res.hold_seconds - (still.times[-1] - still.times[0])) < 0.2
     assert count_reps(_still(seq, 6), "plank").hold_seconds == 0.0  # standing is no plank
+
+
+def _push_up_pose(elbow_deg: float, hip_drop: float) -> np.ndarray:
+    """World landmarks (1, 33, 4) of a side-view push-up: body along x, y down, hips dropped by hip_drop m."""
+    w = np.zeros((1, 33, 4))
+    w[..., 3] = 1.0
+    for joints, (x, y) in (((11, 12), (0.0, -0.3)), ((23, 24), (0.6, -0.3 + hip_drop)),
+                           ((25, 26), (1.0, -0.3)), ((27, 28), (1.4, -0.3))):  # fmt: skip
+        w[0, list(joints), 0], w[0, list(joints), 1] = x, y
+    half = np.radians(180 - elbow_deg) / 2  # upper arm and forearm 0.3 m each, the elbow bent back
+    w[0, [13, 14], 0], w[0, [13, 14], 1] = 0.3 * np.sin(half), -0.3 + 0.3 * np.cos(half)
+    w[0, [15, 16], 0], w[0, [15, 16], 1] = 0.0, -0.3 + 2 * 0.3 * np.cos(half)
+    return w
+
+
+def test_per_rep_cues_follow_the_measures():
+    from workout_classifier.reps import _turn_form
+
+    t = np.zeros(1)
+    good, cues = _turn_form(_push_up_pose(80, 0.0), t, 0.0, "push up")
+    assert abs(good["elbow_angle"] - 80) < 1 and abs(good["hip_bend"]) < 1 and cues == []
+    _, cues = _turn_form(_push_up_pose(140, 0.0), t, 0.0, "push up")
+    assert cues == ["not deep enough"]
+    _, cues = _turn_form(_push_up_pose(80, 0.25), t, 0.0, "push up")
+    assert cues == ["hips sag"]
+    _, cues = _turn_form(_push_up_pose(80, -0.25), t, 0.0, "push up")
+    assert cues == ["hips pike up"]
+    assert _turn_form(_push_up_pose(80, 0.0), t, 0.0, "lunges") == ({}, [])

@@ -294,13 +294,46 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, min_amplitude: fl
     return count_series(times, rows, ex, vis, min_amplitude)
 
 
-def rep_details(res: RepResult) -> list[dict]:
+# Form limits for the per-rep cues (degrees at the turning point; common coaching rules).
+SQUAT_DEPTH_MAX_KNEE = 110.0  # knee angle above this at the bottom: thighs well above parallel
+PUSH_UP_DEPTH_MAX_ELBOW = 110.0  # elbow angle above this at the bottom: chest stays high
+HIP_LINE_MAX_BEND = 20.0  # shoulder-hip-ankle line bent by more: hips sag (+) or pike (-)
+
+
+def _turn_form(world: np.ndarray, times: np.ndarray, turn: float, exercise: str | None) -> tuple[dict, list[str]]:
+    """Depth and hip line at one turning point (squat, push-up) and the cues where a rep falls short."""
+    i = int(np.argmin(np.abs(times - turn)))
+    w = np.asarray(world, np.float64)[max(i - 1, 0) : i + 2, :, :3]
+    if exercise not in ("squat", "push up") or not np.isfinite(w).all():
+        return {}, []
+    w = w.mean(0)[None]
+    sh, hip, kn, an, el, wr = ((w[:, a] + w[:, b]) / 2 for a, b in (_SH, _HIP, _KN, _AN, _EL, _WR))
+    if exercise == "squat":
+        knee = float(np.degrees(_angle(hip, kn, an))[0])
+        depth = {"knee_angle": round(knee, 1), "hip_below_knee": bool(hip[0, 1] >= kn[0, 1])}
+        return depth, ["not deep enough"] if knee > SQUAT_DEPTH_MAX_KNEE else []
+    elbow = float(np.degrees(_angle(sh, el, wr))[0])
+    bend = float(180 - np.degrees(_angle(sh, hip, an))[0])
+    ab = an - sh
+    foot = sh + ((hip - sh) * ab).sum(-1, keepdims=True) / ((ab * ab).sum(-1, keepdims=True) + 1e-9) * ab
+    bend *= 1.0 if (hip - foot)[0, 1] >= 0 else -1.0  # y down: hips below the line sag, above pike
+    cues = ["not deep enough"] if elbow > PUSH_UP_DEPTH_MAX_ELBOW else []
+    if bend > HIP_LINE_MAX_BEND:
+        cues.append("hips sag")
+    elif bend < -HIP_LINE_MAX_BEND:
+        cues.append("hips pike up")
+    return {"elbow_angle": round(elbow, 1), "hip_bend": round(bend, 1)}, cues
+
+
+def rep_details(res: RepResult, seq: PoseSequence | None = None) -> list[dict]:
     """Per rep: start, turning point and end (s), tempo of both halves (s) and range of motion.
 
     A rep starts where the signal last leaves its low point before the turning point and
     ends where it first gets back near the low point after it (rest time is trimmed off).
     ``down_s``/``up_s`` name the halves for the exercise (a squat goes down first, a curl up).
-    Range of motion is in signal units (about torso lengths or half-radians).
+    Range of motion is in signal units (about torso lengths or half-radians). With ``seq``,
+    squats and push-ups add depth (knee / elbow angle at the bottom) and push-ups the hip
+    line (degrees of bend, sag +), with short cues ("rep 3: not deep enough").
     """
     if res.signal is None or res.peaks is None or not len(res.peaks):
         return []
@@ -322,6 +355,10 @@ def rep_details(res: RepResult) -> list[dict]:
                     "down_s": round(first if down_first else second, 2),
                     "up_s": round(second if down_first else first, 2),
                     "range": round(float(x[p] - min(x[a], x[b])), 3)})  # fmt: skip
+        if seq is not None:
+            measures, cues = _turn_form(seq.world, seq.times, float(t[p]), res.exercise)
+            out[-1].update(measures)
+            out[-1]["cues"] = [f"rep {i + 1}: {c}" for c in cues]
     return out
 
 
