@@ -78,3 +78,113 @@ def test_real_squats(real_clips, tmp_path):
 
     clip = real_clip(real_clips, "squat/v_BodyWeightSquats_g10_c02.mp4")  # 5 reps, counted from the frames
     assert abs(count_reps(extract_pose(clip)).reps - 5) <= 1
+
+
+def _stream(seq: PoseSequence, counter) -> list[tuple[float, int]]:
+    """Feed a clip frame by frame; (time, count) after each frame."""
+    out = []
+    for t, w, d, lm in zip(seq.times, seq.world, seq.detected, seq.landmarks, strict=True):
+        out.append((float(t), counter.update(t, w if d else None, lm if d else None)))
+    return out
+
+
+@pytest.mark.parametrize("move", ["squat", "curl", "jack"])
+def test_online_counter_matches_offline_within_one_rep(move):
+    from workout_classifier.reps import OnlineRepCounter
+
+    seq = synthetic_sequence(move, seconds=14, seed=11, missing=0.05)
+    offline = count_reps(seq)
+    counter = OnlineRepCounter()
+    _stream(seq, counter)
+    assert abs(counter.finish() - offline.reps) <= 1
+    assert offline.reps >= 4 and counter.reps == len(counter.rep_times)
+
+
+def test_online_counter_commits_each_rep_within_a_second():
+    from workout_classifier.reps import OnlineRepCounter
+
+    seq = synthetic_sequence("squat", seconds=14, seed=12)
+    counter = OnlineRepCounter("squat")
+    counts = _stream(seq, counter)
+    assert counter.reps >= 4
+    counts_t = np.array([c for _, c in counts])
+    times = np.array([t for t, _ in counts])
+    assert np.all(np.diff(counts_t) >= 0)  # a committed rep is never taken back
+    for k, rt in enumerate(counter.rep_times[1:], start=2):
+        seen = times[np.argmax(counts_t >= k)]
+        assert seen - rt <= 1.0, (k, rt, seen)
+
+
+def test_online_counter_still_and_nobody_count_nothing():
+    from workout_classifier.reps import OnlineRepCounter
+
+    seq = synthetic_sequence("squat", seconds=6, seed=13)
+    counter = OnlineRepCounter()
+    for t in np.arange(0, 6, 1 / 15):
+        counter.update(t, None)
+    assert counter.finish() == 0
+    _stream(_still(seq, 6), counter)
+    assert counter.finish() == 0 and counter.hold_seconds == 0.0
+
+
+def test_exercise_profile_and_unknown_label():
+    from workout_classifier.reps import normalize_exercise
+
+    assert normalize_exercise("Push-Up") == "push up" and normalize_exercise("lunge") == "lunges"
+    assert normalize_exercise("underwater basket weaving") is None
+    seq = synthetic_sequence("squat", seconds=12, seed=14)
+    assert abs(count_reps(seq, "squat").reps - _cycles(seq, 14)) <= 1
+    assert abs(count_reps(seq, "no such exercise").reps - _cycles(seq, 14)) <= 1  # class-agnostic
+
+
+def test_rep_details_cover_each_rep_in_order():
+    from workout_classifier.reps import rep_details
+
+    seq = synthetic_sequence("squat", seconds=12, seed=15)
+    res = count_reps(seq, "squat")
+    det = rep_details(res)
+    assert len(det) == res.reps >= 4
+    for d in det:
+        assert d["start"] < d["turn"] < d["end"] and d["down_s"] > 0 and d["up_s"] > 0 and d["range"] > 0
+        assert d["down_s"] + d["up_s"] < 1.2 * res.period
+    assert all(a["end"] <= b["start"] + 1e-6 for a, b in zip(det, det[1:], strict=False))
+
+
+def test_plank_reports_seconds_held_not_reps():
+    seq = synthetic_sequence("squat", seconds=8, seed=16)
+    w = seq.world.copy()
+    # Lay the figure down: world y (down) becomes depth, so shoulders, hips and ankles are level.
+    w[..., [1, 2]] = w[..., [2, 1]]
+    plank = PoseSequence(seq.landmarks, w, seq.times, seq.detected, seq.meta)
+    still = _still(plank, 6)
+    res = count_reps(still, "plank")
+    assert res.reps == 0 and abs(res.hold_seconds - (still.times[-1] - still.times[0])) < 0.2
+    assert count_reps(_still(seq, 6), "plank").hold_seconds == 0.0  # standing is no plank
+
+
+def _push_up_pose(elbow_deg: float, hip_drop: float) -> np.ndarray:
+    """World landmarks (1, 33, 4) of a side-view push-up: body along x, y down, hips dropped by hip_drop m."""
+    w = np.zeros((1, 33, 4))
+    w[..., 3] = 1.0
+    for joints, (x, y) in (((11, 12), (0.0, -0.3)), ((23, 24), (0.6, -0.3 + hip_drop)),
+                           ((25, 26), (1.0, -0.3)), ((27, 28), (1.4, -0.3))):  # fmt: skip
+        w[0, list(joints), 0], w[0, list(joints), 1] = x, y
+    half = np.radians(180 - elbow_deg) / 2  # upper arm and forearm 0.3 m each, the elbow bent back
+    w[0, [13, 14], 0], w[0, [13, 14], 1] = 0.3 * np.sin(half), -0.3 + 0.3 * np.cos(half)
+    w[0, [15, 16], 0], w[0, [15, 16], 1] = 0.0, -0.3 + 2 * 0.3 * np.cos(half)
+    return w
+
+
+def test_per_rep_cues_follow_the_measures():
+    from workout_classifier.reps import _turn_form
+
+    t = np.zeros(1)
+    good, cues = _turn_form(_push_up_pose(80, 0.0), t, 0.0, "push up")
+    assert abs(good["elbow_angle"] - 80) < 1 and abs(good["hip_bend"]) < 1 and cues == []
+    _, cues = _turn_form(_push_up_pose(140, 0.0), t, 0.0, "push up")
+    assert cues == ["not deep enough"]
+    _, cues = _turn_form(_push_up_pose(80, 0.25), t, 0.0, "push up")
+    assert cues == ["hips sag"]
+    _, cues = _turn_form(_push_up_pose(80, -0.25), t, 0.0, "push up")
+    assert cues == ["hips pike up"]
+    assert _turn_form(_push_up_pose(80, 0.0), t, 0.0, "lunges") == ({}, [])

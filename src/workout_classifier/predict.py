@@ -140,11 +140,15 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
                timeline: bool = False) -> dict:  # fmt: skip
     """Add the optional answers (reps, push-up form, timeline) to one classified clip."""
     if reps:
-        from workout_classifier.reps import count_reps
+        from workout_classifier.reps import count_reps, rep_details
 
-        rc = count_reps(seq)
+        rc = count_reps(seq, res.get("label"))  # the exercise's profile; class-agnostic when unknown
         res["reps"] = rc.reps
         res["rep_times"] = [round(t, 2) for t in rc.rep_times]
+        res["rep_details"] = rep_details(rc, seq)
+        res["rep_cues"] = [c for d in res["rep_details"] for c in d.get("cues", [])]
+        if rc.hold_seconds is not None:
+            res["hold_seconds"] = round(rc.hold_seconds, 1)
     if form:
         res.update(form=None, form_confidence=None, form_cues=[])
         if is_push_up(res.get("label")):
@@ -167,7 +171,7 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
 def add_empty_extras(res: dict, reps: bool = False, form: bool = False, timeline: bool = False) -> dict:
     """The optional keys for a clip without an answer (no person, unreadable)."""
     if reps:
-        res.update(reps=None, rep_times=[])
+        res.update(reps=None, rep_times=[], rep_details=[], rep_cues=[])
     if form:
         res.update(form=None, form_confidence=None, form_cues=[])
     if timeline:

@@ -1,23 +1,29 @@
-"""Repetition counting from the pose signal.
+"""Repetition counting and hold timing from the pose signal, offline (a whole clip) and online (live).
 
 Steps (pure numpy/scipy on one clip's landmarks):
 
-1. ``rep_signals``: joints in torso units, centred at the clip's median mid-hip
-   (so the whole body going up and down in a squat still counts), plus each
-   joint relative to the mid-hip of its own frame, and the elbow/knee/hip
-   angles. Missing frames are interpolated; everything is resampled to an even
-   grid and smoothed.
-2. The signals are projected on their principal components; among the first
-   few, the one with the strongest periodicity (autocorrelation peak) that also
-   moves enough is the rep signal. Joints that move most dominate on their own.
-3. Peaks of that signal on the side away from the rest pose (the pose the
-   person holds most of the time: standing, arms straight, hanging) are reps: a
-   peak counts when it stands out by a good part of the typical rep's amplitude
-   and the body moves back afterwards. Setup and rest at the ends are flat or
+1. ``frame_measures``: per frame, body measures that do not depend on where the
+   camera is or how it moves: joint angles (elbows, knees, hips, shoulders) and
+   distances in the metric, hip-centred world landmarks, in torso lengths. Each
+   measure is the mean of the left and right side, so alternating-side reps
+   (lunges left, right, left) each move it once: each leg's lunge is a rep.
+2. On an even time grid, smoothed. When the exercise is known, its profile names
+   the measures that make its reps and which way they move at the turning point
+   (the bottom of a squat, the top of a pull-up); the first principal component of
+   those is the rep signal. For an exercise the counter does not know, the
+   component of all measures with the strongest periodicity that moves enough is
+   used, and its turning side is the one away from the pose held most of the time.
+3. Peaks of that signal are reps when they stand out by a good part of the typical
+   rep's amplitude and the body moves back afterwards. Setup and rest are flat or
    non-repeating and fall below that bar.
 
-A still pose gives 0 reps; a clip shorter than one rep gives 0 or 1; a clip
-with nobody gives 0 with a reason.
+``OnlineRepCounter`` runs the same steps on a trailing window as frames arrive and
+commits each rep once the body has moved back from its turning point (well under
+a second after it), so its total matches the offline count on the same clip.
+A hold (plank) reports the seconds held instead of reps (``hold_seconds``).
+
+A still pose gives 0 reps; a clip shorter than one rep gives 0 or 1; a clip with
+nobody gives 0 with a reason.
 """
 
 from __future__ import annotations
@@ -28,15 +34,56 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
-from workout_classifier.features import L_HIP, L_SH, R_HIP, R_SH, angle_cos, interpolate_missing
+from workout_classifier.features import interpolate_missing
 from workout_classifier.pose import PoseSequence
 
-# Joints used for counting: nose, shoulders, elbows, wrists, hips, knees, ankles.
-JOINTS = (0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
-ANGLE_TRIPLES = ((11, 13, 15), (12, 14, 16), (23, 25, 27), (24, 26, 28), (11, 23, 25), (12, 24, 26))
 GRID_FPS = 15.0
-MIN_AMPLITUDE = 0.18  # torso lengths: below this the body is holding still
+MIN_AMPLITUDE = 0.18  # signal units (about torso lengths / half-radians): below this the body holds still
 MIN_PERIOD, MAX_PERIOD = 0.5, 8.0  # seconds
+SMOOTH_SECONDS = 0.12
+
+# (left, right) joint indices of the BlazePose skeleton.
+_SH, _EL, _WR, _HIP, _KN, _AN = (11, 12), (13, 14), (15, 16), (23, 24), (25, 26), (27, 28)
+MEASURES = (
+    "elbow_flex", "knee_flex", "hip_flex", "arm_raise", "wrist_up", "hip_low", "trunk_down",
+    "hands_apart", "feet_apart",
+)  # fmt: skip
+# Joints each measure reads (for its visibility).
+_MEASURE_JOINTS = {
+    "elbow_flex": _SH + _EL + _WR, "knee_flex": _HIP + _KN + _AN, "hip_flex": _SH + _HIP + _KN,
+    "arm_raise": _HIP + _SH + _EL, "wrist_up": _SH + _WR, "hip_low": _HIP + _AN, "trunk_down": _SH + _HIP,
+    "hands_apart": _WR, "feet_apart": _AN,
+}  # fmt: skip
+# Per exercise: {measure: +1 if it rises toward the rep's turning point, -1 if it falls}.
+PROFILES = {
+    "squat": {"knee_flex": 1, "hip_flex": 1, "hip_low": 1},
+    "lunges": {"knee_flex": 1, "hip_low": 1},
+    "push up": {"elbow_flex": 1, "wrist_up": 1},
+    "pull up": {"elbow_flex": 1, "wrist_up": -1},
+    "bench press": {"elbow_flex": 1},
+    "tricep dips": {"elbow_flex": 1},
+    "barbell biceps curl": {"elbow_flex": 1, "wrist_up": 1},
+    "hammer curl": {"elbow_flex": 1, "wrist_up": 1},
+    "shoulder press": {"elbow_flex": -1, "wrist_up": 1},
+    "lateral raise": {"arm_raise": 1, "wrist_up": 1},
+    "chest fly machine": {"hands_apart": -1},
+    "deadlift": {"hip_flex": -1, "knee_flex": -1, "trunk_down": -1},  # counted at lockout
+    "jumping jack": {"arm_raise": 1, "feet_apart": 1},
+}
+HOLDS = ("plank",)  # exercises timed in seconds held instead of counted
+# Which way each exercise moves first from its rest pose, to name the tempo halves.
+_OUT_IS_DOWN = ("squat", "lunges", "push up", "bench press", "tricep dips")
+
+
+def normalize_exercise(label: str | None) -> str | None:
+    """Profile name for a model label ('Push-Up', 'push_up' -> 'push up'), or None when unknown."""
+    if not label:
+        return None
+    name = label.lower().replace("_", " ").replace("-", " ").strip()
+    aliases = {"pushup": "push up", "push ups": "push up", "pullup": "pull up", "pull ups": "pull up",
+               "lunge": "lunges", "squats": "squat", "deadlifts": "deadlift"}  # fmt: skip
+    name = aliases.get(name, name)
+    return name if name in PROFILES or name in HOLDS else None
 
 
 @dataclass
@@ -47,42 +94,71 @@ class RepResult:
     reason: str | None = None  # why the count is 0, when it is
     signal: np.ndarray | None = None  # the 1-D rep signal on `times` (for plots, annotation)
     times: np.ndarray | None = None
+    peaks: np.ndarray | None = None  # indices into `times` of the turning points
+    exercise: str | None = None  # the profile used (None: class-agnostic)
+    hold_seconds: float | None = None  # for holds (plank): the longest time held
 
     def to_dict(self) -> dict:
-        return {"reps": self.reps, "rep_times": [round(t, 2) for t in self.rep_times],
-                "rep_period": None if self.period is None else round(self.period, 2)}  # fmt: skip
+        out = {"reps": self.reps, "rep_times": [round(t, 2) for t in self.rep_times],
+               "rep_period": None if self.period is None else round(self.period, 2)}  # fmt: skip
+        if self.hold_seconds is not None:
+            out["hold_seconds"] = round(self.hold_seconds, 1)
+        return out
 
 
-def _angle(p: np.ndarray, a: int, v: int, b: int) -> np.ndarray:
-    return np.arccos(angle_cos(p, a, v, b))  # radians; features gives the clipped cosine
+def _angle(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
+    u, w = a - v, b - v
+    cos = (u * w).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1) + 1e-9)
+    return np.arccos(np.clip(cos, -1.0, 1.0))
 
 
-def rep_signals(seq: PoseSequence, fps: float = GRID_FPS) -> tuple[np.ndarray, np.ndarray] | None:
-    """(times (T,), signals (T, S)) on an even grid, or None when nobody is visible."""
-    det = np.asarray(seq.detected, bool)
-    if det.sum() < 2:
-        return None
-    xy = seq.landmarks[:, :, :2].astype(np.float64).copy()
-    aspect = float(seq.meta.get("width") or 1) / float(seq.meta.get("height") or 1)
-    xy[..., 0] *= aspect
-    xy = interpolate_missing(xy, det)
-    t0 = seq.times
-    first, last = np.argmax(det), len(det) - 1 - np.argmax(det[::-1])
-    xy, t0 = xy[first : last + 1], t0[first : last + 1]
-    hip = (xy[:, L_HIP] + xy[:, R_HIP]) / 2
-    sh = (xy[:, L_SH] + xy[:, R_SH]) / 2
-    torso = float(np.median(np.linalg.norm(sh - hip, axis=-1)))
-    scale = max(torso, 1e-3)
-    centre = np.median(hip, axis=0)
-    glob = (xy[:, JOINTS] - centre) / scale  # body moving as a whole (squat, pull-up)
-    local = (xy[:, JOINTS] - hip[:, None]) / scale  # limbs relative to the hips
-    angles = np.stack([_angle(xy, *abc) for abc in ANGLE_TRIPLES], -1) * 0.5  # ~0.5 torso per radian
-    sig = np.concatenate([glob.reshape(len(xy), -1), local.reshape(len(xy), -1), angles], -1)
+def frame_measures(world: np.ndarray, torso: float | None = None) -> np.ndarray:
+    """(T, len(MEASURES)) from world landmarks (T, 33, >=3), metres, y down; NaN rows stay NaN.
+
+    Angles are in half-radians (flexion: 0 = straight), distances in torso lengths, so one
+    unit is about the same amount of movement for both.
+    """
+    w = np.asarray(world, np.float64)[..., :3]
+    j = {n: (w[:, a], w[:, b]) for n, (a, b) in
+         {"sh": _SH, "el": _EL, "wr": _WR, "hip": _HIP, "kn": _KN, "an": _AN}.items()}  # fmt: skip
+    mid = {n: (a + b) / 2 for n, (a, b) in j.items()}
+    if torso is None:
+        lengths = np.linalg.norm(mid["sh"] - mid["hip"], axis=-1)
+        torso = float(np.nanmedian(lengths)) if np.isfinite(lengths).any() else 0.5
+    s = max(torso, 0.05)
+
+    def both(f) -> np.ndarray:
+        return (f(0) + f(1)) / 2
+
+    y = 1  # world y points down
+    cols = {
+        "elbow_flex": both(lambda i: np.pi - _angle(j["sh"][i], j["el"][i], j["wr"][i])) * 0.5,
+        "knee_flex": both(lambda i: np.pi - _angle(j["hip"][i], j["kn"][i], j["an"][i])) * 0.5,
+        "hip_flex": both(lambda i: np.pi - _angle(j["sh"][i], j["hip"][i], j["kn"][i])) * 0.5,
+        "arm_raise": both(lambda i: _angle(j["hip"][i], j["sh"][i], j["el"][i])) * 0.5,
+        "wrist_up": (mid["sh"][:, y] - mid["wr"][:, y]) / s,
+        "hip_low": -(mid["an"][:, y] - mid["hip"][:, y]) / s,
+        "trunk_down": -(mid["hip"][:, y] - mid["sh"][:, y]) / s,
+        "hands_apart": np.linalg.norm(j["wr"][0] - j["wr"][1], axis=-1) / s,
+        "feet_apart": np.linalg.norm(j["an"][0] - j["an"][1], axis=-1) / s,
+    }
+    return np.stack([cols[m] for m in MEASURES], -1)
+
+
+def measure_visibility(vis: np.ndarray) -> np.ndarray:
+    """(len(MEASURES),) median visibility of the joints each measure reads; vis: (T, 33)."""
+    med = np.nanmedian(vis, axis=0) if np.isfinite(vis).any() else np.zeros(vis.shape[1])
+    return np.array([np.nanmin(med[list(_MEASURE_JOINTS[m])]) for m in MEASURES])
+
+
+def _on_grid(times: np.ndarray, rows: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Linear resampling of (T0, M) rows (NaN rows are gaps) onto an even grid."""
+    ok = np.isfinite(rows).all(1)
+    t0, r0 = times[ok], rows[ok]
     if len(t0) < 2 or t0[-1] - t0[0] <= 0:
-        return t0[:1], sig[:1]
+        return t0[:1], r0[:1]
     grid = np.arange(t0[0], t0[-1] + 1e-9, 1.0 / fps)
-    out = np.stack([np.interp(grid, t0, sig[:, j]) for j in range(sig.shape[1])], -1)
-    return grid, out
+    return grid, np.stack([np.interp(grid, t0, r0[:, k]) for k in range(r0.shape[1])], -1)
 
 
 def _autocorr_period(x: np.ndarray, fps: float) -> tuple[float | None, float]:
@@ -111,59 +187,288 @@ def _autocorr_period(x: np.ndarray, fps: float) -> tuple[float | None, float]:
     return best / fps, float(np.clip(ac[best], 0, 1))
 
 
-def count_reps(seq: PoseSequence, min_amplitude: float = MIN_AMPLITUDE) -> RepResult:
-    """Count repetitions in one clip's landmarks. Never raises for odd input."""
-    got = rep_signals(seq)
-    if got is None:
-        return RepResult(0, reason="no person visible")
-    times, sig = got
-    fps = GRID_FPS
-    if len(times) < 4:
-        return RepResult(0, reason="clip too short", times=times)
-    smooth = gaussian_filter1d(sig, sigma=0.12 * fps, axis=0, mode="nearest")
-    centred = smooth - smooth.mean(0)
-    if not np.isfinite(centred).all():
-        return RepResult(0, reason="no usable pose signal", times=times)
-    # Principal components of the motion: joints that move most dominate.
-    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
+               visibility: np.ndarray | None = None) -> tuple[np.ndarray, float, float | None]:  # fmt: skip
+    """(x (T,), amplitude, period) from smoothed measures (T, M); x peaks at the turning points."""
+    cols = np.arange(len(MEASURES))
+    signs = np.ones(len(MEASURES))
+    profile = PROFILES.get(exercise or "")
+    if profile:
+        cols = np.array([MEASURES.index(m) for m in profile])
+        signs = np.array(list(profile.values()), np.float64)
+    elif visibility is not None and (visibility >= 0.5).sum() >= 2:
+        cols = cols[visibility >= 0.5]  # unseen joints only add noise
+        signs = signs[cols]
+    z = smooth[:, cols] * signs
+    centred = z - z.mean(0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
     best = None
-    for k in range(min(3, len(s))):
+    for k in range(1 if profile else min(3, len(s))):
         comp = u[:, k] * s[k]
         amp = float(np.percentile(comp, 97) - np.percentile(comp, 3))
         period, strength = _autocorr_period(comp, fps)
         score = amp * (0.5 + strength)
         if best is None or score > best[0]:
-            best = (score, comp, amp, period, strength)
-    _, x, amp, period, strength = best
-    if amp < min_amplitude:
-        return RepResult(0, reason="no repeated movement (the body holds still)", signal=x, times=times)
-    # Rest side: the person spends most time near the rest pose; reps are excursions away.
-    med = np.median(x)
-    lo_, hi_ = np.percentile(x, 3), np.percentile(x, 97)
-    if hi_ - med < med - lo_:
-        x = -x  # make excursions point up
+            best = (score, comp, amp, period)
+    _, x, amp, period = best
+    if profile:
+        if np.dot(x, centred.sum(1)) < 0:
+            x = -x  # the component rises where the profile's measures move toward the turning point
+    else:
+        med = np.median(x)
+        if np.percentile(x, 97) - med < med - np.percentile(x, 3):
+            x = -x  # rest side: the pose held most of the time; reps are excursions away from it
+    return x, amp, period
+
+
+def find_reps(x: np.ndarray, amp: float, fps: float, from_start: bool = True) -> np.ndarray:
+    """Indices of the turning points of complete reps in the rep signal x.
+
+    ``from_start``: x starts at the start of the clip (a clip that starts at a turning
+    point and moves back counts that rep); False for a trailing window of a stream.
+    """
     min_dist = int(0.4 * fps)
-    peaks, props = find_peaks(x, distance=min_dist, prominence=0.3 * amp)
+    peaks, props = find_peaks(x, distance=max(min_dist, 1), prominence=0.3 * amp)
     if len(peaks):
         # A rep stands out by a good share of the typical rep amplitude.
         typical = float(np.median(props["prominences"]))
-        keep = props["prominences"] >= 0.45 * max(typical, 0.5 * amp)
-        peaks = peaks[keep]
+        peaks = peaks[props["prominences"] >= 0.45 * max(typical, 0.5 * amp)]
     # The body must come back afterwards (at least part way) for the rep to count.
-    kept = []
-    for p in peaks:
-        after = x[p:]
-        if after.min() <= x[p] - 0.35 * amp:
-            kept.append(p)
-    peaks = np.asarray(kept, int)
-    # A clip that starts at the turning point (e.g. at the bottom) and moves back counts once.
+    peaks = np.asarray([p for p in peaks if x[p:].min() <= x[p] - 0.35 * amp], int)
     head = x[: max(int(0.3 * fps), 2)]
-    if len(x) > 3 and head.max() >= x.max() - 0.2 * amp and np.argmax(x[: int(0.6 * fps) + 1]) < 0.3 * fps:
+    if from_start and len(x) > 3 and head.max() >= x.max() - 0.2 * amp \
+            and np.argmax(x[: int(0.6 * fps) + 1]) < 0.3 * fps:  # fmt: skip
         first_drop = x[: (peaks[0] if len(peaks) else len(x))]
         if first_drop.min() <= head.max() - 0.5 * amp and (not len(peaks) or peaks[0] > min_dist):
             peaks = np.concatenate([[int(np.argmax(head))], peaks])
-    rep_times = [float(times[p]) for p in peaks]
+    return peaks
+
+
+def _measures_of(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(times, measures (T, M), visibility (M,)) of the detected span, or None when nobody is visible."""
+    det = np.asarray(seq.detected, bool)
+    if det.sum() < 2:
+        return None
+    first, last = np.argmax(det), len(det) - 1 - np.argmax(det[::-1])
+    world = interpolate_missing(seq.world.astype(np.float64), det)[first : last + 1]
+    rows = frame_measures(world)
+    vis = measure_visibility(np.where(det[:, None], seq.landmarks[:, :, 3], np.nan)[first : last + 1])
+    return seq.times[first : last + 1], rows, vis
+
+
+def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = None,
+                 visibility: np.ndarray | None = None, min_amplitude: float = MIN_AMPLITUDE,
+                 from_start: bool = True, fps: float = GRID_FPS) -> RepResult:  # fmt: skip
+    """Count reps in per-frame measures (T0, M) at `times` (s); the core of offline and online counting."""
+    grid, sig = _on_grid(np.asarray(times, np.float64), rows, fps)
+    if len(grid) < 4:
+        return RepResult(0, reason="clip too short", times=grid, exercise=exercise)
+    smooth = gaussian_filter1d(sig, sigma=SMOOTH_SECONDS * fps, axis=0, mode="nearest")
+    if not np.isfinite(smooth).all():
+        return RepResult(0, reason="no usable pose signal", times=grid, exercise=exercise)
+    x, amp, period = rep_signal(smooth, fps, exercise, visibility)
+    if amp < min_amplitude:
+        return RepResult(0, reason="no repeated movement (the body holds still)", signal=x, times=grid,
+                         exercise=exercise)  # fmt: skip
+    peaks = find_reps(x, amp, fps, from_start)
+    rep_times = [float(grid[p]) for p in peaks]
     if len(peaks) >= 2:
-        period = float(np.median(np.diff(times[peaks])))
+        period = float(np.median(np.diff(grid[peaks])))
     reason = None if len(peaks) else "no complete repetition"
-    return RepResult(len(peaks), rep_times, period, reason, x, times)
+    return RepResult(len(peaks), rep_times, period, reason, x, grid, peaks, exercise)
+
+
+def count_reps(seq: PoseSequence, exercise: str | None = None, min_amplitude: float = MIN_AMPLITUDE) -> RepResult:
+    """Count repetitions in one clip's landmarks (``exercise``: a model label; None = class-agnostic).
+
+    For a hold (plank) the count is 0 and ``hold_seconds`` is the time held. Never raises for odd input.
+    """
+    ex = normalize_exercise(exercise)
+    got = _measures_of(seq)
+    if got is None:
+        return RepResult(0, reason="no person visible", exercise=ex)
+    times, rows, vis = got
+    if ex in HOLDS:
+        held = hold_seconds(times, seq.world[np.argmax(seq.detected) :][: len(times)])
+        return RepResult(0, reason="a hold: timed, not counted", times=times, exercise=ex, hold_seconds=held)
+    return count_series(times, rows, ex, vis, min_amplitude)
+
+
+# Form limits for the per-rep cues (degrees at the turning point; common coaching rules).
+SQUAT_DEPTH_MAX_KNEE = 110.0  # knee angle above this at the bottom: thighs well above parallel
+PUSH_UP_DEPTH_MAX_ELBOW = 110.0  # elbow angle above this at the bottom: chest stays high
+HIP_LINE_MAX_BEND = 20.0  # shoulder-hip-ankle line bent by more: hips sag (+) or pike (-)
+
+
+def _turn_form(world: np.ndarray, times: np.ndarray, turn: float, exercise: str | None) -> tuple[dict, list[str]]:
+    """Depth and hip line at one turning point (squat, push-up) and the cues where a rep falls short."""
+    i = int(np.argmin(np.abs(times - turn)))
+    w = np.asarray(world, np.float64)[max(i - 1, 0) : i + 2, :, :3]
+    if exercise not in ("squat", "push up") or not np.isfinite(w).all():
+        return {}, []
+    w = w.mean(0)[None]
+    sh, hip, kn, an, el, wr = ((w[:, a] + w[:, b]) / 2 for a, b in (_SH, _HIP, _KN, _AN, _EL, _WR))
+    if exercise == "squat":
+        knee = float(np.degrees(_angle(hip, kn, an))[0])
+        depth = {"knee_angle": round(knee, 1), "hip_below_knee": bool(hip[0, 1] >= kn[0, 1])}
+        return depth, ["not deep enough"] if knee > SQUAT_DEPTH_MAX_KNEE else []
+    elbow = float(np.degrees(_angle(sh, el, wr))[0])
+    bend = float(180 - np.degrees(_angle(sh, hip, an))[0])
+    ab = an - sh
+    foot = sh + ((hip - sh) * ab).sum(-1, keepdims=True) / ((ab * ab).sum(-1, keepdims=True) + 1e-9) * ab
+    bend *= 1.0 if (hip - foot)[0, 1] >= 0 else -1.0  # y down: hips below the line sag, above pike
+    cues = ["not deep enough"] if elbow > PUSH_UP_DEPTH_MAX_ELBOW else []
+    if bend > HIP_LINE_MAX_BEND:
+        cues.append("hips sag")
+    elif bend < -HIP_LINE_MAX_BEND:
+        cues.append("hips pike up")
+    return {"elbow_angle": round(elbow, 1), "hip_bend": round(bend, 1)}, cues
+
+
+def rep_details(res: RepResult, seq: PoseSequence | None = None) -> list[dict]:
+    """Per rep: start, turning point and end (s), tempo of both halves (s) and range of motion.
+
+    A rep starts where the signal last leaves its low point before the turning point and
+    ends where it first gets back near the low point after it (rest time is trimmed off).
+    ``down_s``/``up_s`` name the halves for the exercise (a squat goes down first, a curl up).
+    Range of motion is in signal units (about torso lengths or half-radians). With ``seq``,
+    squats and push-ups add depth (knee / elbow angle at the bottom) and push-ups the hip
+    line (degrees of bend, sag +), with short cues ("rep 3: not deep enough").
+    """
+    if res.signal is None or res.peaks is None or not len(res.peaks):
+        return []
+    x, t, peaks = res.signal, res.times, list(res.peaks)
+    out = []
+    for i, p in enumerate(peaks):
+        lo = peaks[i - 1] if i else 0
+        hi = peaks[i + 1] if i + 1 < len(peaks) else len(x) - 1
+        a = lo + int(np.argmin(x[lo : p + 1]))
+        b = p + int(np.argmin(x[p : hi + 1]))
+        near_a = x[a] + 0.1 * (x[p] - x[a])
+        near_b = x[b] + 0.1 * (x[p] - x[b])
+        start = a + int(np.nonzero(x[a : p + 1] <= near_a)[0].max())
+        end = p + int(np.nonzero(x[p : b + 1] <= near_b)[0].min())
+        first, second = float(t[p] - t[start]), float(t[end] - t[p])
+        down_first = res.exercise in _OUT_IS_DOWN or res.exercise is None
+        out.append({"rep": i + 1, "start": round(float(t[start]), 2), "turn": round(float(t[p]), 2),
+                    "end": round(float(t[end]), 2),
+                    "down_s": round(first if down_first else second, 2),
+                    "up_s": round(second if down_first else first, 2),
+                    "range": round(float(x[p] - min(x[a], x[b])), 3)})  # fmt: skip
+        if seq is not None:
+            measures, cues = _turn_form(seq.world, seq.times, float(t[p]), res.exercise)
+            out[-1].update(measures)
+            out[-1]["cues"] = [f"rep {i + 1}: {c}" for c in cues]
+    return out
+
+
+def plank_mask(world: np.ndarray) -> np.ndarray:
+    """(T,) True where the body is in a plank: shoulders, hips and ankles in a near-straight, level line."""
+    w = np.asarray(world, np.float64)[..., :3]
+    sh, hip, an = ((w[:, a] + w[:, b]) / 2 for a, b in (_SH, _HIP, _AN))
+    line = sh - an
+    level = np.abs(line[:, 1]) / (np.linalg.norm(line, axis=-1) + 1e-9)  # sine of the tilt from level
+    straight = np.degrees(_angle(sh, hip, an))
+    with np.errstate(invalid="ignore"):
+        return (level < 0.5) & (straight > 150)
+
+
+def hold_seconds(times: np.ndarray, world: np.ndarray, max_gap: float = 1.0) -> float:
+    """Longest stretch (s) in a plank, bridging breaks shorter than ``max_gap`` (pose dropouts)."""
+    ok = plank_mask(world)
+    t = np.asarray(times, np.float64)
+    best, start, last = 0.0, None, None
+    for ti, good in zip(t, ok, strict=True):
+        if not good:
+            continue
+        if start is None or ti - last > max_gap:
+            start = ti
+        last = ti
+        best = max(best, last - start)
+    return float(best)
+
+
+class OnlineRepCounter:
+    """Reps as they happen: ``update(t, world)`` per frame returns the count so far.
+
+    Each update re-runs the offline steps (``count_series``) on the last ``window`` seconds
+    and commits a turning point once the body has moved back from it, so a rep shows up
+    about as soon as the offline counter could confirm it. Committed reps are never taken
+    back. ``exercise`` picks the profile (None: class-agnostic); ``hold_seconds`` times a plank.
+    """
+
+    def __init__(self, exercise: str | None = None, window: float = 12.0, fps: float = GRID_FPS,
+                 min_amplitude: float = MIN_AMPLITUDE, every: float = 0.2, warmup: float = 2.5):  # fmt: skip
+        self.exercise = normalize_exercise(exercise)
+        self.warmup = warmup
+        self.window, self.fps, self.min_amplitude, self.every = window, fps, min_amplitude, every
+        self._t: list[float] = []
+        self._rows: list[np.ndarray] = []
+        self._vis: list[np.ndarray] = []
+        self._plank: list[bool] = []
+        self._last_eval = -np.inf
+        self.rep_times: list[float] = []
+        self.hold_seconds = 0.0
+        self._hold_start: float | None = None
+        self._hold_last: float | None = None
+        self._torso: float | None = None
+        self._first_t: float | None = None
+
+    @property
+    def reps(self) -> int:
+        return len(self.rep_times)
+
+    def update(self, t: float, world: np.ndarray | None = None, landmarks: np.ndarray | None = None) -> int:
+        """Add one frame at time t (s): world landmarks (33, >=3) or None when nobody was found."""
+        t = float(t)
+        if world is not None and np.isfinite(np.asarray(world)[..., :3]).all():
+            w = np.asarray(world, np.float64)[None]
+            if self._torso is None:
+                self._torso = float(np.linalg.norm(w[0, list(_SH), :3].mean(0) - w[0, list(_HIP), :3].mean(0)))
+            if self._first_t is None:
+                self._first_t = t
+            self._t.append(t)
+            self._rows.append(frame_measures(w, self._torso)[0])
+            vis = np.asarray(landmarks if landmarks is not None else world, np.float64)
+            self._vis.append(vis[:, 3] if vis.shape[-1] > 3 else np.ones(vis.shape[0]))
+            self._update_hold(t, bool(plank_mask(w)[0]))
+        # Keep a little more than the window (the gaussian smoothing looks past its edge).
+        while self._t and self._t[0] < t - self.window - 2.0:
+            self._t.pop(0), self._rows.pop(0), self._vis.pop(0)
+        # Wait for a little history: on a second of data any twitch looks like a full rep.
+        warm = bool(self._t) and self._t[-1] - self._first_t >= self.warmup
+        if warm and t - self._last_eval >= self.every and len(self._t) >= 4 and self.exercise not in HOLDS:
+            self._last_eval = t
+            self._evaluate(t)
+        return self.reps
+
+    def finish(self) -> int:
+        """End of the stream: confirm what the last frames show (a clip shorter than the warm-up too)."""
+        if len(self._t) >= 4 and self.exercise not in HOLDS:
+            self._evaluate(self._t[-1])
+        return self.reps
+
+    def _update_hold(self, t: float, in_plank: bool) -> None:
+        if not in_plank:
+            return
+        if self._hold_start is None or t - self._hold_last > 1.0:
+            self._hold_start = t
+        self._hold_last = t
+        self.hold_seconds = max(self.hold_seconds, t - self._hold_start)
+
+    def _evaluate(self, now: float) -> None:
+        times = np.asarray(self._t)
+        keep = times >= now - self.window
+        from_start = bool(keep.all()) and times[0] == self._first_t
+        vis = measure_visibility(np.asarray(self._vis)[keep])
+        res = count_series(times[keep], np.asarray(self._rows)[keep], self.exercise, vis,
+                           self.min_amplitude, from_start, self.fps)  # fmt: skip
+        start = float(times[keep][0])
+        period = res.period or 1.0
+        tol = max(0.4, 0.5 * min(period, 4.0))
+        for rt in res.rep_times:
+            if not from_start and rt < start + 1.0:
+                continue  # at the window's left edge: seen (or not) by earlier windows
+            if self.rep_times and rt <= self.rep_times[-1] + tol:
+                continue
+            self.rep_times.append(rt)

@@ -122,7 +122,7 @@ def build_timeline(seq: PoseSequence, win_probs: np.ndarray, win_starts: np.ndar
 
         for s in segs:
             part = slice_sequence(seq, s["start"], s["end"])
-            s["reps"] = count_reps(part).reps if part.num_frames else 0
+            s["reps"] = count_reps(part, s.get("label")).reps if part.num_frames else 0
     return segs
 
 
