@@ -159,7 +159,17 @@ def _overlay_lines(res: dict, t: float, rep_times: np.ndarray, segments: list[di
         return [(res["error"], _RED)]
     label, conf = _label_at(t, segments, res.get("label"), res.get("confidence"))
     lines = [(f"{label}  {conf:.0%}" if conf is not None else str(label), _WHITE)]
-    lines.append((f"reps: {int((rep_times <= t).sum())}", _YELLOW))
+    if res.get("hold_seconds") is not None:
+        lines.append((f"held: {res['hold_seconds']:.0f} s", _YELLOW))
+    else:
+        lines.append((f"reps: {int((rep_times <= t).sum())}", _YELLOW))
+    # The last finished rep's tempo and cue, for a few seconds after it ends.
+    done = [d for d in res.get("rep_details", []) if d["end"] <= t < d["end"] + 3.0]
+    if done:
+        d = done[-1]
+        cue = (d.get("cues") or [None])[0]
+        lines.append((cue or f"rep {d['rep']}: down {d['down_s']:.1f} s, up {d['up_s']:.1f} s",
+                      _RED if cue else _WHITE))  # fmt: skip
     if res.get("form"):
         color = _GREEN if res["form"] == "correct" else _RED
         lines.append((f"form: {res['form']} ({res['form_confidence']:.0%})", color))

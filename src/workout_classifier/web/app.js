@@ -226,7 +226,14 @@
       d.append(dd);
       els.facts.append(d);
     };
-    if (typeof r.reps === "number") fact("Repetitions", String(r.reps));
+    if (typeof r.hold_seconds === "number") fact("Held", `${r.hold_seconds.toFixed(0)} s`);
+    else if (typeof r.reps === "number") fact("Repetitions", String(r.reps));
+    // per rep: tempo and the cue where a rep fell short
+    for (const d of r.rep_details || []) {
+      const cue = (d.cues || [])[0];
+      fact(`Rep ${d.rep}`, `${d.turn.toFixed(1)} s: down ${d.down_s.toFixed(1)} s, up ${d.up_s.toFixed(1)} s`,
+        cue ? "bad" : null, cue ? cue.replace(/^rep \d+: /, "") : null);
+    }
     const form = formVerdict(r);
     if (form) fact("Form", form.text, form.cls, form.note);
     if (r.duration != null) fact("Clip length", clock(r.duration));
