@@ -234,11 +234,12 @@ class TrainingSet:
     classes: list[str]
     names: list[str]
     skipped: list[dict]
+    sources: np.ndarray | None = None  # where each clip comes from (dataset.Clip.source), for protocol 'source'
 
 
 def load_training_set(clips, cache, classes: list[str] | None = None) -> TrainingSet:
     """Read cached poses of `clips` (dataset.Clip); clips that failed or show nobody are skipped with a reason."""
-    tracks, labels, groups, names, skipped = [], [], [], [], []
+    tracks, labels, groups, names, skipped, sources = [], [], [], [], [], []
     for c in clips:
         try:
             tracks.append(prepare(cache.load(c.path)))
@@ -249,10 +250,11 @@ def load_training_set(clips, cache, classes: list[str] | None = None) -> Trainin
         labels.append(c.label)
         groups.append(c.group)
         names.append(c.name)
+        sources.append(getattr(c, "source", "other"))
     classes = classes or sorted(set(labels))
     index = {c: i for i, c in enumerate(classes)}
     y = np.asarray([index[lab] for lab in labels], dtype=np.int64)
-    return TrainingSet(tracks, y, np.asarray(groups), classes, names, skipped)
+    return TrainingSet(tracks, y, np.asarray(groups), classes, names, skipped, np.asarray(sources))
 
 
 def fit_ensemble(tracks, y, groups, classes, specs: list[dict], features=None, config=None, log=None):
