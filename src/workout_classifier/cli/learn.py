@@ -53,6 +53,8 @@ def _model_options(options: list[str]) -> dict:
     return out
 
 
+MIN_CLIPS = 7  # exercises with fewer clips are left out of train/evaluate (too few to learn or measure)
+_MIN_HELP = f"Leave out exercises with fewer clips (default {MIN_CLIPS}: the nine exercises of ../shared/data)."
 _MODEL_HELP = "Model name from the registry (see `workout models`)."
 _DEFAULT_MODEL_NAME = "trees"  # best by grouped macro-F1 (bench/results/accuracy.md)
 _TTA_HELP = "Average with the mirrored clip at test time (default: as benchmarked for the model)."
@@ -73,7 +75,7 @@ def evaluate(
     cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
     model: str = typer.Option(_DEFAULT_MODEL_NAME, "--model", "-m", help=_MODEL_HELP),
     folds: int = typer.Option(5, "--folds", min=2),
-    protocol: str = typer.Option("grouped", "--protocol", help="grouped (honest) or seed (the reference's plain k-fold)."),
+    protocol: str = typer.Option("grouped", "--protocol", help="grouped (honest), source (leave one source of an exercise out) or seed (plain k-fold)."),
     out: Path = typer.Option(Path("runs/eval"), "--out", help="Folder for metrics.json, report.md and plots."),
     epochs: int = typer.Option(60, "--epochs", min=1),
     seed: int = typer.Option(0, "--seed"),
@@ -81,7 +83,7 @@ def evaluate(
     workers: int = typer.Option(1, "--workers", "-w", min=1),
     tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP, show_default=False),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
-    min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
+    min_clips: int = typer.Option(MIN_CLIPS, "--min-clips", min=1, help=_MIN_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
     """Cross-validate a model and write a report (metrics.json, report.md, plots)."""
@@ -101,7 +103,7 @@ def evaluate(
         res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
                              TrainConfig(epochs=epochs, seed=seed), _model_options(option), folds=folds,
                              protocol=protocol, tta=tta, log=err.print,
-                             epoch_log=err.print if verbose else None)  # fmt: skip
+                             epoch_log=err.print if verbose else None, sources=ts.sources)  # fmt: skip
     except ValueError as e:
         fail(str(e))
     m = write_report(res, out, {"skipped_clips": ts.skipped, "pose": {"fps": fps}})
@@ -141,7 +143,7 @@ def train(
     fps: float = typer.Option(15.0, "--fps"),
     workers: int = typer.Option(1, "--workers", "-w", min=1),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
-    min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
+    min_clips: int = typer.Option(MIN_CLIPS, "--min-clips", min=1, help=_MIN_HELP),
     tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP + " Stored for predict.", show_default=False),
     calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
                                    help="Fit temperature and `unknown` threshold on a grouped hold-out."),
