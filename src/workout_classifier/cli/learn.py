@@ -159,9 +159,21 @@ def train(
     tta = mirror_tta(model) if tta is None else tta
     ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips)
     err.print(f"training {model} on {len(ts.y)} clips of {len(ts.classes)} exercises")
-    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
-                    TrainConfig(epochs=epochs, seed=seed, calibrate=calibrate), _model_options(option),
-                    log=err.print if verbose else None)  # fmt: skip
+    cfg, oof = TrainConfig(epochs=epochs, seed=seed), None
+    if calibrate:  # the gate is fitted on out-of-fold predictions of a whole grouped 5-fold CV
+        from workout_classifier.evaluate import cross_validate
+
+        try:
+            oof = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
+                                 _model_options(option), folds=5, tta=tta)  # fmt: skip
+        except ValueError:  # too few groups for 5 folds: the inner hold-out instead
+            cfg = TrainConfig(epochs=epochs, seed=seed, calibrate=True)
+    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
+                    _model_options(option), log=err.print if verbose else None)  # fmt: skip
+    if oof is not None:
+        from workout_classifier.calibrate import calibrate_oof
+
+        calibrate_oof(clf, oof.probs, oof.y_true)
     clf.extra["pose"] = asdict(pc.settings)
     clf.extra["tta"] = tta
     clf.extra["trained_on"] = {c: int((ts.y == i).sum()) for i, c in enumerate(ts.classes)}
