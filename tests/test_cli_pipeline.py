@@ -48,7 +48,7 @@ def test_evaluate_writes_report(fake_dataset):
     data, cache, root = fake_dataset
     out = root / "eval"
     r = runner.invoke(app, ["evaluate", str(data), "--cache", str(cache), "--folds", "3", "--epochs", "3",
-                            "--out", str(out)])  # fmt: skip
+                            "--out", str(out), "--min-clips", "1"])  # fmt: skip
     assert r.exit_code == 0, r.output
     m = json.loads((out / "metrics.json").read_text())
     assert m["protocol"] == "grouped" and len(m["folds"]) == 3
@@ -68,13 +68,16 @@ def test_evaluate_bad_protocol_and_model(fake_dataset):
 def test_train_then_predict_json(fake_dataset):
     data, cache, root = fake_dataset
     model = root / "m.pt"
-    r = runner.invoke(app, ["train", str(data), "--cache", str(cache), "--epochs", "4", "--out", str(model)])
+    r = runner.invoke(app, ["train", str(data), "--cache", str(cache), "--epochs", "4", "--out", str(model), "--min-clips", "1"])
     assert r.exit_code == 0, r.output
     assert model.exists()
     from workout_classifier.checkpoint import Classifier
 
     clf = Classifier.load(model)  # the default model reads the streams it needs, without mirror TTA
     assert (clf.model_name, clf.features.streams, clf.extra["tta"]) == ("trees", ("raw",), False)
+    # The unknown gate comes from out-of-fold predictions of a whole grouped CV, every clip once.
+    assert clf.extra["calibration"] == {"clips": 18, "reject_rate": 0.03, "on": "out-of-fold grouped CV"}
+    assert 0 < clf.extra["unknown_threshold"] < 1
     assert "one fit" in r.output
     videos = sorted(str(p) for p in data.rglob("*.mp4"))[:2]
     bad = root / "notes.mp4"

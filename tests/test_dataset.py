@@ -84,3 +84,13 @@ def test_unusable_dataset_raises_one_line(tmp_path, make, message):
     with pytest.raises(DatasetError) as e:
         scan_dataset(make(tmp_path))
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_source_of_a_clip_follows_its_name():
+    from pathlib import Path
+
+    from workout_classifier.dataset import default_source
+
+    names = {"v_BenchPress_g01_c02.mp4": "ucf101", "pushfit-wrong12.mp4": "pushfit", "squat_correct_3.avi": "kaiakol",
+             "bench press_7.mp4": "kaggle", "pull-ups-videoplayback.mp4": "kaggle", "push up_basit.mp4": "other"}  # fmt: skip
+    assert {n: default_source(Path(n)) for n in names} == names

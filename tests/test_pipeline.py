@@ -91,3 +91,19 @@ def test_saved_model_predicts_the_same(tmp_path):
     b = classify_sequence(seq, Classifier.load(tmp_path / "m.safetensors"))
     assert a["label"] == b["label"] and a["windows"] == b["windows"] == 5
     assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-4)
+
+
+def test_source_protocol_never_puts_one_source_on_both_sides():
+    from workout_classifier.evaluate import source_splits
+
+    y = np.repeat([0, 1, 2], 12)
+    sources = np.array((["ucf101"] * 8 + ["kaggle"] * 4) + ["pushfit"] * 12 + (["kaggle"] * 6 + ["other"] * 6))
+    groups = np.array([f"{k}/{s}/{i // 2}" for i, (k, s) in enumerate(zip(y, sources, strict=True))])
+    folds = source_splits(y, groups, sources)
+    assert [(k, s) for _, _, k, s in folds] == [(0, "kaggle"), (0, "ucf101"), (2, "kaggle"), (2, "other")]
+    for tr, te, k, s in folds:
+        assert set(zip(y[te], sources[te], strict=True)) == {(k, s)}  # one exercise's source is tested
+        assert not ((y[tr] == k) & (sources[tr] == s)).any()  # and never trained on
+        assert not set(groups[tr]) & set(groups[te])
+    with pytest.raises(ValueError, match="two or more sources"):
+        source_splits(y, groups, np.array(["x"] * 36))

@@ -56,6 +56,16 @@ def calibrate(clf, tracks, y, reject_rate: float = 0.05) -> dict:
     return {"temperature": t, "unknown_threshold": thr}
 
 
+def calibrate_oof(clf, probs: np.ndarray, y: np.ndarray, reject_rate: float = 0.03) -> dict:
+    """Fit temperature and threshold on out-of-fold clip probabilities (N, K) of a whole grouped CV
+    (models of the same settings as `clf`, at T=1); store them in clf.extra like `calibrate`."""
+    t = fit_temperature(probs, y)
+    thr = choose_threshold(apply_temperature(probs, t), reject_rate)
+    clf.extra.update(temperature=t, unknown_threshold=thr,
+                     calibration={"clips": len(y), "reject_rate": reject_rate, "on": "out-of-fold grouped CV"})  # fmt: skip
+    return {"temperature": t, "unknown_threshold": thr}
+
+
 def unknown_rates(probs_known: np.ndarray, probs_unseen: np.ndarray, threshold: float) -> dict:
     """How often known clips are wrongly rejected, and how often unseen-exercise clips are caught."""
     return {

@@ -15,6 +15,14 @@ from pathlib import Path
 
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 _UCF = re.compile(r"^v_(?P<cls>[A-Za-z0-9]+)_g(?P<g>\d+)_c(?P<c>\d+)$")
+# Order matters: `squat_correct_3` is kaiakol's, not a Kaggle `<exercise>_N`.
+_SOURCES = (
+    ("ucf101", _UCF),
+    ("pushfit", re.compile(r"^pushfit-", re.I)),
+    ("kaiakol", re.compile(r"_(correct|incorrect)_\d+$", re.I)),
+    ("kaggle", re.compile(r"^[a-z][a-z \-_]*_\d+$|videoplayback", re.I)),
+)
+SOURCES = (*(name for name, _ in _SOURCES), "other")
 
 
 class DatasetError(Exception):
@@ -26,6 +34,7 @@ class Clip:
     path: Path
     label: str
     group: str
+    source: str = "other"
 
     @property
     def name(self) -> str:
@@ -43,17 +52,30 @@ def default_group(label: str, path: Path) -> str:
     return f"{label}/{path.name}"
 
 
-def _read_groups_csv(root: Path) -> dict[str, str]:
+def default_source(path: Path) -> str:
+    """Where a clip comes from, by its file name (see the module docstring); `other` when no rule fits."""
+    for name, rule in _SOURCES:
+        if rule.search(path.stem):
+            return name
+    return "other"
+
+
+def _read_groups_csv(root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """({clip: group}, {clip: source}) from `groups.csv`; either column may be empty."""
     f = root / "groups.csv"
     if not f.is_file():
-        return {}
-    out: dict[str, str] = {}
+        return {}, {}
+    groups: dict[str, str] = {}
+    sources: dict[str, str] = {}
     with f.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            clip, group = (row.get("clip") or "").strip(), (row.get("group") or "").strip()
+            clip = (row.get("clip") or "").strip().replace("\\", "/")
+            group, source = (row.get("group") or "").strip(), (row.get("source") or "").strip()
             if clip and group:
-                out[clip.replace("\\", "/")] = group
-    return out
+                groups[clip] = group
+            if clip and source:
+                sources[clip] = source
+    return groups, sources
 
 
 def scan_dataset(root: str | Path) -> tuple[list[Clip], list[dict]]:
@@ -70,7 +92,7 @@ def scan_dataset(root: str | Path) -> tuple[list[Clip], list[dict]]:
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise DatasetError(f"no exercise folders in {root} (expected <root>/<exercise>/<clip>.mp4)")
-    overrides = _read_groups_csv(root)
+    overrides, source_of = _read_groups_csv(root)
     clips: list[Clip] = []
     problems: list[dict] = []
     for folder in folders:
@@ -85,7 +107,8 @@ def scan_dataset(root: str | Path) -> tuple[list[Clip], list[dict]]:
         for p in videos:
             rel = f"{folder.name}/{p.name}"
             group = overrides.get(rel) or overrides.get(p.name) or default_group(folder.name, p)
-            clips.append(Clip(path=p, label=folder.name, group=group))
+            source = source_of.get(rel) or source_of.get(p.name) or default_source(p)
+            clips.append(Clip(path=p, label=folder.name, group=group, source=source))
     if not clips:
         raise DatasetError(f"no video clips found under {root}")
     return clips, problems

@@ -94,6 +94,7 @@ def write_report(res: CVResult, out: str | Path, extra: dict | None = None) -> d
 def render_markdown(m: dict) -> str:
     proto = {
         "grouped": "stratified group k-fold (no source video on both sides of a split)",
+        "source": "leave one source of an exercise out (train without it, test on it); pooled over tested clips",
         "seed": "plain stratified k-fold over clips, as the reference did (near-twin clips can cross folds)",
     }[m["protocol"]]
     lines = [

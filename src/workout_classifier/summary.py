@@ -14,7 +14,11 @@ an exercise (nose, shoulders, elbows, wrists, hips, knees, ankles):
 - trust: the pose model's visibility per joint and the window's detection rate;
 - framing: torso size and where hips, shoulders and wrists sit in the frame;
 - rhythm: how much of the motion one direction explains, its autocorrelation
-  peak and lag, and which joints that direction moves.
+  peak and lag, and which joints that direction moves;
+- camera-free: the 8 joint angles from the metric world landmarks, and the world
+  pose turned about the vertical axis so the hips face one way (where the camera
+  stands does not change them): mean, std, p10, p90 and range. They raised grouped
+  macro-F1 0.889 -> 0.910 and leave-source-out 0.592 -> 0.655 (issue 11).
 
 Pure numpy; x in raw is already in units of the frame height (features.windows).
 """
@@ -65,6 +69,24 @@ def _rhythm(j: np.ndarray) -> np.ndarray:
     return np.concatenate([out, np.abs(vt[:, 0])], -1)
 
 
+def body_frame(w: np.ndarray) -> np.ndarray:
+    """World landmarks (N, T, V, 3) turned about the vertical (y) so each window's mean hip line is along x."""
+    hips = (w[:, :, L_HIP] - w[:, :, R_HIP]).mean(1)  # (N, 3)
+    a = np.arctan2(hips[:, 2], hips[:, 0])[:, None, None]
+    c, s = np.cos(a), np.sin(a)
+    x, z = w[..., 0], w[..., 2]
+    return np.stack([c * x + s * z, w[..., 1], -s * x + c * z], -1)
+
+
+def _camera_free(raw: np.ndarray) -> list[np.ndarray]:
+    """World joint angles and the body-frame world pose of the key joints, as quantile blocks."""
+    w = raw[..., 4:7]
+    ang = np.stack([angle_cos(w, a, v, b) for a, v, b in ANGLES], -1)  # (N, T, 8)
+    bf = body_frame(w)[:, :, list(KEY)]  # (N, T, K, 3)
+    bf = bf - bf.mean(2, keepdims=True)
+    return [*_quantiles(ang), *_quantiles(bf), np.ptp(bf, axis=1).reshape(len(raw), -1)]
+
+
 def window_summary(raw: np.ndarray) -> np.ndarray:
     """raw (N, T, V, 8) -> (N, D) float32; see the module docstring for the blocks."""
     key = list(KEY)
@@ -95,6 +117,7 @@ def window_summary(raw: np.ndarray) -> np.ndarray:
         np.stack([torso, hip[..., 1].mean(1), sh[..., 1].mean(1),
                   xy[:, :, [L_WR, R_WR], 1].mean((1, 2)) - sh[..., 1].mean(1)], -1),
         _rhythm(j),
+        *_camera_free(raw),
     ]  # fmt: skip
     out = np.concatenate([b.astype(np.float64) for b in blocks], -1)
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)

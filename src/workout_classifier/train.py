@@ -26,6 +26,7 @@ from workout_classifier.features import (
     FeatureConfig,
     Track,
     augment,
+    camera_augment,
     clip_probs,
     eval_windows,
     prepare,
@@ -55,6 +56,9 @@ class TrainConfig:
     seed: int = 0
     threads: int = 0  # 0 = torch's default
     calibrate: bool = False  # fit temperature + unknown threshold on the inner hold-out (calibrate.py)
+    # Models fitted on windows in one go (trees): camera-augmented copies of every training
+    # window beside the original (features.camera_augment); 0 = originals only.
+    camera_copies: int = 0
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -184,11 +188,19 @@ def fit(
 def _fit_direct(model, tracks, y, split, classes, model_name, features, config, model_options):
     """Fit a model with `fit_windows` on every window of the training clips; same hold-out and outputs as fit."""
     tr_idx, va_idx = split
+    if not config.calibrate:  # nothing is fitted on the hold-out: use every clip
+        tr_idx, va_idx = np.sort(np.concatenate([tr_idx, va_idx])), np.array([], dtype=int)
     t0 = time.perf_counter()
     fitted = _clip_windows(tracks, y, tr_idx, features)
     owner = fitted[1]
-    # Each clip counts once, however many windows its length gives it.
-    model.fit_windows(fitted[3], y[tr_idx][owner], 1.0 / np.bincount(owner)[owner])
+    raw, labels = fitted[3], y[tr_idx][owner]
+    weight = 1.0 / np.bincount(owner)[owner]  # each clip counts once, however many windows it has
+    if config.camera_copies:
+        rng = np.random.default_rng(config.seed)
+        views = [camera_augment(raw, rng) for _ in range(config.camera_copies)]
+        raw = np.concatenate([raw, *views])
+        labels, weight = np.tile(labels, 1 + len(views)), np.tile(weight, 1 + len(views))
+    model.fit_windows(raw, labels, weight)
     train_loss, train_acc = _validate_numpy(model, fitted)
     val_loss, val_acc = (_validate_numpy(model, _clip_windows(tracks, y, va_idx, features))
                          if len(va_idx) else (float("nan"), float("nan")))  # fmt: skip
@@ -256,11 +268,12 @@ class TrainingSet:
     classes: list[str]
     names: list[str]
     skipped: list[dict]
+    sources: np.ndarray | None = None  # where each clip comes from (dataset.Clip.source), for protocol 'source'
 
 
 def load_training_set(clips, cache, classes: list[str] | None = None) -> TrainingSet:
     """Read cached poses of `clips` (dataset.Clip); clips that failed or show nobody are skipped with a reason."""
-    tracks, labels, groups, names, skipped = [], [], [], [], []
+    tracks, labels, groups, names, skipped, sources = [], [], [], [], [], []
     for c in clips:
         try:
             tracks.append(prepare(cache.load(c.path)))
@@ -271,10 +284,11 @@ def load_training_set(clips, cache, classes: list[str] | None = None) -> Trainin
         labels.append(c.label)
         groups.append(c.group)
         names.append(c.name)
+        sources.append(getattr(c, "source", "other"))
     classes = classes or sorted(set(labels))
     index = {c: i for i, c in enumerate(classes)}
     y = np.asarray([index[lab] for lab in labels], dtype=np.int64)
-    return TrainingSet(tracks, y, np.asarray(groups), classes, names, skipped)
+    return TrainingSet(tracks, y, np.asarray(groups), classes, names, skipped, np.asarray(sources))
 
 
 def fit_ensemble(tracks, y, groups, classes, specs: list[dict], features=None, config=None, log=None):

@@ -57,6 +57,8 @@ def _model_options(options: list[str]) -> dict:
     return out
 
 
+MIN_CLIPS = 7  # exercises with fewer clips are left out of train/evaluate (too few to learn or measure)
+_MIN_HELP = f"Leave out exercises with fewer clips (default {MIN_CLIPS}: the nine exercises of ../shared/data)."
 _MODEL_HELP = "Model name from the registry (see `workout models`)."
 _DEFAULT_MODEL_NAME = "trees"  # best by grouped macro-F1 (bench/results/accuracy.md)
 _TTA_HELP = "Average with the mirrored clip at test time (default: as benchmarked for the model)."
@@ -93,7 +95,7 @@ def evaluate(
     cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
     model: str = typer.Option(_DEFAULT_MODEL_NAME, "--model", "-m", help=_MODEL_HELP),
     folds: int = typer.Option(5, "--folds", min=2),
-    protocol: str = typer.Option("grouped", "--protocol", help="grouped (honest) or seed (the reference's plain k-fold)."),
+    protocol: str = typer.Option("grouped", "--protocol", help="grouped (honest), source (leave one source of an exercise out) or seed (plain k-fold)."),
     out: Path = typer.Option(Path("runs/eval"), "--out", help="Folder for metrics.json, report.md and plots."),
     epochs: int = typer.Option(60, "--epochs", min=1),
     seed: int = typer.Option(0, "--seed"),
@@ -103,7 +105,7 @@ def evaluate(
     ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP, show_default=False),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
-    min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
+    min_clips: int = typer.Option(MIN_CLIPS, "--min-clips", min=1, help=_MIN_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
     """Cross-validate a model and write a report (metrics.json, report.md, plots)."""
@@ -124,7 +126,7 @@ def evaluate(
                              TrainConfig(epochs=epochs, seed=seed), _model_options(option), folds=folds,
                              protocol=protocol, tta=tta, log=err.print,
                              epoch_log=err.print if verbose and not ray else None,
-                             map_folds=fold_mapper_or_fail(ray))  # fmt: skip
+                             map_folds=fold_mapper_or_fail(ray), sources=ts.sources)  # fmt: skip
     except ValueError as e:
         fail(str(e))
     m = write_report(res, out, {"skipped_clips": ts.skipped, "pose": {"fps": fps}})
@@ -170,7 +172,7 @@ def train(
                                 help="Extraction processes (default 1; with --ray every CPU of the cluster)."),
     ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
-    min_clips: int = typer.Option(1, "--min-clips", min=1, help="Leave out exercises with fewer clips."),
+    min_clips: int = typer.Option(MIN_CLIPS, "--min-clips", min=1, help=_MIN_HELP),
     tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP + " Stored for predict.", show_default=False),
     calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
                                    help="Fit temperature and `unknown` threshold on a grouped hold-out."),
@@ -186,9 +188,21 @@ def train(
     tta = mirror_tta(model) if tta is None else tta
     ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips, ray=ray)
     err.print(f"training {model} on {len(ts.y)} clips of {len(ts.classes)} exercises")
-    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
-                    TrainConfig(epochs=epochs, seed=seed, calibrate=calibrate), _model_options(option),
-                    log=err.print if verbose else None)  # fmt: skip
+    cfg, oof = TrainConfig(epochs=epochs, seed=seed), None
+    if calibrate:  # the gate is fitted on out-of-fold predictions of a whole grouped 5-fold CV
+        from workout_classifier.evaluate import cross_validate
+
+        try:
+            oof = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
+                                 _model_options(option), folds=5, tta=tta)  # fmt: skip
+        except ValueError:  # too few groups for 5 folds: the inner hold-out instead
+            cfg = TrainConfig(epochs=epochs, seed=seed, calibrate=True)
+    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
+                    _model_options(option), log=err.print if verbose else None)  # fmt: skip
+    if oof is not None:
+        from workout_classifier.calibrate import calibrate_oof
+
+        calibrate_oof(clf, oof.probs, oof.y_true)
     clf.extra["pose"] = asdict(pc.settings)
     clf.extra["tta"] = tta
     clf.extra["trained_on"] = {c: int((ts.y == i).sum()) for i, c in enumerate(ts.classes)}
