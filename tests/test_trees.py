@@ -73,3 +73,15 @@ def test_a_class_missing_from_training_gets_probability_zero(windows):
     p = np.exp(model(raw))
     assert p[:, 1].max() < 1e-3
     np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-2)
+
+
+def test_shipped_model_was_grown_on_the_summary_this_version_computes(windows):
+    # A block added to summary.py shifts every feature index: the shipped model must be retrained
+    # with it, and an older model file must refuse to answer rather than answer from the wrong columns.
+    raw = windows[0][:2]
+    clf = Classifier.load()
+    assert clf.model_name == "trees"
+    assert clf.model.config.summary_dim == window_summary(raw).shape[1]
+    clf.model.config.summary_dim += 1
+    with pytest.raises(ValueError, match="retrain"):
+        clf.model(raw)

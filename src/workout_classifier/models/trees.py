@@ -40,6 +40,9 @@ class Config:
     nodes: int = 1  # nodes of the largest tree
     depth: int = 0  # levels of the deepest tree
     n_trees: int = 1
+    # Length of the summary vector the trees were grown on (0: not recorded, older files).
+    # summary.py gaining a block shifts every index, so a stale model must fail loudly.
+    summary_dim: int = 0
 
 
 class PoseTrees:
@@ -62,6 +65,9 @@ class PoseTrees:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         # x (N, T, V, 8) -> summaries (N, D) -> mean leaf distribution over trees (N, K) -> log-probabilities
         s = window_summary(np.asarray(x))
+        if self.config.summary_dim and s.shape[1] != self.config.summary_dim:
+            raise ValueError(f"this trees model was trained on {self.config.summary_dim} summary features, this "
+                             f"version computes {s.shape[1]}: retrain it with `workout train`")  # fmt: skip
         n, t = len(s), self.config.n_trees
         node = np.zeros((n, t), np.intp)
         tree = np.broadcast_to(np.arange(t), (n, t))
@@ -101,7 +107,9 @@ class PoseTrees:
         c = self.config
         et = ExtraTreesClassifier(n_estimators=c.trees, min_samples_leaf=c.min_leaf, class_weight="balanced",
                                   random_state=c.seed, n_jobs=1)  # fmt: skip
-        et.fit(window_summary(raw), y, sample_weight=weight)
+        summaries = window_summary(raw)
+        c.summary_dim = summaries.shape[1]
+        et.fit(summaries, y, sample_weight=weight)
         trees = [e.tree_ for e in et.estimators_]
         c.n_trees, c.nodes = len(trees), max(tr.node_count for tr in trees)
         c.depth = max(tr.max_depth for tr in trees)
