@@ -36,7 +36,8 @@ class _App(typer.Typer):
 app = _App(
     add_completion=False,
     no_args_is_help=True,
-    help="Classify workout videos from their pose: stats, extract, train, evaluate, predict, serve.",
+    help="Say which exercise a workout video shows, count its reps and check its form, from the pose: "
+    "predict, annotate, live, serve; stats, extract, train, evaluate for a dataset of your own.",
 )
 console = Console()
 err = Console(stderr=True)
