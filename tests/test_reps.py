@@ -176,7 +176,7 @@ def _push_up_pose(elbow_deg: float, hip_drop: float) -> np.ndarray:
 
 
 def test_per_rep_cues_follow_the_measures():
-    from workout_classifier.reps import _turn_form
+    from workout_classifier.repmeasures import _turn_form
 
     t = np.zeros(1)
     good, cues = _turn_form(_push_up_pose(80, 0.0), t, 0.0, "push up")
