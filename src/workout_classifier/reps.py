@@ -176,11 +176,23 @@ def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
     return x, amp, period
 
 
-def find_reps(x: np.ndarray, amp: float, fps: float, from_start: bool = True) -> np.ndarray:
+# Start of a clip: a clip that opens at (or just after) a turning point and then moves back counts
+# that rep, as a person counting would. How near the top of the range the opening must be, and how far
+# the body must move back, in shares of the rep amplitude (tuned on the tuning labels only).
+START_NEAR, START_DROP, START_WITHIN = 0.6, 0.4, 0.6  # START_WITHIN: seconds
+# Exercises counted when the turning point is reached even if the clip ends there (a lifter counts
+# a deadlift at lockout); others need the body to move back.
+COUNT_AT_END = ("deadlift",)
+END_RISE, END_NEAR = 0.6, 0.25  # the last rise and how near the clip's top it must end
+
+
+def find_reps(x: np.ndarray, amp: float, fps: float, from_start: bool = True, to_end: bool = False) -> np.ndarray:
     """Indices of the turning points of complete reps in the rep signal x.
 
     ``from_start``: x starts at the start of the clip (a clip that starts at a turning
     point and moves back counts that rep); False for a trailing window of a stream.
+    ``to_end``: x ends at the end of the clip and the exercise counts at the turning point
+    (``COUNT_AT_END``): a last rise that reaches the top and stays there counts.
     """
     min_dist = int(0.4 * fps)
     peaks, props = find_peaks(x, distance=max(min_dist, 1), prominence=0.3 * amp)
@@ -190,12 +202,18 @@ def find_reps(x: np.ndarray, amp: float, fps: float, from_start: bool = True) ->
         peaks = peaks[props["prominences"] >= 0.45 * max(typical, 0.5 * amp)]
     # The body must come back afterwards (at least part way) for the rep to count.
     peaks = np.asarray([p for p in peaks if x[p:].min() <= x[p] - 0.35 * amp], int)
-    head = x[: max(int(0.3 * fps), 2)]
-    if from_start and len(x) > 3 and head.max() >= x.max() - 0.2 * amp \
-            and np.argmax(x[: int(0.6 * fps) + 1]) < 0.3 * fps:  # fmt: skip
-        first_drop = x[: (peaks[0] if len(peaks) else len(x))]
-        if first_drop.min() <= head.max() - 0.5 * amp and (not len(peaks) or peaks[0] > min_dist):
-            peaks = np.concatenate([[int(np.argmax(head))], peaks])
+    within = int(START_WITHIN * fps) + 1
+    if from_start and len(x) > 3:
+        h = int(np.argmax(x[:within]))
+        nxt = int(peaks[0]) if len(peaks) else len(x)
+        if h < nxt - min_dist and x[h] >= x.max() - START_NEAR * amp and x[h:nxt].min() <= x[h] - START_DROP * amp:
+            peaks = np.concatenate([[h], peaks]).astype(int)
+    if to_end and len(x) > 3:
+        last = int(peaks[-1]) if len(peaks) else 0
+        low = last + int(np.argmin(x[last:]))
+        top = low + int(np.argmax(x[low:]))
+        if x[top] - x[low] >= END_RISE * amp and x[top] >= x.max() - END_NEAR * amp and top - last > min_dist:
+            peaks = np.concatenate([peaks, [top]]).astype(int)
     return peaks
 
 
@@ -213,7 +231,7 @@ def _measures_of(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = None,
                  visibility: np.ndarray | None = None, min_amplitude: float = MIN_AMPLITUDE,
-                 from_start: bool = True, fps: float = GRID_FPS) -> RepResult:  # fmt: skip
+                 from_start: bool = True, fps: float = GRID_FPS, to_end: bool = True) -> RepResult:  # fmt: skip
     """Count reps in per-frame measures (T0, M) at `times` (s); the core of offline and online counting."""
     grid, sig = _on_grid(np.asarray(times, np.float64), rows, fps)
     if len(grid) < 4:
@@ -225,7 +243,7 @@ def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = Non
     if amp < min_amplitude:
         return RepResult(0, reason="no repeated movement (the body holds still)", signal=x, times=grid,
                          exercise=exercise)  # fmt: skip
-    peaks = find_reps(x, amp, fps, from_start)
+    peaks = find_reps(x, amp, fps, from_start, to_end and exercise in COUNT_AT_END)
     rep_times = [float(grid[p]) for p in peaks]
     if len(peaks) >= 2:
         period = float(np.median(np.diff(grid[peaks])))
@@ -253,14 +271,20 @@ class OnlineRepCounter:
     """Reps as they happen: ``update(t, world)`` per frame returns the count so far.
 
     Each update re-runs the offline steps (``count_series``) on the last ``window`` seconds
-    and commits a turning point once the body has moved back from it, so a rep shows up
-    about as soon as the offline counter could confirm it. Committed reps are never taken
-    back. ``exercise`` picks the profile (None: class-agnostic); ``hold_seconds`` times a plank.
+    and commits a turning point once the body has moved back from it and a second look
+    ``confirm`` seconds later still finds it (a short window sees only part of the range, so a
+    twitch can look like a rep for one evaluation), so a rep shows up well within a second of
+    when the offline counter could confirm it. A rep at the very start of the clip is judged
+    against the range of the reps after it, so it is committed only after ``start_wait`` seconds
+    (or at ``finish``) and goes in front. Committed reps are never taken back. ``exercise`` picks the profile (None: class-agnostic); ``hold_seconds`` times a plank.
     """
 
     def __init__(self, exercise: str | None = None, window: float = 12.0, fps: float = GRID_FPS,
-                 min_amplitude: float = MIN_AMPLITUDE, every: float = 0.2, warmup: float = 2.5):  # fmt: skip
+                 min_amplitude: float = MIN_AMPLITUDE, every: float = 0.2, warmup: float = 2.5,
+                 confirm: float = 0.2, start_wait: float = 5.0):  # fmt: skip
         self.exercise = normalize_exercise(exercise)
+        self.confirm, self.start_wait = confirm, start_wait
+        self._pending: list[tuple[float, float]] = []  # (rep time, when first seen) not yet committed
         self.warmup = warmup
         self.window, self.fps, self.min_amplitude, self.every = window, fps, min_amplitude, every
         self._t: list[float] = []
@@ -269,6 +293,7 @@ class OnlineRepCounter:
         self._plank: list[bool] = []
         self._last_eval = -np.inf
         self.rep_times: list[float] = []
+        self.committed: list[tuple[float, float]] = []  # (rep time, stream time it was committed at)
         self.hold_seconds = 0.0
         self._hold_start: float | None = None
         self._hold_last: float | None = None
@@ -306,7 +331,7 @@ class OnlineRepCounter:
     def finish(self) -> int:
         """End of the stream: confirm what the last frames show (a clip shorter than the warm-up too)."""
         if len(self._t) >= 4 and self.exercise not in HOLDS:
-            self._evaluate(self._t[-1])
+            self._evaluate(self._t[-1], at_end=True)
         return self.reps
 
     def _update_hold(self, t: float, in_plank: bool) -> None:
@@ -317,19 +342,31 @@ class OnlineRepCounter:
         self._hold_last = t
         self.hold_seconds = max(self.hold_seconds, t - self._hold_start)
 
-    def _evaluate(self, now: float) -> None:
+    def _evaluate(self, now: float, at_end: bool = False) -> None:
         times = np.asarray(self._t)
         keep = times >= now - self.window
         from_start = bool(keep.all()) and times[0] == self._first_t
         vis = measure_visibility(np.asarray(self._vis)[keep])
         res = count_series(times[keep], np.asarray(self._rows)[keep], self.exercise, vis,
-                           self.min_amplitude, from_start, self.fps)  # fmt: skip
+                           self.min_amplitude, from_start, self.fps, to_end=at_end)  # fmt: skip
         start = float(times[keep][0])
         period = res.period or 1.0
         tol = max(0.4, 0.5 * min(period, 4.0))
+        pending, self._pending = self._pending, []
         for rt in res.rep_times:
             if not from_start and rt < start + 1.0:
                 continue  # at the window's left edge: seen (or not) by earlier windows
-            if self.rep_times and rt <= self.rep_times[-1] + tol:
+            if any(abs(rt - c) <= tol for c in self.rep_times):
                 continue
-            self.rep_times.append(rt)
+            at_start = from_start and rt <= self._first_t + START_WITHIN + 0.05
+            if at_start and not at_end and now - self._first_t < self.start_wait:
+                continue
+            if not at_start and self.rep_times and rt <= self.rep_times[-1]:
+                continue
+            seen = [f for c, f in pending if abs(rt - c) <= 0.2]
+            if at_end or at_start or (seen and now - seen[0] >= self.confirm):
+                self.rep_times.append(rt)
+                self.rep_times.sort()
+                self.committed.append((rt, now))
+            else:
+                self._pending.append((rt, seen[0] if seen else now))
