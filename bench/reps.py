@@ -118,7 +118,8 @@ HELD_OUT = (
 def hold_rows(data: Path, cache: PoseCache) -> list[str]:
     """Plank clips: measured hold seconds against the hand-timed ones (bench/hold_labels.csv)."""
     rows = list(csv.DictReader(open(HERE / "hold_labels.csv")))
-    lines = ["| clip | true hold (s) | measured (s) | online (s) | abs error (s) |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines = ["| clip | used for tuning | true hold (s) | measured (s) | online (s) | abs error (s) |",
+             "| --- | --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
     errs = []
     for r in rows:
         seq = cache.load(data / "clips" / r["clip"])
@@ -127,13 +128,19 @@ def hold_rows(data: Path, cache: PoseCache) -> list[str]:
         for t, w, d, lm in zip(seq.times, seq.world, seq.detected, seq.landmarks, strict=True):
             counter.update(t, w if d else None, lm if d else None)
         err = abs(got - float(r["true_seconds"]))
-        errs.append(err)
-        lines.append(f"| {r['clip']} | {float(r['true_seconds']):.1f} | {got:.1f} | {counter.hold_seconds:.1f} | {err:.1f} |")
+        if r["tuning"] == "no":
+            errs.append(err)
+        lines.append(f"| {r['clip']} | {r['tuning']} | {float(r['true_seconds']):.1f} | {got:.1f} "
+                     f"| {counter.hold_seconds:.1f} | {err:.1f} |")  # fmt: skip
     within = np.mean(np.array(errs) <= 1.0)
-    head = [f"{len(rows)} plank clips (`bench/hold_labels.csv`, all held out: the hold timer was not tuned on them), "
-            f"timed from contact sheets. Within 1 s: **{within:.2f}** ({int(within * len(rows))}/{len(rows)}), "
-            f"mean abs error {np.mean(errs):.2f} s, worst {np.max(errs):.1f} s.", ""]  # fmt: skip
-    print(f"plank hold within 1 s {within:.2f}  mean abs error {np.mean(errs):.2f} s")
+    head = [f"{len(rows)} plank clips (`bench/hold_labels.csv`), timed from contact sheets. On the {len(errs)} held-out "
+            f"ones: within 1 s **{within:.2f}** ({int(round(within * len(errs)))}/{len(errs)}), mean abs error "
+            f"{np.mean(errs):.2f} s, worst {np.max(errs):.1f} s. These are short clips held from the first frame to "
+            "the last. plank_smayan (a 66 s tutorial: lying, knee plank, all fours, forearm plank 31.0-47.2 s, "
+            "leg lifts) was measured at 50.9 s against 16.2 s with the old plank test (lying flat and kneeling "
+            "passed as a plank); the test was then changed (legs straight, upper arms near vertical), so that clip "
+            "is marked as used for tuning; it is still off (row below: the knee plank at 8-18 s and the move into the leg lifts pass).", ""]  # fmt: skip
+    print(f"plank hold (held out) within 1 s {within:.2f}  mean abs error {np.mean(errs):.2f} s")
     return head + lines
 
 
@@ -199,6 +206,10 @@ def main() -> None:
         f"| exact count | {float(np.mean(h_err == 0)):.3f} | |",
         "",
         lunge_line(held_all),
+        "",
+        "Held-out clips off by more than one rep: " + (", ".join(
+            f"{o['clip']} (true {o['true']}, counted {o['pred']})" for o in held_all
+            if abs(o["pred"] - o["true"]) > 1) or "none") + ".",
         "",
         *exercise_rows(held_all, h_err, h_true),
         "",

@@ -157,10 +157,16 @@ def test_plank_reports_seconds_held_not_reps():
     w = seq.world.copy()
     # Lay the figure down: world y (down) becomes depth, so shoulders, hips and ankles are level.
     w[..., [1, 2]] = w[..., [2, 1]]
+    lying = PoseSequence(seq.landmarks, w.copy(), seq.times, seq.detected, seq.meta)
+    # Arms straight down under the shoulders hold the body up: a plank, not lying flat.
+    for sh, el, wr in ((11, 13, 15), (12, 14, 16)):
+        w[:, el, :3] = w[:, sh, :3] + [0.0, 0.3, 0.0]
+        w[:, wr, :3] = w[:, sh, :3] + [0.0, 0.6, 0.0]
     plank = PoseSequence(seq.landmarks, w, seq.times, seq.detected, seq.meta)
     still = _still(plank, 6)
     res = count_reps(still, "plank")
     assert res.reps == 0 and abs(res.hold_seconds - (still.times[-1] - still.times[0])) < 0.2
+    assert count_reps(_still(lying, 6), "plank").hold_seconds == 0.0  # lying flat, arms not under the body
     assert count_reps(_still(seq, 6), "plank").hold_seconds == 0.0  # standing is no plank
 
 

@@ -70,14 +70,22 @@ def measure_visibility(vis: np.ndarray) -> np.ndarray:
 
 
 def plank_mask(world: np.ndarray) -> np.ndarray:
-    """(T,) True where the body is in a plank: shoulders, hips and ankles in a near-straight, level line."""
+    """(T,) True where the body is in a plank: shoulders, hips and ankles in a near-straight, level line,
+    legs straight, and the upper arms near vertical under the shoulders (holding the body up).
+
+    The last two tell a plank from lying flat (arms forward, body just as straight and level) and from
+    kneeling on all fours (shoulder-hip-ankle line can look straight from the front, knees bent).
+    """
     w = np.asarray(world, np.float64)[..., :3]
-    sh, hip, an = ((w[:, a] + w[:, b]) / 2 for a, b in (_SH, _HIP, _AN))
+    sh, el, hip, kn, an = ((w[:, a] + w[:, b]) / 2 for a, b in (_SH, _EL, _HIP, _KN, _AN))
     line = sh - an
     level = np.abs(line[:, 1]) / (np.linalg.norm(line, axis=-1) + 1e-9)  # sine of the tilt from level
     straight = np.degrees(_angle(sh, hip, an))
+    knee = np.degrees(_angle(hip, kn, an))
+    arm = el - sh
+    upright_arm = arm[:, 1] / (np.linalg.norm(arm, axis=-1) + 1e-9)  # cosine from straight down (y down)
     with np.errstate(invalid="ignore"):
-        return (level < 0.5) & (straight > 150)
+        return (level < 0.5) & (straight > 150) & (knee > 150) & (upright_arm > 0.8)
 
 
 def hold_seconds(times: np.ndarray, world: np.ndarray, max_gap: float = 1.0) -> float:
