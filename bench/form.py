@@ -111,7 +111,7 @@ wrong88-91), and a filmed-from-the-front series with a timer overlay (wrong96-11
 to see at all. Correct clips are mostly side views of a straight plank going to full depth.
 
 Why 0.85 is out of reach here (all cue numbers below were first measured on the v2 cache; on the v3 cache
-with pose recovery the logistic models lost about 6-8 points grouped and the tree models held):
+with pose recovery the logistic models on 52 cues lost 6-8 points grouped, the tree models 0-3):
 
 - Many wrong and correct clips show the same person in the same room and differ only subtly (wrong11-15
   vs correct14/19, wrong3/5 vs correct8, wrong53/54 vs correct66, wrong75-77 vs correct75); a few degrees
