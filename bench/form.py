@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import warnings
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
 )
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -46,6 +47,7 @@ from workout_classifier.form import (
     feature_matrix,
     fit_form_model,
 )
+from workout_classifier.reps import count_reps, rep_details
 from workout_classifier.summary import window_summary
 
 HERE = Path(__file__).resolve().parent
@@ -88,18 +90,18 @@ def scene_groups(paths: list[Path], threshold: float = 0.3) -> np.ndarray:
     return np.unique(groups, return_inverse=True)[1] + 1
 
 NOTES = """The source project reported 82.6% (MediaPipe + random forest) and 87.6% (MoveNet + random forest)
-with plain 5-fold; the target was >= 0.90. **Not reached**: the shipped logistic model scores {grouped:.3f}
-grouped, {gap:.3f} short of 0.90. Plain k-fold inflates every model by about 4-12 points, because clips cut from
+with plain 5-fold; the target is now >= 0.85 grouped. **Not reached**: the shipped logistic model scores
+{grouped:.3f} grouped, {gap:.3f} short of 0.85; the best model in the table scores {best:.3f} ({best_gap:.3f} short). Plain k-fold inflates every model by about 4-12 points, because clips cut from
 one video (same person, same room) land on both sides of the split. The differences between the cue-based
-models (about 0.69-0.74 grouped) are well within one fold standard deviation (0.12-0.16). The shipped
+models are within about one fold standard deviation (see the table). The shipped
 model is the logistic one because each cue's weight can be read off and said in words and it fits in a
 small JSON; its weights are held to each cue's own direction (a cue that is higher in wrong clips can only
 push toward 'wrong'), so that no cue is used backwards to offset a correlated one and every cue it names
 reads the right way. That costs about a point against free weights, inside the noise. The new cues
 (image-plane measures, per-rep bottom/top values, hips on the way up and down, hips moving in step with
-the shoulders) raise logistic regression by about 6 points over the 12 world cues under the same groups.
-The exercise model's generic window statistics do much worse grouped (about 0.58) than under plain k-fold
-(about 0.83): they recognise the person and the room, not the fault, which is what the groups guard against.
+the shoulders) were added in an earlier session on the v2 cache (see the table for what they give now).
+The exercise model's generic window statistics do much worse grouped than under plain k-fold: they
+recognise the person and the room, not the fault, which is what the groups guard against.
 
 What 'wrong' means in this data set (contact sheets of 8 frames per clip looked at by eye, checked against
 the measured hip bend): hips piked up (wrong1; wrong23/24, a tutorial whose drawn arrow pushes the hips
@@ -108,7 +110,8 @@ worm (wrong11-15: hips in line at the top, sagging on the way up), short range o
 wrong88-91), and a filmed-from-the-front series with a timer overlay (wrong96-117) where the fault is hard
 to see at all. Correct clips are mostly side views of a straight plank going to full depth.
 
-Why 0.90 is out of reach here:
+Why 0.85 is out of reach here (all cue numbers below were first measured on the v2 cache; on the v3 cache
+with pose recovery the logistic models on 52 cues lost 6-8 points grouped, the tree models 0-3):
 
 - Many wrong and correct clips show the same person in the same room and differ only subtly (wrong11-15
   vs correct14/19, wrong3/5 vs correct8, wrong53/54 vs correct66, wrong75-77 vs correct75); a few degrees
@@ -130,6 +133,60 @@ Why 0.90 is out of reach here:
 
 def clip_name(path: Path) -> str:
     return Path(path).stem.replace("pushfit-", "")
+
+
+REP_FEATURES = ("elbow_bottom_median", "elbow_bottom_max", "hip_bend_median", "hip_bend_max", "hip_bend_min",
+                "hip_bend_abs_max", "down_s_median", "up_s_median", "range_median", "has_rep")
+
+
+def rep_features(seq) -> tuple[list[float], list[str]]:
+    """Per-rep measures (reps.rep_details: elbow angle and hip bend at the bottom, tempo, range) summed
+    up per clip, and the per-rep cues ("rep 2: hips sag")."""
+    det = rep_details(count_reps(seq, "push up"), seq)
+    el = [d["elbow_angle"] for d in det if "elbow_angle" in d]
+    hb = [d["hip_bend"] for d in det if "hip_bend" in d]
+    dn, up, rg = [d["down_s"] for d in det], [d["up_s"] for d in det], [d["range"] for d in det]
+
+    def agg(v, fn, empty):
+        return float(fn(v)) if len(v) else empty
+
+    row = [agg(el, np.median, 110.0), agg(el, np.max, 110.0), agg(hb, np.median, 0.0), agg(hb, np.max, 0.0),
+           agg(hb, np.min, 0.0), agg(np.abs(hb), np.max, 0.0), agg(dn, np.median, 1.0), agg(up, np.median, 1.0),
+           agg(rg, np.median, 0.5), float(len(det) > 0)]  # fmt: skip
+    return row, [c for d in det for c in d.get("cues", [])]
+
+
+def leave_source_out(x, y, groups, make) -> float:
+    """Accuracy when each source group in turn is predicted by a model fitted on all the others."""
+    pred = np.zeros(len(y), bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for tr, te in LeaveOneGroupOut().split(x, y, groups):
+            pred[te] = make().fit(x[tr], y[tr]).predict(x[te])
+    return float((pred == y).mean())
+
+
+def cue_check(seqs, y, rep_cues) -> list[str]:
+    """Do the shipped model's hip cues agree with the per-rep hip bend, and do per-rep cues alone tell form?"""
+    from workout_classifier.form import check_form
+
+    agree = total = 0
+    for seq in seqs:
+        words = " ".join(check_form(seq)["form_cues"])
+        bends = [d["hip_bend"] for d in rep_details(count_reps(seq, "push up"), seq) if "hip_bend" in d]
+        if not bends or not ("sag" in words or "pike" in words):
+            continue
+        total += 1
+        agree += ("sag" in words) == (float(np.median(bends)) > 0)
+    any_cue = np.array([bool(c) for c in rep_cues])
+    return [
+        f"- Hip cues of the shipped model against the per-rep hip bend (`reps.rep_details`, median over the reps):"
+        f" {total} clips get a sag or pike cue; on {agree} ({agree / max(total, 1):.2f}) the per-rep bend points"
+        " the same way (sag: hips below the shoulder-ankle line).",
+        f"- Per-rep cues alone as a verdict ('wrong' if any rep gets a cue: depth > {110:.0f} deg elbow, hip"
+        f" bend beyond +-20 deg), no fitting: accuracy {float(np.mean(any_cue == y)):.3f}; a cue on"
+        f" {any_cue[y].mean():.2f} of wrong clips and {any_cue[~y].mean():.2f} of correct ones.",
+    ]
 
 
 def cross_validate(x, y, groups, make, grouped=True, seeds=range(5)):
@@ -169,6 +226,8 @@ def main() -> None:
     summ = np.concatenate([window_summary(windows(t, FeatureConfig(window_seconds=max(t.duration, 0.1),
                                                                    steps=64))[0]) for t in map(prepare, seqs)])  # fmt: skip
     groups = scene_groups(paths)
+    reps = [rep_features(s) for s in seqs]
+    xr, rep_cues = np.array([r for r, _ in reps]), [c for _, c in reps]
     old = [FEATURES.index(f) for f in CLIP_FEATURES]
     lr = lambda c: lambda: make_pipeline(  # noqa: E731
         StandardScaler(), LogisticRegression(C=c, max_iter=2000, class_weight="balanced"))  # fmt: skip
@@ -186,15 +245,21 @@ def main() -> None:
         (f"gradient boosting (HistGB, depth 3), {len(FEATURES)} cues", None, hgb),
         (f"mean of free logistic + gradient boosting, {len(FEATURES)} cues", None,
          lambda: MeanProba([lr(C_LR)(), hgb()])),
+        (f"logistic regression C={C_LR}, {len(REP_FEATURES)} per-rep measures (rep_details)", "reps", lr(C_LR)),
+        (f"logistic regression C={C_LR}, {len(FEATURES)} cues + {len(REP_FEATURES)} per-rep measures", "both", lr(C_LR)),
+        (f"gradient boosting, {len(FEATURES)} cues + {len(REP_FEATURES)} per-rep measures", "both", hgb),
         (f"extremely randomized trees, the exercise model's {summ.shape[1]} window statistics (whole clip)",
          "summary", lambda: ExtraTreesClassifier(500, min_samples_leaf=2, class_weight="balanced", random_state=0)),
     ]  # fmt: skip
     res = {}
     for name, cols, make in runs:
-        xs = summ if isinstance(cols, str) else x if cols is None else x[:, cols]
-        res[name] = (cross_validate(xs, y, groups, make, True), cross_validate(xs, y, groups, make, False))
+        named = {"summary": summ, "reps": xr, "both": np.hstack([x, xr])}
+        xs = named[cols] if isinstance(cols, str) else x if cols is None else x[:, cols]
+        res[name] = (cross_validate(xs, y, groups, make, True), cross_validate(xs, y, groups, make, False),
+                     leave_source_out(xs, y, groups, make))  # fmt: skip
         print(f"{name}: grouped {res[name][0][0]:.3f} +- {res[name][0][1]:.3f}, "
-              f"plain {res[name][1][0]:.3f} +- {res[name][1][1]:.3f}", flush=True)  # fmt: skip
+              f"plain {res[name][1][0]:.3f} +- {res[name][1][1]:.3f}, leave-source-out {res[name][2]:.3f}",
+              flush=True)  # fmt: skip
     shipped = runs[2][0]
     base = max(y.mean(), 1 - y.mean())
     model = fit_form_model(x, y, C_LR, info={"clips": int(len(y)), "wrong": int(y.sum()),
@@ -216,13 +281,19 @@ def main() -> None:
         "3D world landmarks, and 20 more measured twice, in the image plane (`img_`) and in world coordinates",
         "(`world_`), including per-rep values at the bottom and top of each rep and in the way down / way up.",
         "",
-        "| model | grouped accuracy | plain k-fold accuracy |",
-        "| --- | ---: | ---: |",
+        "Leave-source-out: each of the source groups in turn predicted by a model fitted on all the others",
+        "(LeaveOneGroupOut), accuracy over all clips.",
+        f"Machine load while measuring (1/5/15 min): {' / '.join(f'{v:.2f}' for v in os.getloadavg())} on 2 shared cores.",
+        "",
+        "| model | grouped accuracy | plain k-fold accuracy | leave-source-out |",
+        "| --- | ---: | ---: | ---: |",
     ]
-    for n, ((gm_, gs), (pm, ps)) in res.items():
-        lines.append(f"| {n} | {gm_:.3f} +- {gs:.3f} | {pm:.3f} +- {ps:.3f} |")
-    lines += [f"| always 'wrong' (majority) | {base:.3f} | {base:.3f} |", ""]
-    lines += NOTES.format(grouped=gm, gap=0.90 - gm).splitlines()
+    for n, ((gm_, gs), (pm, ps), lso) in res.items():
+        lines.append(f"| {n} | {gm_:.3f} +- {gs:.3f} | {pm:.3f} +- {ps:.3f} | {lso:.3f} |")
+    lines += [f"| always 'wrong' (majority) | {base:.3f} | {base:.3f} | {base:.3f} |", ""]
+    best = max(r[0][0] for r in res.values())
+    lines += NOTES.format(grouped=gm, gap=0.85 - gm, best=best, best_gap=0.85 - best).splitlines()
+    lines += ["", "## Cues against the per-rep measures", "", *cue_check(seqs, y, rep_cues)]
     lines += [
         "",
         "## Cues the shipped model leans on most (logistic weights on standardized cues; "

@@ -21,7 +21,8 @@ plank (``hip_shoulder_sync``, ``hip_out_of_step``).
 The model is a standardized logistic regression stored as JSON in the package
 (``assets/pushup_form.json``): weights per cue, each held to the sign of its cue's
 own correlation with 'wrong', so the cues it uses can be read off and said in words.
-Grouped cross-validation (bench/form.py): about 0.69-0.70 accuracy.
+Grouped cross-validation (bench/form.py, bench/results/form.md): about 0.61 accuracy on the v3
+landmark cache (0.69 on v2), leave-source-out about the same.
 """
 
 from __future__ import annotations

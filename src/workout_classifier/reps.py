@@ -24,6 +24,9 @@ A hold (plank) reports the seconds held instead of reps (``hold_seconds``).
 
 A still pose gives 0 reps; a clip shorter than one rep gives 0 or 1; a clip with
 nobody gives 0 with a reason.
+
+The body measures and the plank test live in ``repmeasures``, per-rep details and cues in
+``repdetail`` (``rep_details`` is re-exported here).
 """
 
 from __future__ import annotations
@@ -36,24 +39,22 @@ from scipy.signal import find_peaks
 
 from workout_classifier.features import interpolate_missing
 from workout_classifier.pose import PoseSequence
+from workout_classifier.repdetail import rep_details  # noqa: F401  (re-exported: predict uses reps.rep_details)
+from workout_classifier.repmeasures import (  # noqa: F401  (MEASURES, frame_measures re-exported)
+    _HIP,
+    _SH,
+    MEASURES,
+    frame_measures,
+    hold_seconds,
+    measure_visibility,
+    plank_mask,
+)
 
 GRID_FPS = 15.0
 MIN_AMPLITUDE = 0.18  # signal units (about torso lengths / half-radians): below this the body holds still
 MIN_PERIOD, MAX_PERIOD = 0.5, 8.0  # seconds
 SMOOTH_SECONDS = 0.12
 
-# (left, right) joint indices of the BlazePose skeleton.
-_SH, _EL, _WR, _HIP, _KN, _AN = (11, 12), (13, 14), (15, 16), (23, 24), (25, 26), (27, 28)
-MEASURES = (
-    "elbow_flex", "knee_flex", "hip_flex", "arm_raise", "wrist_up", "hip_low", "trunk_down",
-    "hands_apart", "feet_apart",
-)  # fmt: skip
-# Joints each measure reads (for its visibility).
-_MEASURE_JOINTS = {
-    "elbow_flex": _SH + _EL + _WR, "knee_flex": _HIP + _KN + _AN, "hip_flex": _SH + _HIP + _KN,
-    "arm_raise": _HIP + _SH + _EL, "wrist_up": _SH + _WR, "hip_low": _HIP + _AN, "trunk_down": _SH + _HIP,
-    "hands_apart": _WR, "feet_apart": _AN,
-}  # fmt: skip
 # Per exercise: {measure: +1 if it rises toward the rep's turning point, -1 if it falls}.
 PROFILES = {
     "squat": {"knee_flex": 1, "hip_flex": 1, "hip_low": 1},
@@ -71,8 +72,6 @@ PROFILES = {
     "jumping jack": {"arm_raise": 1, "feet_apart": 1},
 }
 HOLDS = ("plank",)  # exercises timed in seconds held instead of counted
-# Which way each exercise moves first from its rest pose, to name the tempo halves.
-_OUT_IS_DOWN = ("squat", "lunges", "push up", "bench press", "tricep dips")
 
 
 def normalize_exercise(label: str | None) -> str | None:
@@ -105,50 +104,6 @@ class RepResult:
             out["hold_seconds"] = round(self.hold_seconds, 1)
         return out
 
-
-def _angle(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
-    u, w = a - v, b - v
-    cos = (u * w).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1) + 1e-9)
-    return np.arccos(np.clip(cos, -1.0, 1.0))
-
-
-def frame_measures(world: np.ndarray, torso: float | None = None) -> np.ndarray:
-    """(T, len(MEASURES)) from world landmarks (T, 33, >=3), metres, y down; NaN rows stay NaN.
-
-    Angles are in half-radians (flexion: 0 = straight), distances in torso lengths, so one
-    unit is about the same amount of movement for both.
-    """
-    w = np.asarray(world, np.float64)[..., :3]
-    j = {n: (w[:, a], w[:, b]) for n, (a, b) in
-         {"sh": _SH, "el": _EL, "wr": _WR, "hip": _HIP, "kn": _KN, "an": _AN}.items()}  # fmt: skip
-    mid = {n: (a + b) / 2 for n, (a, b) in j.items()}
-    if torso is None:
-        lengths = np.linalg.norm(mid["sh"] - mid["hip"], axis=-1)
-        torso = float(np.nanmedian(lengths)) if np.isfinite(lengths).any() else 0.5
-    s = max(torso, 0.05)
-
-    def both(f) -> np.ndarray:
-        return (f(0) + f(1)) / 2
-
-    y = 1  # world y points down
-    cols = {
-        "elbow_flex": both(lambda i: np.pi - _angle(j["sh"][i], j["el"][i], j["wr"][i])) * 0.5,
-        "knee_flex": both(lambda i: np.pi - _angle(j["hip"][i], j["kn"][i], j["an"][i])) * 0.5,
-        "hip_flex": both(lambda i: np.pi - _angle(j["sh"][i], j["hip"][i], j["kn"][i])) * 0.5,
-        "arm_raise": both(lambda i: _angle(j["hip"][i], j["sh"][i], j["el"][i])) * 0.5,
-        "wrist_up": (mid["sh"][:, y] - mid["wr"][:, y]) / s,
-        "hip_low": -(mid["an"][:, y] - mid["hip"][:, y]) / s,
-        "trunk_down": -(mid["hip"][:, y] - mid["sh"][:, y]) / s,
-        "hands_apart": np.linalg.norm(j["wr"][0] - j["wr"][1], axis=-1) / s,
-        "feet_apart": np.linalg.norm(j["an"][0] - j["an"][1], axis=-1) / s,
-    }
-    return np.stack([cols[m] for m in MEASURES], -1)
-
-
-def measure_visibility(vis: np.ndarray) -> np.ndarray:
-    """(len(MEASURES),) median visibility of the joints each measure reads; vis: (T, 33)."""
-    med = np.nanmedian(vis, axis=0) if np.isfinite(vis).any() else np.zeros(vis.shape[1])
-    return np.array([np.nanmin(med[list(_MEASURE_JOINTS[m])]) for m in MEASURES])
 
 
 def _on_grid(times: np.ndarray, rows: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -221,11 +176,23 @@ def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
     return x, amp, period
 
 
-def find_reps(x: np.ndarray, amp: float, fps: float, from_start: bool = True) -> np.ndarray:
+# Start of a clip: a clip that opens at (or just after) a turning point and then moves back counts
+# that rep, as a person counting would. How near the top of the range the opening must be, and how far
+# the body must move back, in shares of the rep amplitude (tuned on the tuning labels only).
+START_NEAR, START_DROP, START_WITHIN = 0.6, 0.4, 0.6  # START_WITHIN: seconds
+# Exercises counted when the turning point is reached even if the clip ends there (a lifter counts
+# a deadlift at lockout); others need the body to move back.
+COUNT_AT_END = ("deadlift",)
+END_RISE, END_NEAR = 0.6, 0.25  # the last rise and how near the clip's top it must end
+
+
+def find_reps(x: np.ndarray, amp: float, fps: float, from_start: bool = True, to_end: bool = False) -> np.ndarray:
     """Indices of the turning points of complete reps in the rep signal x.
 
     ``from_start``: x starts at the start of the clip (a clip that starts at a turning
     point and moves back counts that rep); False for a trailing window of a stream.
+    ``to_end``: x ends at the end of the clip and the exercise counts at the turning point
+    (``COUNT_AT_END``): a last rise that reaches the top and stays there counts.
     """
     min_dist = int(0.4 * fps)
     peaks, props = find_peaks(x, distance=max(min_dist, 1), prominence=0.3 * amp)
@@ -235,12 +202,18 @@ def find_reps(x: np.ndarray, amp: float, fps: float, from_start: bool = True) ->
         peaks = peaks[props["prominences"] >= 0.45 * max(typical, 0.5 * amp)]
     # The body must come back afterwards (at least part way) for the rep to count.
     peaks = np.asarray([p for p in peaks if x[p:].min() <= x[p] - 0.35 * amp], int)
-    head = x[: max(int(0.3 * fps), 2)]
-    if from_start and len(x) > 3 and head.max() >= x.max() - 0.2 * amp \
-            and np.argmax(x[: int(0.6 * fps) + 1]) < 0.3 * fps:  # fmt: skip
-        first_drop = x[: (peaks[0] if len(peaks) else len(x))]
-        if first_drop.min() <= head.max() - 0.5 * amp and (not len(peaks) or peaks[0] > min_dist):
-            peaks = np.concatenate([[int(np.argmax(head))], peaks])
+    within = int(START_WITHIN * fps) + 1
+    if from_start and len(x) > 3:
+        h = int(np.argmax(x[:within]))
+        nxt = int(peaks[0]) if len(peaks) else len(x)
+        if h < nxt - min_dist and x[h] >= x.max() - START_NEAR * amp and x[h:nxt].min() <= x[h] - START_DROP * amp:
+            peaks = np.concatenate([[h], peaks]).astype(int)
+    if to_end and len(x) > 3:
+        last = int(peaks[-1]) if len(peaks) else 0
+        low = last + int(np.argmin(x[last:]))
+        top = low + int(np.argmax(x[low:]))
+        if x[top] - x[low] >= END_RISE * amp and x[top] >= x.max() - END_NEAR * amp and top - last > min_dist:
+            peaks = np.concatenate([peaks, [top]]).astype(int)
     return peaks
 
 
@@ -258,7 +231,7 @@ def _measures_of(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = None,
                  visibility: np.ndarray | None = None, min_amplitude: float = MIN_AMPLITUDE,
-                 from_start: bool = True, fps: float = GRID_FPS) -> RepResult:  # fmt: skip
+                 from_start: bool = True, fps: float = GRID_FPS, to_end: bool = True) -> RepResult:  # fmt: skip
     """Count reps in per-frame measures (T0, M) at `times` (s); the core of offline and online counting."""
     grid, sig = _on_grid(np.asarray(times, np.float64), rows, fps)
     if len(grid) < 4:
@@ -270,7 +243,7 @@ def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = Non
     if amp < min_amplitude:
         return RepResult(0, reason="no repeated movement (the body holds still)", signal=x, times=grid,
                          exercise=exercise)  # fmt: skip
-    peaks = find_reps(x, amp, fps, from_start)
+    peaks = find_reps(x, amp, fps, from_start, to_end and exercise in COUNT_AT_END)
     rep_times = [float(grid[p]) for p in peaks]
     if len(peaks) >= 2:
         period = float(np.median(np.diff(grid[peaks])))
@@ -294,112 +267,24 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, min_amplitude: fl
     return count_series(times, rows, ex, vis, min_amplitude)
 
 
-# Form limits for the per-rep cues (degrees at the turning point; common coaching rules).
-SQUAT_DEPTH_MAX_KNEE = 110.0  # knee angle above this at the bottom: thighs well above parallel
-PUSH_UP_DEPTH_MAX_ELBOW = 110.0  # elbow angle above this at the bottom: chest stays high
-HIP_LINE_MAX_BEND = 20.0  # shoulder-hip-ankle line bent by more: hips sag (+) or pike (-)
-
-
-def _turn_form(world: np.ndarray, times: np.ndarray, turn: float, exercise: str | None) -> tuple[dict, list[str]]:
-    """Depth and hip line at one turning point (squat, push-up) and the cues where a rep falls short."""
-    i = int(np.argmin(np.abs(times - turn)))
-    w = np.asarray(world, np.float64)[max(i - 1, 0) : i + 2, :, :3]
-    if exercise not in ("squat", "push up") or not np.isfinite(w).all():
-        return {}, []
-    w = w.mean(0)[None]
-    sh, hip, kn, an, el, wr = ((w[:, a] + w[:, b]) / 2 for a, b in (_SH, _HIP, _KN, _AN, _EL, _WR))
-    if exercise == "squat":
-        knee = float(np.degrees(_angle(hip, kn, an))[0])
-        depth = {"knee_angle": round(knee, 1), "hip_below_knee": bool(hip[0, 1] >= kn[0, 1])}
-        return depth, ["not deep enough"] if knee > SQUAT_DEPTH_MAX_KNEE else []
-    elbow = float(np.degrees(_angle(sh, el, wr))[0])
-    bend = float(180 - np.degrees(_angle(sh, hip, an))[0])
-    ab = an - sh
-    foot = sh + ((hip - sh) * ab).sum(-1, keepdims=True) / ((ab * ab).sum(-1, keepdims=True) + 1e-9) * ab
-    bend *= 1.0 if (hip - foot)[0, 1] >= 0 else -1.0  # y down: hips below the line sag, above pike
-    cues = ["not deep enough"] if elbow > PUSH_UP_DEPTH_MAX_ELBOW else []
-    if bend > HIP_LINE_MAX_BEND:
-        cues.append("hips sag")
-    elif bend < -HIP_LINE_MAX_BEND:
-        cues.append("hips pike up")
-    return {"elbow_angle": round(elbow, 1), "hip_bend": round(bend, 1)}, cues
-
-
-def rep_details(res: RepResult, seq: PoseSequence | None = None) -> list[dict]:
-    """Per rep: start, turning point and end (s), tempo of both halves (s) and range of motion.
-
-    A rep starts where the signal last leaves its low point before the turning point and
-    ends where it first gets back near the low point after it (rest time is trimmed off).
-    ``down_s``/``up_s`` name the halves for the exercise (a squat goes down first, a curl up).
-    Range of motion is in signal units (about torso lengths or half-radians). With ``seq``,
-    squats and push-ups add depth (knee / elbow angle at the bottom) and push-ups the hip
-    line (degrees of bend, sag +), with short cues ("rep 3: not deep enough").
-    """
-    if res.signal is None or res.peaks is None or not len(res.peaks):
-        return []
-    x, t, peaks = res.signal, res.times, list(res.peaks)
-    out = []
-    for i, p in enumerate(peaks):
-        lo = peaks[i - 1] if i else 0
-        hi = peaks[i + 1] if i + 1 < len(peaks) else len(x) - 1
-        a = lo + int(np.argmin(x[lo : p + 1]))
-        b = p + int(np.argmin(x[p : hi + 1]))
-        near_a = x[a] + 0.1 * (x[p] - x[a])
-        near_b = x[b] + 0.1 * (x[p] - x[b])
-        start = a + int(np.nonzero(x[a : p + 1] <= near_a)[0].max())
-        end = p + int(np.nonzero(x[p : b + 1] <= near_b)[0].min())
-        first, second = float(t[p] - t[start]), float(t[end] - t[p])
-        down_first = res.exercise in _OUT_IS_DOWN or res.exercise is None
-        out.append({"rep": i + 1, "start": round(float(t[start]), 2), "turn": round(float(t[p]), 2),
-                    "end": round(float(t[end]), 2),
-                    "down_s": round(first if down_first else second, 2),
-                    "up_s": round(second if down_first else first, 2),
-                    "range": round(float(x[p] - min(x[a], x[b])), 3)})  # fmt: skip
-        if seq is not None:
-            measures, cues = _turn_form(seq.world, seq.times, float(t[p]), res.exercise)
-            out[-1].update(measures)
-            out[-1]["cues"] = [f"rep {i + 1}: {c}" for c in cues]
-    return out
-
-
-def plank_mask(world: np.ndarray) -> np.ndarray:
-    """(T,) True where the body is in a plank: shoulders, hips and ankles in a near-straight, level line."""
-    w = np.asarray(world, np.float64)[..., :3]
-    sh, hip, an = ((w[:, a] + w[:, b]) / 2 for a, b in (_SH, _HIP, _AN))
-    line = sh - an
-    level = np.abs(line[:, 1]) / (np.linalg.norm(line, axis=-1) + 1e-9)  # sine of the tilt from level
-    straight = np.degrees(_angle(sh, hip, an))
-    with np.errstate(invalid="ignore"):
-        return (level < 0.5) & (straight > 150)
-
-
-def hold_seconds(times: np.ndarray, world: np.ndarray, max_gap: float = 1.0) -> float:
-    """Longest stretch (s) in a plank, bridging breaks shorter than ``max_gap`` (pose dropouts)."""
-    ok = plank_mask(world)
-    t = np.asarray(times, np.float64)
-    best, start, last = 0.0, None, None
-    for ti, good in zip(t, ok, strict=True):
-        if not good:
-            continue
-        if start is None or ti - last > max_gap:
-            start = ti
-        last = ti
-        best = max(best, last - start)
-    return float(best)
-
-
 class OnlineRepCounter:
     """Reps as they happen: ``update(t, world)`` per frame returns the count so far.
 
     Each update re-runs the offline steps (``count_series``) on the last ``window`` seconds
-    and commits a turning point once the body has moved back from it, so a rep shows up
-    about as soon as the offline counter could confirm it. Committed reps are never taken
-    back. ``exercise`` picks the profile (None: class-agnostic); ``hold_seconds`` times a plank.
+    and commits a turning point once the body has moved back from it and a second look
+    ``confirm`` seconds later still finds it (a short window sees only part of the range, so a
+    twitch can look like a rep for one evaluation), so a rep shows up well within a second of
+    when the offline counter could confirm it. A rep at the very start of the clip is judged
+    against the range of the reps after it, so it is committed only after ``start_wait`` seconds
+    (or at ``finish``) and goes in front. Committed reps are never taken back. ``exercise`` picks the profile (None: class-agnostic); ``hold_seconds`` times a plank.
     """
 
     def __init__(self, exercise: str | None = None, window: float = 12.0, fps: float = GRID_FPS,
-                 min_amplitude: float = MIN_AMPLITUDE, every: float = 0.2, warmup: float = 2.5):  # fmt: skip
+                 min_amplitude: float = MIN_AMPLITUDE, every: float = 0.2, warmup: float = 2.5,
+                 confirm: float = 0.2, start_wait: float = 5.0):  # fmt: skip
         self.exercise = normalize_exercise(exercise)
+        self.confirm, self.start_wait = confirm, start_wait
+        self._pending: list[tuple[float, float]] = []  # (rep time, when first seen) not yet committed
         self.warmup = warmup
         self.window, self.fps, self.min_amplitude, self.every = window, fps, min_amplitude, every
         self._t: list[float] = []
@@ -408,6 +293,7 @@ class OnlineRepCounter:
         self._plank: list[bool] = []
         self._last_eval = -np.inf
         self.rep_times: list[float] = []
+        self.committed: list[tuple[float, float]] = []  # (rep time, stream time it was committed at)
         self.hold_seconds = 0.0
         self._hold_start: float | None = None
         self._hold_last: float | None = None
@@ -445,7 +331,7 @@ class OnlineRepCounter:
     def finish(self) -> int:
         """End of the stream: confirm what the last frames show (a clip shorter than the warm-up too)."""
         if len(self._t) >= 4 and self.exercise not in HOLDS:
-            self._evaluate(self._t[-1])
+            self._evaluate(self._t[-1], at_end=True)
         return self.reps
 
     def _update_hold(self, t: float, in_plank: bool) -> None:
@@ -456,19 +342,31 @@ class OnlineRepCounter:
         self._hold_last = t
         self.hold_seconds = max(self.hold_seconds, t - self._hold_start)
 
-    def _evaluate(self, now: float) -> None:
+    def _evaluate(self, now: float, at_end: bool = False) -> None:
         times = np.asarray(self._t)
         keep = times >= now - self.window
         from_start = bool(keep.all()) and times[0] == self._first_t
         vis = measure_visibility(np.asarray(self._vis)[keep])
         res = count_series(times[keep], np.asarray(self._rows)[keep], self.exercise, vis,
-                           self.min_amplitude, from_start, self.fps)  # fmt: skip
+                           self.min_amplitude, from_start, self.fps, to_end=at_end)  # fmt: skip
         start = float(times[keep][0])
         period = res.period or 1.0
         tol = max(0.4, 0.5 * min(period, 4.0))
+        pending, self._pending = self._pending, []
         for rt in res.rep_times:
             if not from_start and rt < start + 1.0:
                 continue  # at the window's left edge: seen (or not) by earlier windows
-            if self.rep_times and rt <= self.rep_times[-1] + tol:
+            if any(abs(rt - c) <= tol for c in self.rep_times):
                 continue
-            self.rep_times.append(rt)
+            at_start = from_start and rt <= self._first_t + START_WITHIN + 0.05
+            if at_start and not at_end and now - self._first_t < self.start_wait:
+                continue
+            if not at_start and self.rep_times and rt <= self.rep_times[-1]:
+                continue
+            seen = [f for c, f in pending if abs(rt - c) <= 0.2]
+            if at_end or at_start or (seen and now - seen[0] >= self.confirm):
+                self.rep_times.append(rt)
+                self.rep_times.sort()
+                self.committed.append((rt, now))
+            else:
+                self._pending.append((rt, seen[0] if seen else now))
