@@ -61,6 +61,11 @@ class PoseCache:
             self._sha[memo] = file_sha256(path)
         return self._sha[memo]
 
+    def remember_sha256(self, path: str | Path, sha: str) -> None:
+        """Record a hash computed elsewhere (split.py hashes while its helpers start), not to hash twice."""
+        st = os.stat(path)
+        self._sha[(str(path), st.st_size, st.st_mtime_ns)] = sha
+
     def key(self, path: str | Path) -> str:
         return f"{self.sha256(path)[:24]}-{self.settings.key()}"
 
