@@ -37,7 +37,8 @@ OVERLAP = 8  # sampled frames a helper tracks before its cut (about 0.5 s at 15 
 # A helper starts late (a fresh interpreter, MediaPipe's import, opening and seeking the clip), so
 # the first chunk is longer than the others by this many sampled frames plus the overlap. Chosen on
 # `workout predict` of a 5 s clip, 3 runs each on 2 cores: 0 -> 1.21-1.33 s, 20 -> 1.18-1.27 s,
-# 40 -> 1.30-1.37 s.
+# 40 -> 1.30-1.37 s (spawned helpers). With forked helpers, median of 5 over the bare loop's (load ~3):
+# 0 -> 0.79, 10 -> 0.80, 20 -> 0.86, 30 -> 0.79: no clear optimum within the noise, so it stays.
 HELPER_START = 20
 MIN_TAIL = 8  # a helper's chunk shorter than this (sampled frames): one process fewer
 MAX_PARTS = 8  # helpers cost memory (one MediaPipe each) and a start-up; more rarely pays
