@@ -17,6 +17,10 @@ Targets (issue 2): pipeline >= 0.9 of the ceiling with 1 worker; 2 workers
 >= 1.7x one worker. Writes bench/results/extract.md.
 
     python bench/extract.py [--data PATH] [--repeat N]
+    python bench/extract.py --full [--fps F] [--workers W] [--cache EMPTY_DIR]   # the whole clip set
+
+--full times the whole of ../shared/data into an empty cache (bench/extract_full.py)
+and adds a row to bench/results/extract_full.md.
 
 On a machine shared with other jobs, give the run the CPU (Linux, as root):
     setsid nice -n -15 sh -c 'echo -15 > /proc/self/autogroup; exec python bench/extract.py'
@@ -183,8 +187,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--repeat", type=int, default=3, help="rounds; each row keeps its median")
-    ap.add_argument("--out", type=Path, default=HERE / "results" / "extract.md")
+    ap.add_argument("--out", type=Path, default=None, help="results file (default per mode)")
+    ap.add_argument("--full", action="store_true", help="the whole data set into an empty cache, timed")
+    ap.add_argument("--fps", type=float, default=15.0, help="--full: sampling rate")
+    ap.add_argument("--workers", type=int, default=2, help="--full: extraction workers")
+    ap.add_argument("--cache", type=Path, default=None, help="--full: an empty (or new) cache folder to keep")
     args = ap.parse_args()
+    if args.full:
+        from extract_full import run_full
+
+        return run_full(args.data, args.fps, args.workers, args.cache, args.out or HERE / "results" / "extract_full.md")
+    args.out = args.out or HERE / "results" / "extract.md"
 
     paths = [args.data / c for c in CLIPS]
     missing = [str(p) for p in paths if not p.is_file()]

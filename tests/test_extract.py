@@ -314,3 +314,12 @@ def test_a_killed_worker_does_not_stop_the_run(tmp_path):
     clips = sorted((data / "squat").glob("*.mp4"))
     again = extract_clips(clips, PoseCache(cache_dir), progress=False)
     assert again.extracted == len(summary["failed"]) and not again.failed
+
+
+def test_clips_go_out_longest_first(tmp_path):
+    from workout_classifier.extract import longest_first
+
+    clips = [write_video(tmp_path / f"{n}.mp4", frames=n) for n in (10, 90, 40)]
+    todo = [(str(c), "out", "fail") for c in clips] + [(str(tmp_path / "missing.mp4"), "out", "fail")]
+    order = [Path(item[0]).stem for item in longest_first(todo, 15.0)]
+    assert order == ["90", "40", "10", "missing"]  # an unreadable clip fails fast: last

@@ -1,32 +1,63 @@
-"""One clip on two cores (split.py): the same frames and times as one graph, the same landmarks up to the cut."""
+"""One clip on several cores (split.py): the same frames and times as one graph, the same landmarks up to
+the first cut, the same timeline on a real session."""
 
+import cv2
 import numpy as np
+import pytest
 from conftest import real_clip, write_video
 
 from workout_classifier.pose import PoseSettings, extract_pose
-from workout_classifier.split import HELPER_START, OVERLAP, extract_pose_split
+from workout_classifier.split import HELPER_START, MIN_TAIL, OVERLAP, extract_pose_split, plan_cuts
+from workout_classifier.video import open_frames
+
+
+def test_plan_cuts_balances_late_helpers():
+    assert plan_cuts(90, 2) == [(90 + OVERLAP + HELPER_START) // 2]
+    cuts = plan_cuts(300, 3)
+    rest = [b - a for a, b in zip(cuts, [*cuts[1:], 300], strict=True)]
+    assert cuts[0] == pytest.approx(rest[0] + OVERLAP + HELPER_START, abs=1) and abs(rest[0] - rest[1]) <= 1
+    assert plan_cuts(OVERLAP + HELPER_START + 2 * MIN_TAIL - 1, 2) == []  # a helper would get too little
+    assert len(plan_cuts(OVERLAP + HELPER_START + 2 * MIN_TAIL, 8)) == 1  # fewer parts, not tiny ones
 
 
 def test_split_keeps_every_sampled_frame_once(tmp_path):
     clip = write_video(tmp_path / "c.mp4", frames=180, fps=30)  # 90 sampled frames at 15 fps
     one = extract_pose(clip, PoseSettings())
-    two = extract_pose_split(clip, PoseSettings())
+    two = extract_pose_split(clip, PoseSettings(), parts=2)
     np.testing.assert_array_equal(two.times, one.times)  # no frame lost or doubled at the cut
-    assert two.meta["split"] == {"parts": 2, "cut_frame": (90 + OVERLAP + HELPER_START) // 2, "overlap": OVERLAP}
+    assert two.meta["split"]["parts"] == 2 and two.meta["split"]["cut_frames"] == plan_cuts(90, 2)
     assert two.meta["sha256"] == one.meta["sha256"] and two.meta["width"] == one.meta["width"]
+
+
+def test_three_chunks_seek_to_the_same_frames(tmp_path):
+    clip = write_video(tmp_path / "long.mp4", frames=330, fps=30)  # 11 s: the later chunks seek
+    one = extract_pose(clip, PoseSettings())
+    three = extract_pose_split(clip, PoseSettings(), parts=3)
+    assert three.meta["split"]["parts"] == 3 and three.meta["split"]["cuts"][0] > 2.0
+    np.testing.assert_array_equal(three.times, one.times)
+
+
+def test_a_chunk_of_frames_is_the_same_as_decoding_from_the_start(tmp_path):
+    clip = write_video(tmp_path / "long.mp4", frames=330, fps=25)
+    _, frames = open_frames(clip, 15.0)
+    full = [(t, f) for t, f in frames if 4.0 <= t < 9.0]
+    _, frames = open_frames(clip, 15.0, start=4.0, stop=9.0)
+    part = list(frames)
+    assert [t for t, _ in part] == [t for t, _ in full] and len(part) == 75
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(part, full, strict=True))
 
 
 def test_short_clip_is_one_part(tmp_path):
     clip = write_video(tmp_path / "s.mp4", frames=40, fps=30)  # 20 sampled: nothing left for the helper
-    two = extract_pose_split(clip, PoseSettings())
+    two = extract_pose_split(clip, PoseSettings(), parts=2)
     assert two.meta["split"]["parts"] == 1 and two.num_frames == 20
 
 
 def test_real_clip_landmarks_match_one_graph(real_clips):
     clip = real_clip(real_clips, "squat/v_BodyWeightSquats_g25_c07.mp4")  # 5 s
     one = extract_pose(clip, PoseSettings())
-    two = extract_pose_split(clip, PoseSettings())
-    cut = two.meta["split"]["cut_frame"]
+    two = extract_pose_split(clip, PoseSettings(), parts=2)
+    cut = two.meta["split"]["cut_frames"][0]
     np.testing.assert_array_equal(two.times, one.times)
     np.testing.assert_array_equal(two.landmarks[:cut], one.landmarks[:cut])  # the first half is one graph's
     both = one.detected & two.detected
@@ -37,14 +68,46 @@ def test_real_clip_landmarks_match_one_graph(real_clips):
     assert abs(two.detection_rate - one.detection_rate) < 0.1
 
 
+def _session(real_clips, out, rels) -> str:
+    """Real 320x240 25 fps clips joined end to end (a session of two exercises)."""
+    vw = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (320, 240))
+    for rel in rels:
+        cap = cv2.VideoCapture(str(real_clip(real_clips, rel)))
+        while True:
+            ok, f = cap.read()
+            if not ok:
+                break
+            vw.write(cv2.resize(f, (320, 240)))
+        cap.release()
+    vw.release()
+    return str(out)
+
+
+def test_chunked_session_gives_the_one_graph_timeline(real_clips, tmp_path):
+    from workout_classifier.checkpoint import DEFAULT_MODEL, Classifier
+    from workout_classifier.predict import add_extras, classify_sequence
+
+    if not DEFAULT_MODEL.is_file():
+        pytest.skip(f"no shipped model at {DEFAULT_MODEL}")
+    clip = _session(real_clips, tmp_path / "session.mp4",
+                    ["squat/v_BodyWeightSquats_g09_c01.mp4", "pull up/v_PullUps_g15_c02.mp4"])  # fmt: skip
+    clf = Classifier.load()
+    lines = []
+    for seq in (extract_pose(clip, PoseSettings()), extract_pose_split(clip, PoseSettings(), parts=2)):
+        res = classify_sequence(seq, clf)
+        lines.append(add_extras(res, seq, clf, timeline=True)["timeline"])
+    one, two = lines
+    assert [s["label"] for s in two] == [s["label"] for s in one] == ["squat", "pull up"]
+    for a, b in zip(one, two, strict=True):
+        assert abs(a["start"] - b["start"]) <= 1.0 and abs(a["end"] - b["end"]) <= 1.0
+
+
 def test_cold_predict_of_one_clip_uses_both_halves(real_clips, tmp_path):
     from workout_classifier.checkpoint import DEFAULT_MODEL, Classifier
     from workout_classifier.predict import predict_videos
 
     clip = real_clip(real_clips, "squat/v_BodyWeightSquats_g25_c07.mp4")
     if not DEFAULT_MODEL.is_file():
-        import pytest
-
         pytest.skip(f"no shipped model at {DEFAULT_MODEL}")
     clf = Classifier.load()
     cold = predict_videos([clip], clf, keep_internal=True)[0]  # temporary cache: split

@@ -61,6 +61,11 @@ class PoseCache:
             self._sha[memo] = file_sha256(path)
         return self._sha[memo]
 
+    def remember_sha256(self, path: str | Path, sha: str) -> None:
+        """Record a hash computed elsewhere (split.py hashes while its helpers start), not to hash twice."""
+        st = os.stat(path)
+        self._sha[(str(path), st.st_size, st.st_mtime_ns)] = sha
+
     def key(self, path: str | Path) -> str:
         return f"{self.sha256(path)[:24]}-{self.settings.key()}"
 
@@ -173,9 +178,7 @@ class _Cancelled(BaseException):
     """Stops the in-process worker thread at its next progress report (Ctrl-C)."""
 
 
-def _extract_one(
-    path: str, sha: str, settings: PoseSettings, out: str, fail: str, stop=None, on_frames=None
-) -> dict:
+def _extract_one(path: str, sha: str, settings: PoseSettings, out: str, fail: str, stop=None, on_frames=None) -> dict:
     """Extract one clip into the cache; `on_frames(n)` is told of frames as they are done."""
 
     def report(n: int) -> None:
@@ -322,7 +325,6 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
     in_flight: dict = {}
 
     def submit(remote: bool) -> None:
-        # Clips go out longest first, so no long clip is left to run alone at the end.
         p, out, fail = order.popleft()
         # Full hashes are passed so workers store them in metadata without rehashing.
         args = (p, cache.sha256(p), cache.settings, out, fail)
@@ -338,7 +340,7 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
     try:
         for _ in range(n_remote):  # start the processes now; they load while we plan
             pool.submit(os.getpid)
-        order.extend(sorted(todo, key=lambda item: -_expected_frames(item[0], cache.settings.fps)))
+        order.extend(longest_first(todo, cache.settings.fps))
         submit(False)
         for _ in range(n_remote):
             if order:
@@ -370,6 +372,11 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
     local.shutdown(wait=True)
     if pool is not None:
         pool.shutdown(wait=True)
+
+
+def longest_first(todo: list[tuple], fps: float | None) -> list[tuple]:
+    """(clip, ...) items by sampled frames, most first, so that no long clip runs alone at the end."""
+    return sorted(todo, key=lambda item: -_expected_frames(item[0], fps))
 
 
 def _expected_frames(path: str, fps: float | None) -> float:

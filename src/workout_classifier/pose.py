@@ -243,14 +243,16 @@ def pose_frame(pose, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 def extract_pose(
-    path: str | Path, settings: PoseSettings = PoseSettings(), on_frames=None, sha256: str | None = None
+    path: str | Path, settings: PoseSettings = PoseSettings(), on_frames=None, sha256: str | None = None,
+    start: float = 0.0, stop: float | None = None,
 ) -> PoseSequence:
     """Run pose tracking over the sampled frames of one clip.
 
     `on_frames(n)` is called every few frames with the count since the last call,
-    for progress bars. Raises VideoError for files that cannot be decoded.
+    for progress bars. `start`/`stop` (seconds) track only that part of the clip
+    (a chunk, split.py). Raises VideoError for files that cannot be decoded.
     """
-    info, frames = open_frames(path, settings.fps, max_side=settings.max_side or None)  # one open
+    info, frames = open_frames(path, settings.fps, max_side=settings.max_side or None, start=start, stop=stop)
     frames = prefetch(frames, PREFETCH_FRAMES)
     rows_img, rows_world, times, detected = [], [], [], []
     nan = np.full((NUM_JOINTS, 4), np.nan, dtype=np.float32)

@@ -85,7 +85,7 @@ def predict_videos(
     try:
         cache = PoseCache(cache_dir, pose_settings_for(clf))
         if tmp is not None and len(videos) == 1 and backend is None and (os.cpu_count() or 1) >= 2:
-            _extract_on_two_cores(videos[0], cache)
+            _extract_on_all_cores(videos[0], cache)
         extract_clips([str(v) for v in videos], cache, workers=workers, progress=progress, console=console,
                       backend=backend)  # backend: e.g. distributed.RayBackend
         results = []
@@ -117,13 +117,15 @@ def predict_videos(
             tmp.cleanup()
 
 
-def _extract_on_two_cores(video, cache: PoseCache) -> None:
-    """One uncached clip whose poses are not kept: both halves at once (split.py). On any trouble,
-    nothing is written and extract_clips does the clip the usual way (and reports its errors)."""
+def _extract_on_all_cores(video, cache: PoseCache) -> None:
+    """One uncached clip whose poses are not kept: its chunks at once, one per core (split.py), so a
+    long session is answered in about 1/cores of the time. On any trouble, nothing is written and
+    extract_clips does the clip the usual way (and reports its errors)."""
     from workout_classifier.split import extract_pose_split
 
     try:
-        seq = extract_pose_split(video, cache.settings)
+        seq = extract_pose_split(video, cache.settings)  # hashes the file while its helpers start
+        cache.remember_sha256(video, seq.meta["sha256"])
         seq.save(cache.data_path(cache.key(video)))
     except Exception:  # noqa: BLE001 (the one-graph path below handles and reports every failure)
         return

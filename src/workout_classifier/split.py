@@ -1,120 +1,136 @@
-"""One clip on two cores: two pose graphs, each on one part of the clip.
+"""One clip on all cores: the clip cut into chunks by time, one pose graph per chunk.
 
 A MediaPipe pose graph runs on one core at a time (two graphs in two threads of
-one process are no faster), so a single clip leaves the second core idle. Here a
-helper process tracks the end of the clip while this process tracks the
-start; the helper starts at once and loads MediaPipe while this process decodes
-its first frames, and gets the smaller part, since it starts later. Tracking restarts at the cut: the helper begins `overlap`
-sampled frames early, and those warm-up frames are dropped, so every kept frame
-of the second half comes from a tracker that has already found the person.
+one process are no faster), so a single clip leaves the other cores idle. Here
+helper processes track the later chunks while this process tracks the first;
+the helpers start at once and load MediaPipe while this process decodes its
+first frames, and get smaller chunks, since they start later. Each helper seeks
+to its chunk (video.open_frames with `start`) rather than decoding its way there,
+so a long session costs each process only its own part of the decoding.
 
-Frames are the same as `pose.extract_pose` samples (`video.open_frames`), and
-the result is the same kind of PoseSequence, with `meta["split"]` saying how it
-was made. It is meant for a clip whose poses are not kept (a cold `workout
-predict` with no cache): tracking restarted at the cut makes the landmarks near
-it differ slightly from one graph's, so a shared cache keeps one-graph results.
+Tracking restarts at every cut: a helper begins `overlap` sampled frames before
+its cut, and those warm-up frames are dropped, so every kept frame comes from a
+tracker that has already found the person. Frames and times are exactly those of
+one graph over the whole clip (the sampled clock does not depend on where
+decoding starts); landmarks near a cut differ slightly from one graph's (a
+restarted tracker's smoothing starts afresh). So it is meant for a clip whose
+poses are not kept (a cold `workout predict` with no cache): a shared cache keeps
+one-graph results. `meta["split"]` says how a sequence was made.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from workout_classifier._quiet import silence_stderr_forever, silenced_stderr
-from workout_classifier.pose import (
-    NUM_JOINTS,
-    PoseSequence,
-    PoseSettings,
-    _to_array,
-    create_pose,
-    file_sha256,
-)
-from workout_classifier.video import VideoError, open_frames, prefetch, probe, sample_stride
+from workout_classifier._quiet import silence_stderr_forever
+from workout_classifier.pose import PoseSequence, PoseSettings, extract_pose, file_sha256
+from workout_classifier.video import VideoError, probe, sample_stride
 
-OVERLAP = 8  # sampled frames the second graph tracks before the cut (about 0.5 s at 15 fps)
-# The helper starts late (a fresh interpreter, MediaPipe's import, and decoding the frames before its
-# start), so the cut sits after the middle by half this many frames. Chosen on `workout predict` of a
-# 5 s clip, 3 runs each on 2 cores: 0 -> 1.21-1.33 s, 20 -> 1.18-1.27 s, 40 -> 1.30-1.37 s.
+OVERLAP = 8  # sampled frames a helper tracks before its cut (about 0.5 s at 15 fps)
+# A helper starts late (a fresh interpreter, MediaPipe's import, opening and seeking the clip), so
+# the first chunk is longer than the others by this many sampled frames plus the overlap. Chosen on
+# `workout predict` of a 5 s clip, 3 runs each on 2 cores: 0 -> 1.21-1.33 s, 20 -> 1.18-1.27 s,
+# 40 -> 1.30-1.37 s (spawned helpers). With forked helpers, median of 5 over the bare loop's (load ~3):
+# 0 -> 0.79, 10 -> 0.80, 20 -> 0.86, 30 -> 0.79: no clear optimum within the noise, so it stays.
 HELPER_START = 20
-MIN_TAIL = 8  # fewer frames left for the helper: one graph, nothing to gain
+MIN_TAIL = 8  # a helper's chunk shorter than this (sampled frames): one process fewer
+MAX_PARTS = 8  # helpers cost memory (one MediaPipe each) and a start-up; more rarely pays
 
 
-def track_range(path: str, settings: PoseSettings, start: int, stop: int | None) -> dict:
-    """Pose of sampled frames start..stop-1 (stop None: to the end) with one fresh graph: arrays and info."""
-    info, frames = open_frames(path, settings.fps)
-    frames = prefetch(frames, 4)
-    nan = np.full((NUM_JOINTS, 4), np.nan, dtype=np.float32)
-    img, world, times, detected = [], [], [], []
-    pose = create_pose(settings)
+def plan_cuts(frames: int, parts: int, overlap: int = OVERLAP, helper_start: int = HELPER_START) -> list[int]:
+    """Sampled-frame indices where chunks 2..parts begin, so that all processes finish together.
+
+    The first chunk runs at once; each helper starts `helper_start` frames' time late and tracks
+    `overlap` frames more than it keeps: first = rest + helper_start + overlap, first + (parts-1)*rest = frames.
+    Fewer parts where a helper's chunk would be under MIN_TAIL frames; [] means one graph."""
+    while parts > 1:
+        rest = (frames - helper_start - overlap) / parts
+        if rest >= MIN_TAIL:
+            first = frames - (parts - 1) * rest
+            return [min(round(first + k * rest), frames) for k in range(parts - 1)]
+        parts -= 1
+    return []
+
+
+def default_parts() -> int:
     try:
-        with silenced_stderr():
-            for i, (t, frame) in enumerate(frames):
-                if stop is not None and i >= stop:
-                    break
-                if i < start:
-                    continue  # decoded to stay on the sampled clock; not tracked
-                res = pose.process(frame)
-                ok = res.pose_landmarks is not None and res.pose_world_landmarks is not None
-                img.append(_to_array(res.pose_landmarks) if ok else nan)
-                world.append(_to_array(res.pose_world_landmarks) if ok else nan)
-                times.append(t)
-                detected.append(ok)
-    finally:
-        pose.close()
-        frames.close()
-    empty = np.zeros((0, NUM_JOINTS, 4), np.float32)
-    return {
-        "img": np.stack(img) if img else empty, "world": np.stack(world) if world else empty,
-        "times": np.asarray(times, np.float64), "detected": np.asarray(detected, bool), "info": info.to_dict(),
-    }  # fmt: skip
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_PARTS))
+
+
+def _context():
+    """Fork where it is safe, else a fresh interpreter.
+
+    A forked helper is ready sooner (no interpreter start, nothing imported twice), which is most of
+    what a helper's late start costs on a 5 s clip. Forking is safe only before MediaPipe runs here
+    (its graphs start threads) and while this process has no other threads (a server's)."""
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1 and "mediapipe" not in sys.modules:
+        return mp.get_context("fork")
+    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _helper_init() -> None:
     silence_stderr_forever()  # its errors come back as exceptions
 
 
-def expected_frames(path: str | Path, fps: float | None) -> int:
-    """Sampled frames the header promises (headers can be off; decoding is truth)."""
-    info = probe(path)
-    return int(info.frame_count / sample_stride(info.fps, fps))
+def _track(path: str, settings: PoseSettings, start: float, stop: float | None) -> PoseSequence | None:
+    """One helper's chunk: frames start <= t < stop through a fresh graph (None: no frames there)."""
+    try:
+        return extract_pose(path, settings, sha256="-", start=start, stop=stop)  # its meta is not kept
+    except VideoError:  # a header promising more frames than the file has: an empty chunk
+        return None
 
 
 def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings(), overlap: int = OVERLAP,
-                       sha256: str | None = None) -> PoseSequence:  # fmt: skip
-    """Like pose.extract_pose, on two cores. Raises VideoError for files that cannot be decoded."""
+                       sha256: str | None = None, parts: int | None = None) -> PoseSequence:  # fmt: skip
+    """Like pose.extract_pose, on `parts` processes (default: every core, at most MAX_PARTS).
+
+    Raises VideoError for files that cannot be decoded."""
     path = str(path)
-    n = expected_frames(path, settings.fps)
-    cut = min((n + overlap + HELPER_START) // 2, n)  # both finish together: cut = S + (n - cut + overlap)
-    if n - cut < MIN_TAIL:
-        parts = [track_range(path, settings, 0, None)]
+    info = probe(path)
+    sampled_fps = min(settings.fps or info.fps, info.fps)
+    n = int(info.frame_count / sample_stride(info.fps, settings.fps))  # headers can be off; decoding is truth
+    cut_frames = plan_cuts(n, parts or default_parts(), overlap)
+    # Cuts in seconds, between two sampled frames, so that rounded timestamps never fall on one.
+    cuts = [(c - 0.5) / sampled_fps for c in cut_frames]
+    warm = overlap / sampled_fps
+    if not cuts:
+        seq = extract_pose(path, settings, sha256=sha256)
+        pieces = [seq]
     else:
-        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_helper_init) as pool:
-            second = pool.submit(track_range, path, settings, cut - overlap, None)
-            first = track_range(path, settings, 0, cut)
-            rest = second.result()
-        # The helper started at frame cut - overlap; its frames before the first half's end were its warm-up
-        # (all `overlap` of them, unless the file has fewer frames than its header promised).
-        drop = min(max(len(first["times"]) - (cut - overlap), 0), len(rest["times"]))
-        parts = [first, {k: (v[drop:] if k != "info" else v) for k, v in rest.items()}]
-    times = np.concatenate([p["times"] for p in parts])
-    if not len(times):
-        raise VideoError("no frames could be decoded (empty or truncated video)")
-    info = parts[0]["info"]
+        with ProcessPoolExecutor(len(cuts), mp_context=_context(), initializer=_helper_init) as pool:
+            bounds = list(zip(cuts, [*cuts[1:], None], strict=True))
+            helpers = [pool.submit(_track, path, settings, max(c - warm, 0.0), stop) for c, stop in bounds]
+            sha256 = sha256 or file_sha256(path)  # while the helpers start
+            seq = extract_pose(path, settings, sha256=sha256, stop=cuts[0])
+            pieces = [seq]
+            for (cut, _), helper in zip(bounds, helpers, strict=True):
+                part = helper.result()
+                if part is not None:
+                    keep = part.times >= cut  # the warm-up frames before the cut are dropped
+                    pieces.append(PoseSequence(part.landmarks[keep], part.world[keep], part.times[keep],
+                                               part.detected[keep], part.meta))  # fmt: skip
+    times = np.concatenate([p.times for p in pieces])
     meta = {
-        **info,
+        **seq.meta,
         "decoded_frames_sampled": len(times),
-        "sampled_fps": min(settings.fps or info["fps"], info["fps"]),
-        "sha256": sha256 or file_sha256(path),
-        "settings": asdict(settings),
-        "source": path,
-        "split": {"parts": len(parts), "cut_frame": cut if len(parts) > 1 else None, "overlap": overlap},
-    }
+        "recovered_frames": sum(p.meta.get("recovered_frames", 0) for p in pieces),
+        "split": {
+            "parts": len(pieces), "cuts": [round(c, 4) for c in cuts[: len(pieces) - 1]],
+            "cut_frames": [int(np.searchsorted(times, c)) for c in cuts[: len(pieces) - 1]], "overlap": overlap,
+        },
+    }  # fmt: skip
     return PoseSequence(
-        landmarks=np.concatenate([p["img"] for p in parts]), world=np.concatenate([p["world"] for p in parts]),
-        times=times, detected=np.concatenate([p["detected"] for p in parts]), meta=meta,
+        landmarks=np.concatenate([p.landmarks for p in pieces]), world=np.concatenate([p.world for p in pieces]),
+        times=times, detected=np.concatenate([p.detected for p in pieces]), meta=meta,
     )  # fmt: skip

@@ -232,19 +232,57 @@ def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int
 
 
 def open_frames(
-    path: str | Path, target_fps: float | None = 15.0, rgb: bool = True, max_side: int | None = MAX_SIDE
+    path: str | Path, target_fps: float | None = 15.0, rgb: bool = True, max_side: int | None = MAX_SIDE,
+    start: float = 0.0, stop: float | None = None,
 ) -> tuple[VideoInfo, Iterator[tuple[float, np.ndarray]]]:
     """Open a clip once: its info and an iterator over its sampled, upright frames.
 
     Frames are (time in seconds from the first frame, (H, W, 3) uint8), H and W
     as shown and scaled so that neither exceeds `max_side` (None: full size).
-    Raises VideoError at once for files that cannot be opened.
+    Only frames with start <= time < stop come out (a chunk of a long clip): the
+    same frames, with the same times, as a decode from the start would give there;
+    far from the start the decoder seeks to a key frame before `start` instead of
+    decoding its way there. Raises VideoError at once for files that cannot be opened.
     """
     info, container, stream, frames = _open_info(path)
-    return info, _sampled(container, stream, frames, info, target_fps, rgb, max_side)
+    return info, _sampled(container, stream, frames, info, target_fps, rgb, max_side, start, stop)
 
 
-def _sampled(container, stream, frames, info: VideoInfo, target_fps, rgb: bool, max_side):
+# A chunk starting later than this seeks (decoding that far costs more than a seek).
+SEEK_AFTER = 2.0
+# Seek this far before a chunk's start, so that the frame before its first one is decoded: whether a
+# frame is sampled depends on its own and its predecessor's time only, so the clock is exact from there.
+_SEEK_MARGIN = 0.5
+
+
+def _seek(container, stream, frames, start: float):
+    """Seek to a key frame before `start` s (from the first frame, which `frames` yields next).
+
+    Returns (first frame's absolute time, iterator of frames from the key frame) or None where the
+    file has no timestamps, cannot seek, or seeks past the point (the caller then decodes through)."""
+    import av
+
+    first = next(frames, None)
+    if first is None or first.time is None or not stream.time_base:
+        return None
+    t0 = first.time
+    try:
+        container.seek(max(int((t0 + start - _SEEK_MARGIN) / stream.time_base), 0), stream=stream, backward=True)
+        resumed = _decode(container, stream)
+        head = next(resumed, None)
+    except (av.FFmpegError, VideoError):
+        return None
+    if head is None or head.time is None or head.time - t0 >= start - _SEEK_MARGIN / 2:
+        return None
+
+    def chain():
+        yield head
+        yield from resumed
+
+    return t0, chain()
+
+
+def _sampled(container, stream, frames, info: VideoInfo, target_fps, rgb: bool, max_side, start=0.0, stop=None):
     # A frame is kept when its presentation time reaches the next tick of the
     # sampled clock; ticks with no frame (gaps in variable-rate clips) are passed
     # over, never made up. Times of frames without timestamps fall back to the
@@ -254,21 +292,39 @@ def _sampled(container, stream, frames, info: VideoInfo, target_fps, rgb: bool, 
     fmt = "rgb24" if rgb else "bgr24"
     turn = _ROTATE.get(info.rotation)
     try:
-        t0, last, next_t = None, -1.0, 0.0
+        t0, last, next_t, seeked = None, -1.0, 0.0, None
+        if start >= SEEK_AFTER:
+            seeked = _seek(container, stream, frames, start)
+            if seeked is None:  # decode through from the first frame, on a fresh opening
+                container.close()
+                _, container, stream, frames = _open_info(container.name)
+            else:
+                t0, frames = seeked
         for i, frame in enumerate(frames):
             t = frame.time
             if t is None:
-                t = i / info.fps + (t0 or 0.0)
+                t = i / info.fps + (t0 or 0.0) if seeked is None else last + 1.0 / info.fps + t0
             if t0 is None:
                 t0 = t
             t -= t0
+            if seeked is not None and i == 0:
+                # The first frame after a seek: where the clock stands after it is known (the first tick
+                # past it), whether or not a decode from the start would keep it; it is before `start`.
+                last = t
+                while period and next_t <= t + slack:
+                    next_t += period  # added up tick by tick, as below, so ticks are the same floats
+                continue
             if t <= last:  # broken or repeated timestamps
                 t = last + 1.0 / info.fps
             last = t
+            if stop is not None and t >= stop:
+                break
             if period and t + slack < next_t:
                 continue
             while period and next_t <= t + slack:
                 next_t += period
+            if t < start:
+                continue
             sw, sh = scaled_size(frame.width, frame.height, max_side)
             if (sw, sh) == (frame.width, frame.height):
                 img = frame.to_ndarray(format=fmt)
