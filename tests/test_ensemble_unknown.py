@@ -86,3 +86,17 @@ def test_unknown_threshold_rejects_far_out_input(tmp_path, name):
     assert known["label"] == "squat"
     far = [classify_sequence(noise_sequence(seed=s), clf) for s in range(3)]
     assert all(r["label"] == UNKNOWN for r in far), [r["confidence"] for r in far]
+
+
+@pytest.mark.parametrize("motion", ["standing", "turning"])
+def test_gate_rejects_generated_everyday_movement_and_keeps_a_known_clip(motion):
+    """A person standing or turning on the spot is no exercise: the trees' gate says `unknown`."""
+    from everyday import everyday_sequence
+
+    tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
+    clf, _ = fit(tracks, y, groups, classes, "trees", replace(FEATS, streams=("raw",)), replace(FAST, calibrate=True))
+    base = synthetic_sequence("curl", seed=7)
+    frame = 0  # the synthetic figure stands upright at rest
+    assert classify_sequence(synthetic_sequence("squat", seed=4242), clf)["label"] == "squat"
+    res = [classify_sequence(everyday_sequence(base, frame, motion, seed=s), clf) for s in range(3)]
+    assert all(r["label"] == UNKNOWN for r in res), [(r["label"], r["confidence"]) for r in res]

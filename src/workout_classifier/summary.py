@@ -11,14 +11,18 @@ an exercise (nose, shoulders, elbows, wrists, hips, knees, ankles):
 - motion: mean step and range of every joint, relative to the hips and in the
   image (pull-up wrists stay put on the bar while the body moves; bench-press
   hips stay put while the wrists move), and which joints move most;
-- trust: the pose model's visibility per joint and the window's detection rate;
-- framing: torso size and where hips, shoulders and wrists sit in the frame;
+- trust: the pose model's visibility per joint;
 - rhythm: how much of the motion one direction explains, its autocorrelation
   peak and lag, and which joints that direction moves;
 - camera-free: the 8 joint angles from the metric world landmarks, and the world
   pose turned about the vertical axis so the hips face one way (where the camera
   stands does not change them): mean, std, p10, p90 and range. They raised grouped
   macro-F1 0.889 -> 0.910 and leave-source-out 0.592 -> 0.655 (issue 11).
+
+Not here on purpose: where the person sits in the frame (joint heights in the
+image, torso size, detection rate). Those say more about the camera than the
+exercise; dropping them raised grouped macro-F1 0.891 -> 0.908 (plank F1 0.25 ->
+0.73) and leave-source-out 0.620 -> 0.626 (bench/results/accuracy.md, issue 11).
 
 Pure numpy; x in raw is already in units of the frame height (features.windows).
 """
@@ -38,7 +42,6 @@ from workout_classifier.features import (
 )
 
 KEY = (0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
-L_WR, R_WR = 15, 16
 
 
 def _quantiles(a: np.ndarray) -> list[np.ndarray]:
@@ -110,12 +113,9 @@ def window_summary(raw: np.ndarray) -> np.ndarray:
         *_quantiles(j), *_quantiles(ang),
         *_quantiles(_unit(sh - hip)), *_quantiles(_unit(w_sh - w_hip)), *_quantiles(chest),
         step, np.ptp(j, axis=1).reshape(n, -1),
-        raw[:, :, key, 3].mean(1), raw[:, :, 0, 7].mean(1, keepdims=True),
-        xy[:, :, key, 1].mean(1),
+        raw[:, :, key, 3].mean(1),
         img.std(1).reshape(n, -1), np.ptp(img, axis=1).reshape(n, -1),
         moved / (moved.max(-1, keepdims=True) + 1e-6),
-        np.stack([torso, hip[..., 1].mean(1), sh[..., 1].mean(1),
-                  xy[:, :, [L_WR, R_WR], 1].mean((1, 2)) - sh[..., 1].mean(1)], -1),
         _rhythm(j),
         *_camera_free(raw),
     ]  # fmt: skip

@@ -35,6 +35,9 @@ class Config:
     steps: int = 48
     trees: int = 200
     min_leaf: int = 2  # samples per leaf: smaller trees, smoother votes
+    # Share of the summary features tried at each split. 0.1 (57 of 555) beat sklearn's sqrt (24):
+    # grouped macro-F1 0.908 -> 0.911, leave-source-out 0.626 -> 0.634 (bench/results/accuracy.md).
+    max_features: float = 0.1
     seed: int = 0
     # Set by fit_windows: the arrays' sizes.
     nodes: int = 1  # nodes of the largest tree
@@ -106,6 +109,7 @@ class PoseTrees:
 
         c = self.config
         et = ExtraTreesClassifier(n_estimators=c.trees, min_samples_leaf=c.min_leaf, class_weight="balanced",
+                                  max_features=c.max_features,
                                   random_state=c.seed, n_jobs=1)  # fmt: skip
         summaries = window_summary(raw)
         c.summary_dim = summaries.shape[1]
