@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -14,6 +16,7 @@ from synth import MOVES, synthetic_sequence
 
 from workout_classifier.cli.common import bare_ray_means_local
 from workout_classifier.extract import PoseCache, extract_clips
+from workout_classifier.pose import PoseSequence
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'workout-classifier[ray]')")
 
@@ -89,6 +92,55 @@ def test_worker_killed_mid_clip_is_retried(ray_local, tmp_path):
     assert backend.retried == 1
     assert [r["status"] for r in results] == ["no_person"]  # a drawing: decoded, nobody in it
     assert cache.status(clip) == "done" and not list(cache.root.glob("*.tmp"))
+
+
+def _group_gone(pgid: int, timeout: float) -> bool:
+    """Whether every process of the group (the driver and what it started) has ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to a process group")
+@pytest.mark.parametrize("how", [["--ray", "--workers", "2"], ["--workers", "2"]], ids=["ray", "local-workers"])
+def test_ctrl_c_stops_the_run_and_a_rerun_does_only_the_rest(ray_local, tmp_path, how):
+    """Ctrl-C as a terminal sends it: SIGINT to the whole process group (driver, Ray, workers)."""
+    from workout_classifier.distributed import RayBackend
+
+    data = tmp_path / "data"
+    clips = [write_video(data / "squat" / f"c{i}.mp4", frames=60, fps=30, seed=i) for i in range(6)]
+    cache_dir = tmp_path / "cache"
+    cmd = [sys.executable, "-m", "workout_classifier.cli", "extract", str(data), "--cache", str(cache_dir), *how]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline, sent = time.monotonic() + 120, False
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(cache_dir.glob("*.npz")):
+            os.killpg(proc.pid, signal.SIGINT)
+            sent = True
+            break
+        time.sleep(0.02)
+    _, err = proc.communicate(timeout=60)
+    assert sent, f"the run ended before the first clip was cached: {err}"
+    assert _group_gone(proc.pid, 20), "workers or Ray processes still run after Ctrl-C"
+    done_before = len(list(cache_dir.glob("*.npz")))
+    assert 1 <= done_before
+    if proc.returncode != 0:  # interrupted (it may have finished first)
+        assert proc.returncode == 130, err
+        lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("extracting poses")]
+        assert len(lines) == 1 and lines[0].startswith("interrupted:"), err  # one line, nothing else
+    for f in cache_dir.glob("*.npz"):  # whatever was written is whole
+        assert PoseSequence.load(f).num_frames == 30
+    assert not list(cache_dir.glob("*.tmp")) and not list(cache_dir.glob("*.fail.json"))
+
+    cache = PoseCache(cache_dir)
+    again = extract_clips(clips, cache, progress=False, backend=RayBackend(workers=2))
+    assert again.cached == done_before and again.extracted == 6 - done_before and not again.failed
+    assert all(cache.status(c) == "done" for c in clips)
 
 
 def test_evaluate_ray_equals_local(ray_local):
