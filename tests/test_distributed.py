@@ -29,6 +29,37 @@ def ray_local():
         yield r
 
 
+# The two tests without Ray come first, before the module's Ray starts: its threads print
+# late messages (a killed worker) to stderr, which CliRunner swaps out during a test.
+def test_bare_ray_flag_means_local():
+    assert bare_ray_means_local(["extract", "data", "--ray"]) == ["extract", "data", "--ray", "local"]
+    assert bare_ray_means_local(["extract", "--ray", "data"]) == ["extract", "--ray", "local", "data"]
+    assert bare_ray_means_local(["extract", "--ray", "-w", "2"])[:3] == ["extract", "--ray", "local"]
+    assert bare_ray_means_local(["extract", "--ray", "10.0.0.1:6379", "d"]) == ["extract", "--ray", "10.0.0.1:6379", "d"]
+    assert bare_ray_means_local(["x", "--ray", "auto"]) == ["x", "--ray", "auto"]
+
+
+def test_cli_without_ray_says_what_to_install(synthetic_dataset, tmp_path, monkeypatch):
+    import builtins
+
+    from typer.testing import CliRunner
+
+    from workout_classifier.cli import app
+
+    real_import = builtins.__import__
+    me = threading.get_ident()
+
+    def no_ray(name, *a, **kw):  # this thread only: the module's Ray keeps importing in its own threads
+        if threading.get_ident() == me and (name == "ray" or name.startswith("ray.")):
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    res = CliRunner().invoke(app, ["extract", str(synthetic_dataset), "--cache", str(tmp_path), "--ray", "local"])
+    assert res.exit_code == 1
+    assert "pip install 'workout-classifier[ray]'" in res.output and "Traceback" not in res.output
+
+
 def _npz_arrays(cache: PoseCache) -> dict:
     out = {}
     for f in sorted(cache.root.glob("*.npz")):
@@ -198,31 +229,3 @@ def test_leave_one_exercise_out_study_on_ray_equals_local(ray_local, monkeypatch
         ray.cloudpickle.unregister_pickle_by_value(acc)
     assert [r["left_out"] for r in remote] == list(MOVES)
     assert remote == local
-
-
-def test_bare_ray_flag_means_local():
-    assert bare_ray_means_local(["extract", "data", "--ray"]) == ["extract", "data", "--ray", "local"]
-    assert bare_ray_means_local(["extract", "--ray", "data"]) == ["extract", "--ray", "local", "data"]
-    assert bare_ray_means_local(["extract", "--ray", "-w", "2"])[:3] == ["extract", "--ray", "local"]
-    assert bare_ray_means_local(["extract", "--ray", "10.0.0.1:6379", "d"]) == ["extract", "--ray", "10.0.0.1:6379", "d"]
-    assert bare_ray_means_local(["x", "--ray", "auto"]) == ["x", "--ray", "auto"]
-
-
-def test_cli_without_ray_says_what_to_install(synthetic_dataset, tmp_path, monkeypatch):
-    import builtins
-
-    from typer.testing import CliRunner
-
-    from workout_classifier.cli import app
-
-    real_import = builtins.__import__
-
-    def no_ray(name, *a, **kw):
-        if name == "ray" or name.startswith("ray."):
-            raise ImportError("No module named 'ray'")
-        return real_import(name, *a, **kw)
-
-    monkeypatch.setattr(builtins, "__import__", no_ray)
-    res = CliRunner().invoke(app, ["extract", str(synthetic_dataset), "--cache", str(tmp_path), "--ray", "local"])
-    assert res.exit_code == 1
-    assert "pip install 'workout-classifier[ray]'" in res.output and "Traceback" not in res.output
