@@ -112,8 +112,16 @@ def fused_result(parts: list, splits, y, classes):
 _STATE: dict = {}  # (ts, args) for worker processes (fork)
 
 
-def pmap(fn, items: list, jobs: int) -> list:
-    """fn over items, in `jobs` forked processes (each single-threaded) when jobs > 1."""
+def pmap(fn, items: list, jobs: int, ray: str | None = None) -> list:
+    """fn over items, in `jobs` forked processes (each single-threaded) when jobs > 1.
+
+    With `ray` (an address, or "local"), as Ray tasks instead: `fn` is pickled by value
+    (this file runs as __main__), with the `_STATE` it reads, so workers need no bench/.
+    """
+    if ray:
+        from workout_classifier.distributed import ray_map
+
+        return list(ray_map(fn, items, ray))
     if jobs <= 1 or len(items) <= 1:
         return [fn(it) for it in items]
     import multiprocessing as mp
@@ -145,7 +153,7 @@ def run_models(ts, names, args, log):
     tasks = [(n, "grouped") for n in names if n != "ensemble"]
     if "cnn-lstm" in names and not args.quick:
         tasks.append(("cnn-lstm", "seed"))
-    results = dict(zip(tasks, pmap(_cv_task, tasks, args.jobs), strict=True))
+    results = dict(zip(tasks, pmap(_cv_task, tasks, args.jobs, args.ray), strict=True))
     rows = {}
     probe = slice(0, len(ts.tracks), max(1, len(ts.tracks) // 60))  # ~60 clips for timing
     for name in names:
@@ -217,7 +225,7 @@ def _loo_task(k: int) -> dict:
 
 def leave_one_out(ts, args, log) -> list[dict]:
     """Unknown-exercise study (see module docstring), one exercise left out at a time."""
-    return pmap(_loo_task, list(range(len(ts.classes))), args.jobs)
+    return pmap(_loo_task, list(range(len(ts.classes))), args.jobs, args.ray)
 
 
 def fmt_table(rows, classes) -> list[str]:
@@ -307,6 +315,8 @@ def main(argv=None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0, help="split and training seed (another seed: another split)")
     ap.add_argument("--jobs", type=int, default=1, help="parallel processes, one thread each")
+    ap.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                    help="run the models' CVs and the leave-one-out study as Ray tasks (local, or a cluster address)")
     ap.add_argument("--unknown-model", default=DEFAULT, help="model of the leave-one-exercise-out study")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "accuracy.md")
     args = ap.parse_args(argv)

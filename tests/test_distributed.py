@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -14,6 +16,7 @@ from synth import MOVES, synthetic_sequence
 
 from workout_classifier.cli.common import bare_ray_means_local
 from workout_classifier.extract import PoseCache, extract_clips
+from workout_classifier.pose import PoseSequence
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'workout-classifier[ray]')")
 
@@ -24,6 +27,37 @@ def ray_local():
 
     with ray_session("local", num_cpus=2) as r:
         yield r
+
+
+# The two tests without Ray come first, before the module's Ray starts: its threads print
+# late messages (a killed worker) to stderr, which CliRunner swaps out during a test.
+def test_bare_ray_flag_means_local():
+    assert bare_ray_means_local(["extract", "data", "--ray"]) == ["extract", "data", "--ray", "local"]
+    assert bare_ray_means_local(["extract", "--ray", "data"]) == ["extract", "--ray", "local", "data"]
+    assert bare_ray_means_local(["extract", "--ray", "-w", "2"])[:3] == ["extract", "--ray", "local"]
+    assert bare_ray_means_local(["extract", "--ray", "10.0.0.1:6379", "d"]) == ["extract", "--ray", "10.0.0.1:6379", "d"]
+    assert bare_ray_means_local(["x", "--ray", "auto"]) == ["x", "--ray", "auto"]
+
+
+def test_cli_without_ray_says_what_to_install(synthetic_dataset, tmp_path, monkeypatch):
+    import builtins
+
+    from typer.testing import CliRunner
+
+    from workout_classifier.cli import app
+
+    real_import = builtins.__import__
+    me = threading.get_ident()
+
+    def no_ray(name, *a, **kw):  # this thread only: the module's Ray keeps importing in its own threads
+        if threading.get_ident() == me and (name == "ray" or name.startswith("ray.")):
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    res = CliRunner().invoke(app, ["extract", str(synthetic_dataset), "--cache", str(tmp_path), "--ray", "local"])
+    assert res.exit_code == 1
+    assert "pip install 'workout-classifier[ray]'" in res.output and "Traceback" not in res.output
 
 
 def _npz_arrays(cache: PoseCache) -> dict:
@@ -91,6 +125,55 @@ def test_worker_killed_mid_clip_is_retried(ray_local, tmp_path):
     assert cache.status(clip) == "done" and not list(cache.root.glob("*.tmp"))
 
 
+def _group_gone(pgid: int, timeout: float) -> bool:
+    """Whether every process of the group (the driver and what it started) has ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to a process group")
+@pytest.mark.parametrize("how", [["--ray", "--workers", "2"], ["--workers", "2"]], ids=["ray", "local-workers"])
+def test_ctrl_c_stops_the_run_and_a_rerun_does_only_the_rest(ray_local, tmp_path, how):
+    """Ctrl-C as a terminal sends it: SIGINT to the whole process group (driver, Ray, workers)."""
+    from workout_classifier.distributed import RayBackend
+
+    data = tmp_path / "data"
+    clips = [write_video(data / "squat" / f"c{i}.mp4", frames=60, fps=30, seed=i) for i in range(6)]
+    cache_dir = tmp_path / "cache"
+    cmd = [sys.executable, "-m", "workout_classifier.cli", "extract", str(data), "--cache", str(cache_dir), *how]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline, sent = time.monotonic() + 120, False
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(cache_dir.glob("*.npz")):
+            os.killpg(proc.pid, signal.SIGINT)
+            sent = True
+            break
+        time.sleep(0.02)
+    _, err = proc.communicate(timeout=60)
+    assert sent, f"the run ended before the first clip was cached: {err}"
+    assert _group_gone(proc.pid, 20), "workers or Ray processes still run after Ctrl-C"
+    done_before = len(list(cache_dir.glob("*.npz")))
+    assert 1 <= done_before
+    if proc.returncode != 0:  # interrupted (it may have finished first)
+        assert proc.returncode == 130, err
+        lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("extracting poses")]
+        assert len(lines) == 1 and lines[0].startswith("interrupted:"), err  # one line, nothing else
+    for f in cache_dir.glob("*.npz"):  # whatever was written is whole
+        assert PoseSequence.load(f).num_frames == 30
+    assert not list(cache_dir.glob("*.tmp")) and not list(cache_dir.glob("*.fail.json"))
+
+    cache = PoseCache(cache_dir)
+    again = extract_clips(clips, cache, progress=False, backend=RayBackend(workers=2))
+    assert again.cached == done_before and again.extracted == 6 - done_before and not again.failed
+    assert all(cache.status(c) == "done" for c in clips)
+
+
 def test_evaluate_ray_equals_local(ray_local):
     from workout_classifier.distributed import ray_map
     from workout_classifier.evaluate import cross_validate
@@ -116,29 +199,33 @@ def test_evaluate_ray_equals_local(ray_local):
         assert ml[key] == mr[key]
 
 
-def test_bare_ray_flag_means_local():
-    assert bare_ray_means_local(["extract", "data", "--ray"]) == ["extract", "data", "--ray", "local"]
-    assert bare_ray_means_local(["extract", "--ray", "data"]) == ["extract", "--ray", "local", "data"]
-    assert bare_ray_means_local(["extract", "--ray", "-w", "2"])[:3] == ["extract", "--ray", "local"]
-    assert bare_ray_means_local(["extract", "--ray", "10.0.0.1:6379", "d"]) == ["extract", "--ray", "10.0.0.1:6379", "d"]
-    assert bare_ray_means_local(["x", "--ray", "auto"]) == ["x", "--ray", "auto"]
+@pytest.mark.neural  # bench/accuracy.py imports the neural models
+def test_leave_one_exercise_out_study_on_ray_equals_local(ray_local, monkeypatch):
+    """bench/accuracy.py's unknown-exercise study mapped over Ray gives the local figures."""
+    import argparse
+    import importlib
+    import types
+    from pathlib import Path
 
+    from workout_classifier.features import prepare
 
-def test_cli_without_ray_says_what_to_install(synthetic_dataset, tmp_path, monkeypatch):
-    import builtins
-
-    from typer.testing import CliRunner
-
-    from workout_classifier.cli import app
-
-    real_import = builtins.__import__
-
-    def no_ray(name, *a, **kw):
-        if name == "ray" or name.startswith("ray."):
-            raise ImportError("No module named 'ray'")
-        return real_import(name, *a, **kw)
-
-    monkeypatch.setattr(builtins, "__import__", no_ray)
-    res = CliRunner().invoke(app, ["extract", str(synthetic_dataset), "--cache", str(tmp_path), "--ray", "local"])
-    assert res.exit_code == 1
-    assert "pip install 'workout-classifier[ray]'" in res.output and "Traceback" not in res.output
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    acc = importlib.import_module("accuracy")
+    ray.cloudpickle.register_pickle_by_value(acc)  # as when it runs as a script (__main__)
+    tracks, y, groups = [], [], []
+    for k, move in enumerate(MOVES):
+        for i in range(8):
+            tracks.append(prepare(synthetic_sequence(move, seconds=4, seed=10 * k + i)))
+            y.append(k)
+            groups.append(f"{move}{i}")
+    ts = types.SimpleNamespace(tracks=tracks, y=np.array(y), groups=np.array(groups), classes=list(MOVES))
+    args = argparse.Namespace(folds=3, seed=0, epochs=None, quick=False, unknown_model="trees")
+    monkeypatch.setitem(acc._STATE, "ts", ts)
+    monkeypatch.setitem(acc._STATE, "args", args)
+    try:
+        local = acc.pmap(acc._loo_task, list(range(len(MOVES))), 1)
+        remote = acc.pmap(acc._loo_task, list(range(len(MOVES))), 1, ray="local")
+    finally:
+        ray.cloudpickle.unregister_pickle_by_value(acc)
+    assert [r["left_out"] for r in remote] == list(MOVES)
+    assert remote == local

@@ -71,6 +71,9 @@ def _pose_actor_class(ray):
         """One warm pose model; runs `_extract_one` into a private temp folder, returns the bytes."""
 
         def __init__(self, settings, progress):
+            # Ray sets OMP_NUM_THREADS=1 in a num_cpus=1 actor; local workers run with the
+            # process defaults, so drop it before the decoder and pose libraries load.
+            os.environ.pop("OMP_NUM_THREADS", None)
             from workout_classifier._quiet import silence_stderr_forever
             from workout_classifier.pose import create_pose
 
@@ -144,6 +147,8 @@ class RayBackend:
         from workout_classifier.extract import _expected_frames
 
         with ray_session(self.address, self.workers) as ray:
+            if hasattr(bar, "restart_clock"):  # frames/s from here, as for local workers: not Ray's start-up
+                bar.restart_clock()
             self._run(ray, todo, cache, bar, results, _expected_frames)
 
     def _run(self, ray, todo, cache, bar, results, expected_frames) -> None:
@@ -152,10 +157,9 @@ class RayBackend:
         n = min(self.workers or cluster_cpus(ray), len(todo))
         progress = _progress_actor_class(ray).remote()
         actor_cls = _pose_actor_class(ray)
-        # Longest first, so no long clip is left to run alone at the end.
-        order = deque(sorted(todo, key=lambda item: -expected_frames(item[0], cache.settings.fps)))
         attempts: dict[str, int] = {}
         actors, pid_refs = [], {}
+        order: deque = deque()
 
         def new_actor():
             a = actor_cls.remote(cache.settings, progress)
@@ -170,11 +174,17 @@ class RayBackend:
             self.in_flight[ref] = (p, out, fail, actor, pid_refs[id(actor)])
 
         try:
-            for _ in range(n):
-                submit(new_actor())
+            first = [new_actor() for _ in range(n)]  # they start (imports, model) while we plan
+            # Longest first, so no long clip is left to run alone at the end.
+            order.extend(sorted(todo, key=lambda item: -expected_frames(item[0], cache.settings.fps)))
+            for a in first:
+                submit(a)
+            polled = time.monotonic()
             while self.in_flight:
-                done, _ = ray.wait(list(self.in_flight), num_returns=1, timeout=0.2)
-                bar.frames(ray.get(progress.take.remote()))
+                done, _ = ray.wait(list(self.in_flight), num_returns=1, timeout=0.5)
+                if time.monotonic() - polled >= 0.5:  # each poll is a round trip through the raylet
+                    bar.frames(ray.get(progress.take.remote()))
+                    polled = time.monotonic()
                 for ref in done:
                     p, out, fail, actor, _ = self.in_flight.pop(ref)
                     try:

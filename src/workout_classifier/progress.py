@@ -41,6 +41,10 @@ class ExtractProgress:
         if self.enabled:
             self.progress.__exit__(*exc)
 
+    def restart_clock(self) -> None:
+        """Count frames/s from now (a backend that first starts a cluster calls it)."""
+        self.t0 = time.perf_counter()
+
     def frames(self, n: int) -> None:
         self.n_frames += n
         if self.enabled:
