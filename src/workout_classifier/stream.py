@@ -218,7 +218,7 @@ def draw(frame_rgb: np.ndarray, state: dict, fps: float | None = None) -> np.nda
 
 def json_state(state: dict) -> dict:
     """The JSON line of one processed frame (landmarks left out: scripts want the answer)."""
-    keep = ("time", "label", "confidence", "reps", "set", "set_label", "latency_ms", "form_cues")
+    keep = ("time", "label", "confidence", "reps", "hold_seconds", "set", "set_label", "latency_ms", "form_cues")
     return {k: state.get(k) for k in keep}
 
 
