@@ -83,6 +83,15 @@ def test_sets_change_with_the_exercise_and_end_with_rest():
     assert sets[1].end <= 8.5 + 1e-9 and sets[2].start >= 11.0 - 1e-9
 
 
+def test_a_young_set_takes_the_later_label():
+    # The first decisions see a short window: a different exercise within settle_seconds relabels the set.
+    st = SetTracker(LiveConfig(settle_seconds=4.0))
+    events = [st.update(1.5 + i * 0.5, lab, 0.0) for i, lab in enumerate(["lunges", "lunges", "squat"] + ["squat"] * 10)]
+    assert events[:3] == ["open", None, "relabel"] and set(events[3:]) == {None}
+    sets = st.finish()
+    assert [(s.label, s.start) for s in sets] == [("squat", 0.0)]
+
+
 def test_posture_tells_standing_still_from_a_squat():
     move = synthetic_sequence("squat", seconds=4.0, seed=1)
     still = synthetic_sequence("squat", seconds=4.0, seed=1)

@@ -60,6 +60,8 @@ class LiveConfig:
     switch_seconds: float = 1.5  # a different exercise must hold this long to start a new set
     rest_seconds: float = 3.0  # not exercising this long ends the set
     min_set_seconds: float = 2.0  # shorter sets without a rep are dropped (a stray decision)
+    settle_seconds: float = 4.0  # a set this young takes a different exercise as its own label (its first
+    # decisions saw less than the model's window, stretched to its length: the least sure ones)
     still_travel: float = 0.35  # torso lengths: joints moving less than this = holding still
     walk_travel: float = 1.0  # torso lengths of hip travel sideways over the window = walking
     upright_degrees: float = 35.0  # torso within this of vertical = standing or sitting
@@ -131,7 +133,8 @@ class SetTracker:
         return label not in (None, RESTING, UNKNOWN)
 
     def update(self, t: float, label: str | None, window_start: float) -> str | None:
-        """Feed one decision. Returns "open" when a set was opened, "switch" or "close" when one ended."""
+        """Feed one decision. Returns "open" when a set was opened, "switch" or "close" when one ended,
+        "relabel" when a young set was found to be another exercise."""
         cur = self.current
         if cur is None:
             if not self.is_exercise(label):
@@ -144,6 +147,9 @@ class SetTracker:
         if label == cur.label:
             cur.end, self._candidate = t, None
             return None
+        if self.is_exercise(label) and t - cur.start < self.cfg.settle_seconds:
+            cur.label, cur.end, self._candidate = label, t, None
+            return "relabel"
         if self._candidate is None or self._candidate[0] != label:
             self._candidate = (label, t)
         since = self._candidate[1]
@@ -291,10 +297,12 @@ class LiveTracker:
         if event in ("switch", "close"):  # the closed set got its count in `_sync`, before it closed
             self.counter = None
             self.form_cues = []
-        if event in ("open", "switch"):
+        if event in ("open", "switch", "relabel"):
             # The new set's counter, for its exercise, starts with the frames since the set began
             # (the decision needed a window of them), so its first reps are not lost.
             cur = self.sets.current
+            if event == "relabel":  # counted again from the start with the right exercise's measures
+                cur.reps = 0
             self.counter = OnlineRepCounter(cur.label)
             for tt, row, world, ok in zip(self.times, self.rows, self.world, self.found, strict=True):
                 if tt >= cur.start:

@@ -116,7 +116,7 @@
       const ms = performance.now() - t;  // capture -> overlay drawn
       latencies.push(ms);
       if (latencies.length > KEEP) latencies.shift();
-      st.samples.push({ id: m.id, ms, server_ms: m.server_ms, reps: m.reps, label: m.label });
+      st.samples.push({ id: m.id, at: performance.now() - t0, ms, server_ms: m.server_ms, reps: m.reps, label: m.label });
       if (st.samples.length > KEEP) st.samples.shift();
     }
     st.frames++;
