@@ -66,6 +66,8 @@ class LiveConfig:
     walk_travel: float = 1.0  # torso lengths of hip travel sideways over the window = walking
     upright_degrees: float = 35.0  # torso within this of vertical = standing or sitting
     max_side: int = 640  # frames are shrunk to this longest side before the pose model
+    recover_every: float | None = 0.2  # s between second looks (recovery.py) at frames the tracker missed;
+    # None: never. Each look is up to three static detections, so they are rationed: an empty room stays cheap
     buffer_seconds: float = 180.0  # pose history kept (the longest set counted in full)
 
 
@@ -195,6 +197,9 @@ class LiveTracker:
     def __init__(self, clf: Classifier, cfg: LiveConfig = LiveConfig()):
         self.clf, self.cfg = clf, cfg
         self.pose = None  # made on the first frame (see `process`)
+        self.static = None  # the static-mode model of recovery
+        self._last_recover = -np.inf
+        self.recovered = 0
         self.threshold = clf.extra.get("unknown_threshold")
         keep = int(cfg.buffer_seconds * 60)
         self.times: deque[float] = deque(maxlen=keep)
@@ -215,10 +220,27 @@ class LiveTracker:
         self.decide_ms: list[float] = []
 
     def close(self) -> None:
-        if self.pose is not None:
-            with silenced_stderr():  # the graph's threads log as they shut down
-                self.pose.close()
-            self.pose = None
+        with silenced_stderr():  # the graphs' threads log as they shut down
+            for model in (self.pose, self.static):
+                if model is not None:
+                    model.close()
+        self.pose = self.static = None
+
+    def warm_up(self) -> None:
+        """Start the pose models now (a second or two), not on the first frame of the stream.
+
+        A blank frame goes through each: MediaPipe opens its calculators on its own threads after
+        `Pose()` returns and they log as they do, so once a frame is through the graph is up, and
+        this block keeps its logs off the terminal.
+        """
+        blank = np.zeros((256, 256, 3), np.uint8)
+        with silenced_stderr():
+            if self.pose is None:
+                self.pose = create_pose(pose_settings_for(self.clf))
+                pose_frame(self.pose, blank)
+            if self.static is None and self.cfg.recover_every is not None:
+                self.static = create_pose(pose_settings_for(self.clf), static=True)
+                self.static.process(blank)
 
     # -- per frame --
     def process(self, frame: np.ndarray, t: float) -> dict:
@@ -232,12 +254,27 @@ class LiveTracker:
 
             frame = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         with silenced_stderr():
-            # MediaPipe opens its calculators on its own threads after `Pose()` returns, and they
-            # log as they do: made here, the graph is up (and quiet) once the first frame is through.
             if self.pose is None:
-                self.pose = create_pose(pose_settings_for(self.clf))
+                self.warm_up()
             lm, world, found = pose_frame(self.pose, frame)
+            every = self.cfg.recover_every
+            if not found and every is not None and t - self._last_recover >= every:
+                lm, world, found = self._recover(frame, t, lm, world)
         return self.add_pose(t, lm, world, found)
+
+    def _recover(self, frame: np.ndarray, t: float, lm: np.ndarray, world: np.ndarray):
+        """The offline path's second look at a missed frame (lying bodies, small frames), as extract does."""
+        from workout_classifier.pose import _to_array
+        from workout_classifier.recovery import recover_frame
+
+        self._last_recover = t
+        if self.static is None:
+            self.warm_up()
+        got = recover_frame(self.static, frame, _to_array)
+        if got is None:
+            return lm, world, False
+        self.recovered += 1
+        return got[0], got[1], True
 
     def add_pose(self, t: float, lm: np.ndarray, world: np.ndarray, found: bool) -> dict:
         """The same as `process` for a pose found elsewhere (tests, a pose model run in a browser)."""
@@ -377,6 +414,7 @@ class LiveTracker:
             "exercises": totals,
             "frames_processed": self.frames,
             "person_found": round(found / self.frames, 3) if self.frames else 0.0,
+            "recovered_frames": self.recovered,
             "duration": round(self.times[-1] - self.times[0], 2) if len(self.times) > 1 else 0.0,
             "decide_ms_p95": percentile(self.decide_ms, 95),
         }

@@ -160,6 +160,7 @@ def run_live(source: str, tracker: LiveTracker, on_update=None, realtime: bool =
     Raises VideoError when the source cannot be opened.
     """
     cap, is_file = open_source(source)
+    tracker.warm_up()  # before the first frame: a file's first second would be dropped while it starts
     slot = LatestFrame()
     reader = Reader(cap, is_file, slot, realtime=realtime)
     reader.start()
