@@ -13,10 +13,10 @@ features as `predict`), then:
 - `SetTracker` turns the stream of decisions into sets: a different exercise,
   held for `switch_seconds`, starts a new set; resting (or nobody, or unknown)
   for `rest_seconds` ends the current one;
-- reps are counted per set by a counter with the tiny interface
-  ``update(t, landmarks, found)`` / ``count`` (`BufferedRepCounter`: the offline
-  `reps.count_reps` re-run on the set's frames, never going down), so that an
-  online counter can replace it in one line.
+- reps are counted per set by `reps.OnlineRepCounter`, made for the set's
+  exercise (its profile of joint measures; a plank is timed instead) and fed the
+  set's frames from its start, so live and offline counting are one
+  implementation; a change of exercise closes the set and starts a new counter.
 
 Everything here is plain numpy between stages; sources, pacing and drawing
 live in `stream.py`.
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from workout_classifier._quiet import silenced_stderr
 from workout_classifier.checkpoint import Classifier
 from workout_classifier.features import (
     L_HIP,
@@ -44,7 +45,7 @@ from workout_classifier.features import (
 )
 from workout_classifier.pose import PoseSequence, create_pose, pose_frame
 from workout_classifier.predict import UNKNOWN, pose_settings_for
-from workout_classifier.reps import count_reps
+from workout_classifier.reps import HOLDS, OnlineRepCounter
 
 RESTING = "resting"
 L_AN, R_AN = 27, 28
@@ -59,52 +60,15 @@ class LiveConfig:
     switch_seconds: float = 1.5  # a different exercise must hold this long to start a new set
     rest_seconds: float = 3.0  # not exercising this long ends the set
     min_set_seconds: float = 2.0  # shorter sets without a rep are dropped (a stray decision)
+    settle_seconds: float = 4.0  # a set this young takes a different exercise as its own label (its first
+    # decisions saw less than the model's window, stretched to its length: the least sure ones)
     still_travel: float = 0.35  # torso lengths: joints moving less than this = holding still
     walk_travel: float = 1.0  # torso lengths of hip travel sideways over the window = walking
     upright_degrees: float = 35.0  # torso within this of vertical = standing or sitting
     max_side: int = 640  # frames are shrunk to this longest side before the pose model
+    recover_every: float | None = 0.2  # s between second looks (recovery.py) at frames the tracker missed;
+    # None: never. Each look is up to three static detections, so they are rationed: an empty room stays cheap
     buffer_seconds: float = 180.0  # pose history kept (the longest set counted in full)
-
-
-# ---- the rep counter (one per set) --------------------------------------------------------
-class BufferedRepCounter:
-    """Reps of the frames seen so far: `reps.count_reps` re-run every `every` seconds of stream time.
-
-    The count never goes down (a viewer must not see 5 after 6); `update` costs a
-    list append except on those re-runs.
-    """
-
-    def __init__(self, width: int, height: int, every: float = 0.5):
-        self.meta = {"width": width, "height": height}
-        self.every = every
-        self.times: list[float] = []
-        self.rows: list[np.ndarray] = []
-        self.found: list[bool] = []
-        self.count = 0
-        self.rep_times: list[float] = []
-        self._last = -np.inf
-
-    def update(self, t: float, landmarks: np.ndarray, found: bool) -> None:
-        self.times.append(t)
-        self.rows.append(landmarks)
-        self.found.append(found)
-        if t - self._last >= self.every:
-            self._last = t
-            self._recount()
-
-    def finish(self) -> int:
-        """Count once more on everything (the end of the set or the stream)."""
-        self._recount()
-        return self.count
-
-    def _recount(self) -> None:
-        if sum(self.found) < 4:
-            return
-        lm = np.stack(self.rows)
-        seq = PoseSequence(lm, lm, np.asarray(self.times, float), np.asarray(self.found, bool), self.meta)
-        res = count_reps(seq)
-        if res.reps > self.count:
-            self.count, self.rep_times = res.reps, res.rep_times
 
 
 # ---- posture: resting vs exercising --------------------------------------------------------
@@ -147,9 +111,13 @@ class LiveSet:
     start: float
     end: float
     reps: int = 0
+    hold_seconds: float | None = None  # a hold (plank): the longest time held, instead of reps
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "start": round(self.start, 2), "end": round(self.end, 2), "reps": self.reps}
+        out = {"label": self.label, "start": round(self.start, 2), "end": round(self.end, 2), "reps": self.reps}
+        if self.hold_seconds is not None:
+            out["hold_seconds"] = self.hold_seconds
+        return out
 
 
 @dataclass
@@ -167,7 +135,8 @@ class SetTracker:
         return label not in (None, RESTING, UNKNOWN)
 
     def update(self, t: float, label: str | None, window_start: float) -> str | None:
-        """Feed one decision. Returns "open" when a set was opened, "switch" or "close" when one ended."""
+        """Feed one decision. Returns "open" when a set was opened, "switch" or "close" when one ended,
+        "relabel" when a young set was found to be another exercise."""
         cur = self.current
         if cur is None:
             if not self.is_exercise(label):
@@ -180,6 +149,9 @@ class SetTracker:
         if label == cur.label:
             cur.end, self._candidate = t, None
             return None
+        if self.is_exercise(label) and t - cur.start < self.cfg.settle_seconds:
+            cur.label, cur.end, self._candidate = label, t, None
+            return "relabel"
         if self._candidate is None or self._candidate[0] != label:
             self._candidate = (label, t)
         since = self._candidate[1]
@@ -224,7 +196,10 @@ class LiveTracker:
 
     def __init__(self, clf: Classifier, cfg: LiveConfig = LiveConfig()):
         self.clf, self.cfg = clf, cfg
-        self.pose = create_pose(pose_settings_for(clf))
+        self.pose = None  # made on the first frame (see `process`)
+        self.static = None  # the static-mode model of recovery
+        self._last_recover = -np.inf
+        self.recovered = 0
         self.threshold = clf.extra.get("unknown_threshold")
         keep = int(cfg.buffer_seconds * 60)
         self.times: deque[float] = deque(maxlen=keep)
@@ -232,7 +207,7 @@ class LiveTracker:
         self.world: deque[np.ndarray] = deque(maxlen=keep)
         self.found: deque[bool] = deque(maxlen=keep)
         self.sets = SetTracker(cfg)
-        self.counter: BufferedRepCounter | None = None
+        self.counter: OnlineRepCounter | None = None  # the open set's
         self.size: tuple[int, int] | None = None  # (width, height) of the frames
         self.label: str | None = None
         self.confidence: float | None = None
@@ -245,9 +220,27 @@ class LiveTracker:
         self.decide_ms: list[float] = []
 
     def close(self) -> None:
-        if self.pose is not None:
-            self.pose.close()
-            self.pose = None
+        with silenced_stderr():  # the graphs' threads log as they shut down
+            for model in (self.pose, self.static):
+                if model is not None:
+                    model.close()
+        self.pose = self.static = None
+
+    def warm_up(self) -> None:
+        """Start the pose models now (a second or two), not on the first frame of the stream.
+
+        A blank frame goes through each: MediaPipe opens its calculators on its own threads after
+        `Pose()` returns and they log as they do, so once a frame is through the graph is up, and
+        this block keeps its logs off the terminal.
+        """
+        blank = np.zeros((256, 256, 3), np.uint8)
+        with silenced_stderr():
+            if self.pose is None:
+                self.pose = create_pose(pose_settings_for(self.clf))
+                pose_frame(self.pose, blank)
+            if self.static is None and self.cfg.recover_every is not None:
+                self.static = create_pose(pose_settings_for(self.clf), static=True)
+                self.static.process(blank)
 
     # -- per frame --
     def process(self, frame: np.ndarray, t: float) -> dict:
@@ -260,8 +253,28 @@ class LiveTracker:
             import cv2
 
             frame = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-        lm, world, found = pose_frame(self.pose, frame)
+        with silenced_stderr():
+            if self.pose is None:
+                self.warm_up()
+            lm, world, found = pose_frame(self.pose, frame)
+            every = self.cfg.recover_every
+            if not found and every is not None and t - self._last_recover >= every:
+                lm, world, found = self._recover(frame, t, lm, world)
         return self.add_pose(t, lm, world, found)
+
+    def _recover(self, frame: np.ndarray, t: float, lm: np.ndarray, world: np.ndarray):
+        """The offline path's second look at a missed frame (lying bodies, small frames), as extract does."""
+        from workout_classifier.pose import _to_array
+        from workout_classifier.recovery import recover_frame
+
+        self._last_recover = t
+        if self.static is None:
+            self.warm_up()
+        got = recover_frame(self.static, frame, _to_array)
+        if got is None:
+            return lm, world, False
+        self.recovered += 1
+        return got[0], got[1], True
 
     def add_pose(self, t: float, lm: np.ndarray, world: np.ndarray, found: bool) -> dict:
         """The same as `process` for a pose found elsewhere (tests, a pose model run in a browser)."""
@@ -273,7 +286,7 @@ class LiveTracker:
         self.world.append(world)
         self.found.append(bool(found))
         if self.counter is not None:
-            self.counter.update(t, lm, found)
+            self.counter.update(t, world if found else None, lm if found else None)
         if t - self._last_decision >= self.cfg.hop_seconds:
             t0 = time.perf_counter()
             self._decide(t)
@@ -290,6 +303,7 @@ class LiveTracker:
 
     def _decide(self, t: float) -> None:
         self._last_decision = t
+        self._sync()  # before a set can close: it keeps every rep counted up to now
         times, lm, world, found = self._window(t, self.clf.features.window_seconds)
         span = times[-1] - times[0]
         if span < self.cfg.min_seconds or found.sum() < max(4, 0.5 * len(found)):
@@ -317,21 +331,26 @@ class LiveTracker:
         self._form(t)
 
     def _set_event(self, event: str | None, t: float) -> None:
-        if event in ("switch", "close") and self.counter is not None:
-            closed = self.sets.sets[-1] if self.sets.sets else None
-            if closed is not None and closed.reps < self.counter.count:
-                closed.reps = self.counter.count
+        if event in ("switch", "close"):  # the closed set got its count in `_sync`, before it closed
             self.counter = None
             self.form_cues = []
-        if event in ("open", "switch"):
-            # The new set's counter starts with the frames since the set began.
-            self.counter = BufferedRepCounter(*self.size)
-            start = self.sets.current.start
-            for tt, row, ok in zip(self.times, self.rows, self.found, strict=False):
-                if tt >= start:
-                    self.counter.update(tt, row, ok)
+        if event in ("open", "switch", "relabel"):
+            # The new set's counter, for its exercise, starts with the frames since the set began
+            # (the decision needed a window of them), so its first reps are not lost.
+            cur = self.sets.current
+            if event == "relabel":  # counted again from the start with the right exercise's measures
+                cur.reps = 0
+            self.counter = OnlineRepCounter(cur.label)
+            for tt, row, world, ok in zip(self.times, self.rows, self.world, self.found, strict=True):
+                if tt >= cur.start:
+                    self.counter.update(tt, world if ok else None, row if ok else None)
+        self._sync()
+
+    def _sync(self) -> None:
+        """The open set's reps (or seconds held) from its counter."""
         if self.counter is not None and self.sets.current is not None:
-            self.sets.current.reps = self.counter.count
+            self.sets.current.reps = max(self.sets.current.reps, self.counter.reps)
+            self.sets.current.hold_seconds = self._held()
 
     def _form(self, t: float) -> None:
         """Push-up form cues on the current set, every few seconds (the offline check on the set so far)."""
@@ -354,7 +373,12 @@ class LiveTracker:
     # -- reading --
     @property
     def reps(self) -> int:
-        return self.counter.count if self.counter is not None else 0
+        return self.counter.reps if self.counter is not None else 0
+
+    def _held(self) -> float | None:
+        """Seconds held so far in the open set, for a hold (plank); None for counted exercises."""
+        c = self.counter
+        return round(c.hold_seconds, 1) if c is not None and c.exercise in HOLDS else None
 
     def state(self, landmarks: np.ndarray | None = None) -> dict:
         """The answer after the latest frame: time, label, confidence, reps, set, top, form cues, landmarks."""
@@ -364,6 +388,7 @@ class LiveTracker:
             "label": self.label,
             "confidence": None if self.label in (RESTING, None) else self.confidence,
             "reps": self.reps,
+            "hold_seconds": self._held(),
             "set": len(self.sets.sets) + 1 if cur is not None else None,  # its number, from 1
             "set_label": cur.label if cur is not None else None,
             "top": self.top,
@@ -373,8 +398,9 @@ class LiveTracker:
 
     def summary(self) -> dict:
         """Close the open set and summarise: sets in order, totals per exercise, frames and timings."""
-        if self.counter is not None and self.sets.current is not None:
-            self.sets.current.reps = max(self.sets.current.reps, self.counter.finish())
+        if self.counter is not None:
+            self.counter.finish()
+            self._sync()
         sets = [s.to_dict() for s in self.sets.finish()]
         self.counter = None
         totals: dict[str, dict] = {}
@@ -388,6 +414,7 @@ class LiveTracker:
             "exercises": totals,
             "frames_processed": self.frames,
             "person_found": round(found / self.frames, 3) if self.frames else 0.0,
+            "recovered_frames": self.recovered,
             "duration": round(self.times[-1] - self.times[0], 2) if len(self.times) > 1 else 0.0,
             "decide_ms_p95": percentile(self.decide_ms, 95),
         }

@@ -160,6 +160,7 @@ def run_live(source: str, tracker: LiveTracker, on_update=None, realtime: bool =
     Raises VideoError when the source cannot be opened.
     """
     cap, is_file = open_source(source)
+    tracker.warm_up()  # before the first frame: a file's first second would be dropped while it starts
     slot = LatestFrame()
     reader = Reader(cap, is_file, slot, realtime=realtime)
     reader.start()
@@ -218,7 +219,7 @@ def draw(frame_rgb: np.ndarray, state: dict, fps: float | None = None) -> np.nda
 
 def json_state(state: dict) -> dict:
     """The JSON line of one processed frame (landmarks left out: scripts want the answer)."""
-    keep = ("time", "label", "confidence", "reps", "set", "set_label", "latency_ms", "form_cues")
+    keep = ("time", "label", "confidence", "reps", "hold_seconds", "set", "set_label", "latency_ms", "form_cues")
     return {k: state.get(k) for k in keep}
 
 

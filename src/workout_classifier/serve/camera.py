@@ -14,7 +14,9 @@ more is told so and closed (1013, try again later).
 Each session has its own worker process (spawned, holding one `LiveTracker`,
 so its MediaPipe tracking state is its own and a crash ends one session only).
 When a socket closes its worker is reset and kept for the next session (at
-most `keep_idle` idle ones), or stopped.
+most `keep_idle` idle ones), or stopped. A worker keeps a spare tracker with its
+pose models started, so a session's first frames do not wait a second or two
+for MediaPipe to start.
 """
 
 from __future__ import annotations
@@ -44,8 +46,13 @@ def _worker_main(conn, model_path: str | None) -> None:
     from workout_classifier.checkpoint import Classifier
     from workout_classifier.live import LiveTracker
 
+    def warm() -> LiveTracker:
+        spare = LiveTracker(clf)
+        spare.warm_up()  # its pose models started: the next session's first frames are not kept waiting
+        return spare
+
     clf = Classifier.load(model_path)
-    tracker = None
+    tracker, spare = None, warm()
     while True:
         try:
             msg = conn.recv()
@@ -53,7 +60,9 @@ def _worker_main(conn, model_path: str | None) -> None:
             return
         kind = msg[0]
         if kind == "start":
-            tracker = LiveTracker(clf)
+            if tracker is not None:
+                tracker.close()
+            tracker, spare = spare or warm(), None
             conn.send(("ready", clf.classes))
         elif kind == "frame":
             _, fid, t, jpeg = msg
@@ -74,6 +83,7 @@ def _worker_main(conn, model_path: str | None) -> None:
                 tracker.close()
             tracker = None
             conn.send(("reset",))
+            spare = spare or warm()  # a fresh tracking state for the next session, started while idle
         else:  # "stop"
             return
 

@@ -1,6 +1,8 @@
 // Camera mode: the browser's camera -> JPEG frames over a WebSocket (/api/live) -> skeleton, exercise and
 // rep count drawn over the live picture. One frame in flight at a time: the newest camera frame is sent
 // when the previous answer is back, so nothing queues and stale frames are simply not sent (counted).
+// Latency is measured here, from the camera frame's capture time (requestVideoFrameCallback's captureTime,
+// else the time it was presented) to the overlay drawn for it; the server echoes the frame id.
 "use strict";
 
 (function () {
@@ -17,13 +19,19 @@
     [25, 27], [27, 29], [29, 31], [27, 31], [24, 26], [26, 28], [28, 30], [30, 32], [28, 32], [15, 17], [16, 18]];
   const SEND_WIDTH = 480;  // the pose model looks at 256 px; smaller frames travel faster
 
+  const KEEP = 5000;  // latency samples kept for the figures (minutes of frames)
+
   let stream = null, ws = null, running = false;
-  let sent = new Map();            // frame id -> capture time (performance.now())
+  let sent = new Map();            // frame id -> capture time (performance.now() clock)
   let nextId = 1, inFlight = false, t0 = 0;
-  let presented = 0, sentCount = 0;
+  let presented = 0, presentedAtReady = 0, sentCount = 0;
+  let latest = null, lastSentFrame = -1;  // the newest camera frame's {n, captured}, the last one sent
+  let waiting = false;  // an answer came back before the camera had a new frame: send on the next one
   const latencies = [];
   const grab = document.createElement("canvas");
-  window.liveStats = { frames: 0, dropped: 0, p50: null, p95: null, fps: 0, label: null, reps: 0, maxReps: 0 };
+  // Read by the browser test and bench/live.py: counts, latency percentiles and the raw samples.
+  window.liveStats = { frames: 0, dropped: 0, p50: null, p95: null, fps: 0, label: null, reps: 0, maxReps: 0,
+    clock: "", samples: [] };
 
   function showError(title, text) {
     els.errorTitle.textContent = title;
@@ -64,14 +72,24 @@
     document.body.dataset.state = "camera";
     running = true;
     latencies.length = 0; sent.clear(); presented = 0; sentCount = 0; inFlight = false;
+    latest = null; lastSentFrame = -1; waiting = false;
+    Object.assign(window.liveStats, { frames: 0, dropped: 0, p50: null, p95: null, fps: 0, label: null, reps: 0,
+      maxReps: 0, samples: [] });
     countFrames();
     connect();
   }
 
   function countFrames() {
-    // Frames the camera presented: the ones not sent are the dropped ones.
+    // Frames the camera presented (the ones not sent are the dropped ones) and when each was captured.
     if (!running || !els.video.requestVideoFrameCallback) return;
-    els.video.requestVideoFrameCallback(() => { presented++; countFrames(); });
+    els.video.requestVideoFrameCallback((now, meta) => {
+      presented++;
+      const captured = meta.captureTime || meta.presentationTime || now;
+      window.liveStats.clock = meta.captureTime ? "capture" : "presentation";
+      latest = { n: presented, captured };
+      countFrames();
+      if (waiting) { waiting = false; sendFrame(); }
+    });
   }
 
   function connect() {
@@ -83,7 +101,7 @@
   }
 
   function onMessage(m) {
-    if (m.type === "ready") { t0 = performance.now(); els.label.textContent = "Looking for a person…"; sendFrame(); return; }
+    if (m.type === "ready") { t0 = performance.now(); presentedAtReady = presented; els.label.textContent = "Looking for a person…"; sendFrame(); return; }
     if (m.type === "error") {
       if (m.id == null) { stopCamera(); showError("Camera mode is busy", m.message); return; }
       inFlight = false; sendFrame(); return;
@@ -93,15 +111,20 @@
     draw(m);
     const t = sent.get(m.id);
     sent.delete(m.id);
-    if (t != null) latencies.push(performance.now() - t);  // capture -> overlay drawn
-    if (latencies.length > 600) latencies.shift();
     const st = window.liveStats;
+    if (t != null) {
+      const ms = performance.now() - t;  // capture -> overlay drawn
+      latencies.push(ms);
+      if (latencies.length > KEEP) latencies.shift();
+      st.samples.push({ id: m.id, at: performance.now() - t0, ms, server_ms: m.server_ms, reps: m.reps, label: m.label });
+      if (st.samples.length > KEEP) st.samples.shift();
+    }
     st.frames++;
     st.label = m.label; st.reps = m.reps; st.maxReps = Math.max(st.maxReps, m.reps);
     st.p50 = pctile(latencies, 50); st.p95 = pctile(latencies, 95);
     const secs = (performance.now() - t0) / 1000;
     st.fps = secs > 0 ? st.frames / secs : 0;
-    st.dropped = Math.max(presented - sentCount, 0);
+    st.dropped = Math.max(presented - presentedAtReady - sentCount, 0);
     els.stats.textContent = `${st.fps.toFixed(1)} frames/s processed · ${st.dropped} camera frames skipped · latency p50 ${Math.round(st.p50)} ms, p95 ${Math.round(st.p95)} ms`;
     inFlight = false;
     sendFrame();
@@ -111,11 +134,14 @@
     if (!running || inFlight || !ws || ws.readyState !== WebSocket.OPEN) return;
     const v = els.video;
     if (!v.videoWidth) { setTimeout(sendFrame, 30); return; }
+    if (latest && latest.n === lastSentFrame) { waiting = true; return; }  // this frame was sent already
     const scale = Math.min(1, SEND_WIDTH / v.videoWidth);
     grab.width = Math.round(v.videoWidth * scale);
     grab.height = Math.round(v.videoHeight * scale);
     grab.getContext("2d").drawImage(v, 0, 0, grab.width, grab.height);
-    const captured = performance.now();
+    // The frame just drawn is the newest presented one (no callback support: now, a little late).
+    const captured = latest ? latest.captured : performance.now();
+    if (latest) lastSentFrame = latest.n;
     const id = nextId++;
     inFlight = true;
     grab.toBlob((blob) => {
