@@ -1,0 +1,68 @@
+"""Markdown for bench/results/pose_recovery.md from the parts bench/pose_recovery.py measured."""
+
+from __future__ import annotations
+
+
+def _load(part: dict) -> str:
+    a, b, c = part["load"]
+    return f"measured {part['at']}, load average {a:.1f} / {b:.1f} / {c:.1f} (2 cores, shared)"
+
+
+def render(store: dict) -> str:
+    out = ["# Pose recovery and main person (issue 10)", ""]
+    if "frames" in store:
+        fr = store["frames"]["value"]
+        new = any("new_clips" in r for r in fr.values())
+        out += ["## Frames with a person, per exercise", "",
+                "Whole set, from the shared cache's metadata (no re-extraction): before = the tracker alone "
+                "(detected minus recovered_frames), after = with recovery (settings VERSION 3).", ""]
+        head = "| exercise | clips | frames | before | after | clips needing recovery | no-person clips before | after |"
+        if new:
+            head += " re-extracted clips (new code) | their share, v3 | new | no-person, new | several people |"
+        out += [head, "|" + "---|" * (head.count("|") - 1)]
+        tot = {}
+        for ex, r in fr.items():
+            for k, v in r.items():
+                tot[k] = tot.get(k, 0) + v
+            out.append(_row(ex, r, new))
+        out.append(_row("**all**", tot, new))
+        out += ["", f"({_load(store['frames'])}.)", ""]
+    if "timing" in store:
+        t = store["timing"]["value"]
+        ratio = t["on_s"] / t["off_s"]
+        out += ["## Extraction time on clips that need no recovery", "",
+                f"{t['clips']} clips drawn with random.Random(0) from the {t['pool']} clips the tracker alone "
+                f"finds on every frame; each extracted {t['repeats']} times with recovery and main-person choice "
+                "on and with both off, alternating order, one process.", "",
+                "| setting | seconds (all runs) |", "|---|---|",
+                f"| recovery + main person on | {t['on_s']:.1f} |", f"| both off | {t['off_s']:.1f} |", "",
+                f"Ratio on / off: {ratio:.3f} ({100 * (ratio - 1):+.1f} %); median per-clip ratio "
+                f"{t['per_clip_ratio_median']:.3f}. Clips where a second person was found: {t['multi_person']}. "
+                f"({_load(store['timing'])}.)", ""]  # fmt: skip
+    if "accuracy" in store:
+        a = store["accuracy"]["value"]
+        out += ["## Grouped 5-fold accuracy, default model (trees)", "",
+                "Exercises with at least 7 clips (as `workout evaluate`), StratifiedGroupKFold seed 0. "
+                "off = the clips that had recovered frames re-extracted with recover=False, the rest as on.", "",
+                "| cache | clips | skipped (no person) | accuracy | macro-F1 |", "|---|---|---|---|---|"]
+        for name, r in a.items():
+            out.append(f"| {name} | {r['clips']} | {r['skipped']} | {r['accuracy']:.3f} +- {r['accuracy_std']:.3f} "
+                       f"| {r['macro_f1']:.3f} +- {r['macro_f1_std']:.3f} |")  # fmt: skip
+        out += ["", f"({_load(store['accuracy'])}.)", ""]
+    if "notes" in store:
+        out += ["## Notes", "", *store["notes"]["value"], ""]
+    return "\n".join(out)
+
+
+def _row(ex: str, r: dict, new: bool) -> str:
+    n = r["frames"]
+    row = (f"| {ex} | {r['clips']} | {n} | {r['before'] / n:.3f} | {r['after'] / n:.3f} | {r['needs_recovery']} "
+           f"| {r['none_before']} | {r['none_after']} |")  # fmt: skip
+    if new:
+        m = r.get("new_frames", 0)
+        if m:
+            row += (f" {r['new_clips']} | {r['new_old_found'] / m:.3f} | {r['new_found'] / m:.3f} | {r['new_none']} "
+                    f"| {r['new_people']} |")  # fmt: skip
+        else:
+            row += " 0 | | | | |"
+    return row
