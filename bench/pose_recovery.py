@@ -5,6 +5,7 @@ that into bench/results/pose_recovery.md):
 
     python bench/pose_recovery.py frames                 # per exercise, from cache metadata, no extraction
     python bench/pose_recovery.py build-off              # recover=False copies of clips with recovered frames
+    python bench/pose_recovery.py extract-new --new /work/cache-10   # clips needing recovery, current code
     flock /work/cpu.lock python bench/pose_recovery.py timing --sample 30
     python bench/pose_recovery.py accuracy               # grouped 5-fold, default model, recovery on vs off
     python bench/pose_recovery.py report
@@ -114,6 +115,22 @@ def build_off(args) -> None:
     print(f"{len(todo)} clips in {args.off}")
 
 
+def extract_new(args) -> None:
+    """Extract with the current code (settings VERSION now) the clips the tracker alone missed frames of."""
+    new = PoseCache(args.new or args.off, PoseSettings())
+    todo = [str(DATA / _rel(m["source"])) for (src, ver, rec), (m, det) in _metas(Path(args.cache)).items()
+            if rec and ver == args.shared_version and int(det.sum()) - m.get("recovered_frames", 0) < len(det)
+            and (not args.exercise or _exercise(src) == args.exercise)][args.part::args.every]  # fmt: skip
+    t0 = time.time()
+    for i, p in enumerate(todo):
+        key = new.key(p)
+        if not new.data_path(key).exists():
+            extract_pose(p, new.settings, sha256=new.sha256(p)).save(new.data_path(key))
+        if i % 10 == 0:
+            print(f"{i}/{len(todo)} {time.time() - t0:.0f}s", flush=True)
+    print(f"{len(todo)} clips in {new.root}, {time.time() - t0:.0f}s")
+
+
 def timing(args) -> None:
     clean = sorted(str(DATA / _rel(src)) for (src, _, rec), (m, det) in _metas(Path(args.cache)).items()
                    if rec and _ == args.shared_version and det.all() and m.get("recovered_frames", 0) == 0)  # fmt: skip
@@ -200,17 +217,20 @@ def report(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("step", choices=["frames", "build-off", "timing", "accuracy", "report"])
+    ap.add_argument("step", choices=["frames", "build-off", "extract-new", "timing", "accuracy", "report"])
     ap.add_argument("--cache", default="/work/cache", help="the shared cache (current settings)")
     ap.add_argument("--off", default="/work/cache-10", help="where recover=False copies go")
     ap.add_argument("--new", default=None, help="a cache made by newer code (settings VERSION now)")
     ap.add_argument("--shared-version", type=int, default=3, help="settings VERSION of the shared cache's files")
+    ap.add_argument("--exercise", default=None, help="extract-new: only this exercise")
+    ap.add_argument("--every", type=int, default=1, help="extract-new: every n-th clip of the list")
+    ap.add_argument("--part", type=int, default=0, help="extract-new: start at this index (split a run)")
     ap.add_argument("--sample", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--out", default=str(RESULTS / "pose_recovery.md"))
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
-    {"frames": frames, "build-off": build_off, "timing": timing, "accuracy": accuracy, "report": report}[args.step](args)
+    {"frames": frames, "build-off": build_off, "extract-new": extract_new, "timing": timing, "accuracy": accuracy, "report": report}[args.step](args)
 
 
 if __name__ == "__main__":

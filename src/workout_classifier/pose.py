@@ -36,7 +36,7 @@ import numpy as np
 
 from workout_classifier._quiet import silenced_stderr
 from workout_classifier.person import CHOOSE_FRAMES, MainPerson, find_people, landmark_box
-from workout_classifier.recovery import recover_frame
+from workout_classifier.recovery import Recovery
 from workout_classifier.video import MAX_SIDE, VideoError, open_frames, prefetch
 
 NUM_JOINTS = 33
@@ -76,7 +76,7 @@ class PoseSettings:
 
     # Bumped whenever extraction changes what it produces for the same settings
     # (2: upright frames by the container's rotation, presentation timestamps,
-    # frames scaled to max_side; 3: pose recovery; 4: main person), so caches made by older code are never read as
+    # frames scaled to max_side; 3: pose recovery; 4: main person, recovery trackers), so caches made by older code are never read as
     # new. A class constant, not a field: a checkpoint's stored settings cannot
     # pin an old version onto new code.
     VERSION: ClassVar[int] = 4
@@ -266,7 +266,13 @@ def extract_pose(
     nan = np.full((NUM_JOINTS, 4), np.nan, dtype=np.float32)
     pending = 0
     pose = create_pose(settings)
-    static = None  # created on first need only (a missed frame, the look for other people)
+    static = recovery = None  # created on first need only (a missed frame, the look for other people)
+
+    def static_pose():
+        nonlocal static
+        static = static or create_pose(settings, static=True)
+        return static
+
     recovered = choices = 0
     main = MainPerson()
     try:
@@ -279,15 +285,14 @@ def extract_pose(
                 img, world = (_to_array(res.pose_landmarks), _to_array(res.pose_world_landmarks)) if ok else (nan, nan)
                 rec = False
                 if not ok and settings.recover:
-                    static = static or create_pose(settings, static=True)
-                    found = recover_frame(static, view, _to_array)
+                    recovery = recovery or Recovery(settings, create_pose, static_pose, _to_array)
+                    found = recovery.frame(view)
                     if found is not None:
                         img, world, _ = found
                         ok = rec = True
                 if ok and settings.main_person and not main.checked:
                     main.checked = True
-                    static = static or create_pose(settings, static=True)
-                    boxes = find_people(static, view, landmark_box(img), _to_array)
+                    boxes = find_people(static_pose(), view, landmark_box(img), _to_array)
                     if len(boxes) > 1:
                         choices += 1
                         k = main.choose(boxes, [frame] + [f for _, f in peek(CHOOSE_FRAMES - 1)])
@@ -309,8 +314,9 @@ def extract_pose(
     finally:
         source.close()
         pose.close()
-        if static is not None:
-            static.close()
+        for extra in (static, recovery):
+            if extra is not None:
+                extra.close()
     if on_frames and pending:
         on_frames(pending)
     if not times:
