@@ -72,7 +72,7 @@ def _rel(source) -> str:
 
 
 def frames(args) -> None:
-    shared = {_rel(k[0]): v for k, v in _metas(Path(args.cache)).items() if k[2] and k[1] == args.shared_version}
+    shared = {_rel(src): (m, det) for src, m, det in _shared(args)}
     rows = defaultdict(lambda: Counter())
     for src, (meta, det) in shared.items():
         r = rows[_exercise(src)]
@@ -101,39 +101,41 @@ def frames(args) -> None:
     print(json.dumps(_load_store()["frames"], indent=1))
 
 
-def build_off(args) -> None:
-    off = PoseCache(args.off, PoseSettings(recover=False))
-    todo = [str(DATA / _rel(m["source"])) for m, _ in (v for k, v in _metas(Path(args.cache)).items() if k[2] and k[1] == args.shared_version)
-            if m.get("recovered_frames", 0) > 0]  # fmt: skip
+def _extract_into(cache: PoseCache, todo: list[str]) -> None:
+    """Extract each clip of `todo` that `cache` lacks, with the cache's settings and the current code."""
     t0 = time.time()
-    for i, p in enumerate(sorted(todo)):
-        key = off.key(p)
-        if not off.data_path(key).exists():
-            extract_pose(p, off.settings, sha256=off.sha256(p)).save(off.data_path(key))
-        if i % 20 == 0:
+    for i, p in enumerate(todo):
+        key = cache.key(p)
+        if not cache.data_path(key).exists():
+            extract_pose(p, cache.settings, sha256=cache.sha256(p)).save(cache.data_path(key))
+        if i % 10 == 0:
             print(f"{i}/{len(todo)} {time.time() - t0:.0f}s", flush=True)
-    print(f"{len(todo)} clips in {args.off}")
+    print(f"{len(todo)} clips in {cache.root}, {time.time() - t0:.0f}s")
+
+
+def _shared(args):
+    """(source, meta, detected) of the shared cache's files (recovery on, its settings version)."""
+    return [(src, m, det) for (src, ver, rec), (m, det) in _metas(Path(args.cache)).items()
+            if rec and ver == args.shared_version]  # fmt: skip
+
+
+def build_off(args) -> None:
+    """recover=False (and no main-person choice) copies of the clips that had recovered frames."""
+    todo = sorted(str(DATA / _rel(src)) for src, m, _ in _shared(args) if m.get("recovered_frames", 0) > 0)
+    _extract_into(PoseCache(args.off, PoseSettings(recover=False, main_person=False)), todo)
 
 
 def extract_new(args) -> None:
     """Extract with the current code (settings VERSION now) the clips the tracker alone missed frames of."""
-    new = PoseCache(args.new or args.off, PoseSettings())
-    todo = [str(DATA / _rel(m["source"])) for (src, ver, rec), (m, det) in _metas(Path(args.cache)).items()
-            if rec and ver == args.shared_version and int(det.sum()) - m.get("recovered_frames", 0) < len(det)
+    todo = [str(DATA / _rel(src)) for src, m, det in _shared(args)
+            if int(det.sum()) - m.get("recovered_frames", 0) < len(det)
             and (not args.exercise or _exercise(src) == args.exercise)][args.part::args.every]  # fmt: skip
-    t0 = time.time()
-    for i, p in enumerate(todo):
-        key = new.key(p)
-        if not new.data_path(key).exists():
-            extract_pose(p, new.settings, sha256=new.sha256(p)).save(new.data_path(key))
-        if i % 10 == 0:
-            print(f"{i}/{len(todo)} {time.time() - t0:.0f}s", flush=True)
-    print(f"{len(todo)} clips in {new.root}, {time.time() - t0:.0f}s")
+    _extract_into(PoseCache(args.new or args.off, PoseSettings()), todo)
 
 
 def timing(args) -> None:
-    clean = sorted(str(DATA / _rel(src)) for (src, _, rec), (m, det) in _metas(Path(args.cache)).items()
-                   if rec and _ == args.shared_version and det.all() and m.get("recovered_frames", 0) == 0)  # fmt: skip
+    clean = sorted(str(DATA / _rel(src)) for src, m, det in _shared(args)
+                   if det.all() and m.get("recovered_frames", 0) == 0)  # fmt: skip
     sample = random.Random(0).sample(clean, min(args.sample, len(clean)))
     on, off = PoseSettings(), PoseSettings(recover=False, main_person=False)
     extract_pose(sample[0], on)  # warm-up: imports and the first graph
