@@ -8,7 +8,8 @@ others: the found person is blanked out and the frame is run through the static
 costs that single extra look and is otherwise untouched. With more than one, the
 next `CHOOSE_FRAMES` sampled frames are read ahead and the main person is the one
 scoring best on motion inside their box (what an exerciser does), then size and
-nearness to the centre. From then on the tracker only sees that person's region
+nearness to the centre; the person the tracker already holds is kept unless
+another scores clearly higher. From then on the tracker only sees that person's region
 (everything outside a margin around their last landmarks is blanked, so the
 frame keeps its size and landmarks need no mapping back); the region follows the
 landmarks frame by frame, widens while the person is missed, and is dropped to
@@ -23,6 +24,11 @@ import numpy as np
 MAX_PEOPLE = 3  # people looked for at a choice (each extra one costs one static pose run)
 CHOOSE_FRAMES = 10  # sampled frames watched for motion before choosing (about 0.7 s at 15 fps)
 LOST_FRAMES = 15  # missed frames in a row after which the choice is dropped and made again
+# Leave the person the tracker holds only for one scoring this much more (of at most 4). On bench
+# press both the lifter and a spotter move: UCF g10_c01 lifter 3.36, spotter 3.49; g11_c02 lifter
+# 3.21, spotter 3.32 (the tracker drifts to the spotter later unless held); a still person beside
+# an exerciser trails by about 1.5.
+SWITCH_MARGIN = 0.5
 MARGIN = 0.3  # region kept around the main person, as a share of their box's width/height
 GROW = 0.1  # how much the region widens per missed frame (the person may have moved)
 _BLANK_MARGIN = 0.15  # around a found person when blanking them out to look for others
@@ -143,8 +149,12 @@ class MainPerson:
         return frame if self.region is None else keep_only(frame, self.region)
 
     def choose(self, boxes: list[np.ndarray], frames: list[np.ndarray]) -> int:
-        """Pick the main person among `boxes` (several) watching `frames`; returns their index."""
-        k = int(np.argmax(scores(boxes, frames)))
+        """Pick the main person among `boxes` (several; the first is the one the tracker holds)
+        watching `frames`; returns their index."""
+        s = scores(boxes, frames)
+        k = int(np.argmax(s))
+        if s[k] - s[0] < SWITCH_MARGIN:
+            k = 0  # keep the tracked person unless another is clearly the exerciser
         self.region, self.missed = expand(boxes[k], MARGIN), 0
         self.people = max(self.people, len(boxes))
         return k
