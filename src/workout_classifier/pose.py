@@ -11,7 +11,9 @@ Array contract (one clip, T sampled frames, V = 33 BlazePose joints):
 - ``detected``   bool (T,): False where the pose model found nobody; those frames
   are NaN in ``landmarks`` and ``world`` (never zeros, which look like a pose).
 - ``meta``       dict: source fps, frame count, width, height, duration, sampled
-  fps, the clip's sha256 and the extraction settings.
+  fps, the clip's sha256, the extraction settings, how many frames recovery found
+  (``recovered_frames``), and the most people seen when choosing whom to follow
+  (``people``; ``main_person_choices`` says how often a choice was made).
 
 Batches for models follow pyskl: (N, T, V, C), plus visibility as a channel.
 """
