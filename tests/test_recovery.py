@@ -57,7 +57,7 @@ class _FakePose:
         pass
 
 
-def test_recovery_asks_the_tracker_that_found_the_person_first():
+def test_recovery_trackers_all_see_each_missed_frame_and_the_first_finder_wins():
     from workout_classifier.recovery import Recovery
 
     made = []
@@ -66,17 +66,17 @@ def test_recovery_asks_the_tracker_that_found_the_person_first():
         made.append(_FakePose(answers_on=[1, 2, 3][len(made)]))  # upright, turned cw, turned ccw
         return made[-1]
 
-    rec = Recovery(PoseSettings(), make_pose, lambda: _FakePose(answers_on=-1), lambda x: x)
+    static = _FakePose(answers_on=-1)
+    rec = Recovery(PoseSettings(), make_pose, lambda: static, lambda x: x)
+    assert made[0].answers_on == 1
     frame = np.zeros((4, 6, 3), np.uint8)
     frame[..., 0] = 1
-    assert rec.frame(frame)[2] == "tracked" and [p.calls for p in made] == [1, 0, 0]
+    assert rec.frame(frame)[2] == "tracked" and [p.calls for p in made] == [1, 1, 1]
     # a frame only the clockwise tracker sees the person on (the turned frame's top-left pixel is 2)
     turned = np.zeros((4, 6, 3), np.uint8)
     turned[-1, 0, 0] = 2  # bottom-left goes to top-left when turned clockwise
     img, _, how = rec.frame(turned)
-    assert how == "tracked turned" and [p.calls for p in made] == [2, 1, 0]
+    assert how == "tracked turned" and static.calls == 0
     np.testing.assert_allclose(img[0, :2], (0.5, 0.75))  # (0.25, 0.5) on the turned frame, turned back
-    rec.frame(turned)
-    assert [p.calls for p in made] == [2, 2, 0]  # the clockwise tracker goes first now
-    assert rec.frame(np.zeros((4, 6, 3), np.uint8)) is None  # nobody: trackers and static all asked
-    assert [p.calls for p in made] == [3, 3, 1]
+    assert rec.frame(np.zeros((4, 6, 3), np.uint8)) is None  # nobody: trackers, then the static looks
+    assert [p.calls for p in made] == [3, 3, 3] and static.calls == 3  # as is, turned both ways

@@ -2,20 +2,20 @@
 
 The tracker's person detector is weakest on bodies lying horizontally (bench
 press, planks, push-ups filmed from the side) and on small 320x240 frames.
-A missed frame goes to up to three more video-mode trackers, which see only
-missed frames, so through a run of misses the one that found the person keeps
-following them instead of detecting anew each frame: one upright with a lower
-detection confidence, and one each on the frame turned by +90 and -90 degrees.
-The one that found the person last is asked first, the others (in that order)
-only if it fails. If none finds anybody, the frame goes through a static-mode (detect every time) BlazePose:
+Every missed frame goes to three more video-mode trackers, which see only the
+missed frames, so through a run of misses they keep following a person once
+found instead of detecting anew each frame: one upright with a lower detection
+confidence, and one each on the frame turned by +90 and -90 degrees. The first
+of them (in that order) that found a person wins. If none finds anybody, the frame goes through a static-mode (detect every time) BlazePose:
 enlarged (small frames only) or as is, then turned both ways. Landmarks found
 on a turned frame are turned back into the original frame. Clips that need no
 recovery never create these models, so they cost nothing extra.
 
-Measured on 45 UCF bench press clips with misses (bench/results/pose_recovery.md):
-frames found, tracker alone 0.544; with the static look only 0.689; the three
-trackers only 0.796; both 0.822 (enlarging before the upright tracker added less:
-0.828 with all four).
+Measured on 49 UCF bench press clips that need recovery (every second one;
+bench/pose_recovery.py extract-new --every 2): frames with a person, tracker
+alone 0.518, with the static look only (settings version 3) 0.689, with these
+trackers 0.822; asking only the tracker that found the person last, and the
+others when it fails, was a little cheaper and found less (0.807).
 """
 
 from __future__ import annotations
@@ -81,21 +81,16 @@ class Recovery:
         low = replace(settings, min_detection_confidence=min(LOW_CONFIDENCE, settings.min_detection_confidence))
         self.trackers = [(make_pose(low), None), *((make_pose(settings), turn) for turn in _TURNS)]
         self.static_pose, self.to_array = static_pose, to_array
-        self.last = 0
 
     def frame(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, str] | None:
         """(landmarks (33, 4), world (33, 4), how) for a missed RGB frame, or None if nobody."""
-        # The tracker that found the person last goes first; the others are asked only when it fails
-        # (a tracker that holds the person through a run of misses then costs one run a frame).
-        order = [self.last] + [k for k in range(len(self.trackers)) if k != self.last]
-        for k in order:
-            pose, turn = self.trackers[k]
+        best = None
+        for pose, turn in self.trackers:  # every tracker sees every missed frame, so each keeps its track
             res = pose.process(frame if turn is None else np.ascontiguousarray(cv2.rotate(frame, turn)))
-            if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
-                self.last = k
+            if best is None and res.pose_landmarks is not None and res.pose_world_landmarks is not None:
                 lms, world = self.to_array(res.pose_landmarks), self.to_array(res.pose_world_landmarks)
-                return (lms, world, "tracked") if turn is None else (*_unturn(lms, world, turn), "tracked turned")
-        return recover_frame(self.static_pose(), frame, self.to_array)
+                best = (lms, world, "tracked") if turn is None else (*_unturn(lms, world, turn), "tracked turned")
+        return best or recover_frame(self.static_pose(), frame, self.to_array)
 
     def close(self) -> None:
         for pose, _ in self.trackers:
