@@ -97,6 +97,9 @@ def frames(args) -> None:
             r["new_old_found"] += int(old_det.sum())  # the same clips in the shared cache
             r["new_none"] += int(det.sum()) == 0
             r["new_people"] += meta.get("people", 1) > 1
+        for src, (_, det) in shared.items():  # the whole exercise: re-extracted clips new, the others as cached
+            rows[_exercise(src)]["whole_new"] += int(new[src][1].sum()) if src in new else int(det.sum())
+            rows[_exercise(src)]["whole_new_none"] += int((new[src][1] if src in new else det).sum()) == 0
     _save("frames", {k: dict(v) for k, v in sorted(rows.items())})
     print(json.dumps(_load_store()["frames"], indent=1))
 
@@ -194,18 +197,26 @@ def accuracy(args) -> None:
     sets = {"on": _Layers(shared), "off": _Layers(_files(Path(args.off), args.shared_version, recover=False), shared)}
     if args.new:  # the clips re-extracted by the current code, the others as in the shared cache
         sets["new"] = _Layers(_files(Path(args.new), PoseSettings.VERSION, recover=True), shared)
-    out = {}
+    out, right = {}, {}
     for name, cache in sets.items():
         ts = load_training_set([c for c in clips if _rel(c.path) in shared], cache)
-        t = time.time()
-        res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, "trees", default_features("trees"),
-                             TrainConfig(seed=0), folds=5, protocol="grouped")  # fmt: skip
-        acc = [f["accuracy"] for f in res.folds]
-        f1 = [f["macro_f1"] for f in res.folds]
-        out[name] = {"clips": len(ts.y), "skipped": len(ts.skipped), "accuracy": float(np.mean(acc)),
-                     "accuracy_std": float(np.std(acc)), "macro_f1": float(np.mean(f1)),
-                     "macro_f1_std": float(np.std(f1)), "seconds": time.time() - t}  # fmt: skip
+        names = [f"{ts.classes[k]}/{n}" for k, n in zip(ts.y, ts.names, strict=True)]
+        acc, f1, t = [], [], time.time()
+        for seed in range(args.seeds):
+            res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, "trees", default_features("trees"),
+                                 TrainConfig(seed=seed), folds=5, protocol="grouped")  # fmt: skip
+            acc += [f["accuracy"] for f in res.folds]
+            f1 += [f["macro_f1"] for f in res.folds]
+            for i, ok in zip(res.tested, res.y_pred == res.y_true, strict=True):
+                right.setdefault(name, {}).setdefault(names[i], []).append(bool(ok))
+        out[name] = {"clips": len(ts.y), "skipped": len(ts.skipped), "seeds": args.seeds,
+                     "accuracy": float(np.mean(acc)), "accuracy_std": float(np.std(acc)),
+                     "macro_f1": float(np.mean(f1)), "macro_f1_std": float(np.std(f1)), "seconds": time.time() - t}
         print(name, out[name], flush=True)
+    common = set.intersection(*(set(r) for r in right.values()))  # clips every variant could use
+    for name, r in right.items():
+        out[name]["common_clips"] = len(common)
+        out[name]["common_accuracy"] = float(np.mean([np.mean(r[c]) for c in common]))
     _save("accuracy", out)
 
 
@@ -227,6 +238,7 @@ def main() -> None:
     ap.add_argument("--exercise", default=None, help="extract-new: only this exercise")
     ap.add_argument("--every", type=int, default=1, help="extract-new: every n-th clip of the list")
     ap.add_argument("--part", type=int, default=0, help="extract-new: start at this index (split a run)")
+    ap.add_argument("--seeds", type=int, default=3, help="accuracy: split seeds 0..n-1, averaged")
     ap.add_argument("--sample", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--out", default=str(RESULTS / "pose_recovery.md"))

@@ -15,10 +15,15 @@ def render(store: dict) -> str:
         new = any("new_clips" in r for r in fr.values())
         out += ["## Frames with a person, per exercise", "",
                 "Whole set, from the shared cache's metadata (no re-extraction): before = the tracker alone "
-                "(detected minus recovered_frames), after = with recovery (settings VERSION 3).", ""]
+                "(detected minus recovered_frames), after = with recovery (settings VERSION 3). "
+                "The 'new' columns: the clips needing recovery re-extracted with this branch's code (VERSION 4: "
+                "recovery trackers, main person) into /work/cache-10; 'whole exercise, new' counts those new and "
+                "every other clip as cached (found on every frame by the tracker alone, so recovery cannot change "
+                "it; a second person there is not measured).", ""]
         head = "| exercise | clips | frames | before | after | clips needing recovery | no-person clips before | after |"
         if new:
-            head += " re-extracted clips (new code) | their share, v3 | new | no-person, new | several people |"
+            head += (" re-extracted clips (new code) | their share, v3 | new | no-person, new | several people "
+                     "| whole exercise, new | no-person clips, new |")
         out += [head, "|" + "---|" * (head.count("|") - 1)]
         tot = {}
         for ex, r in fr.items():
@@ -44,10 +49,14 @@ def render(store: dict) -> str:
         out += ["## Grouped 5-fold accuracy, default model (trees)", "",
                 "Exercises with at least 7 clips (as `workout evaluate`), StratifiedGroupKFold seed 0. "
                 "off = the clips that had recovered frames re-extracted with recover=False, the rest as on.", "",
-                "| cache | clips | skipped (no person) | accuracy | macro-F1 |", "|---|---|---|---|---|"]
+                "Mean and std over the folds of all seeds; 'common' is the out-of-fold accuracy on the clips "
+                "every row could use (a clip with nobody found is left out of that row).", "",
+                "| cache | clips | skipped (no person) | seeds | accuracy | macro-F1 | accuracy, common clips |",
+                "|---|---|---|---|---|---|---|"]
         for name, r in a.items():
-            out.append(f"| {name} | {r['clips']} | {r['skipped']} | {r['accuracy']:.3f} +- {r['accuracy_std']:.3f} "
-                       f"| {r['macro_f1']:.3f} +- {r['macro_f1_std']:.3f} |")  # fmt: skip
+            out.append(f"| {name} | {r['clips']} | {r['skipped']} | {r['seeds']} | {r['accuracy']:.3f} +- "
+                       f"{r['accuracy_std']:.3f} | {r['macro_f1']:.3f} +- {r['macro_f1_std']:.3f} "
+                       f"| {r['common_accuracy']:.3f} ({r['common_clips']}) |")  # fmt: skip
         out += ["", f"({_load(store['accuracy'])}.)", ""]
     if "notes" in store:
         out += ["## Notes", "", *store["notes"]["value"], ""]
@@ -65,4 +74,5 @@ def _row(ex: str, r: dict, new: bool) -> str:
                     f"| {r['new_people']} |")  # fmt: skip
         else:
             row += " 0 | | | | |"
+        row += f" {r['whole_new'] / n:.3f} | {r['whole_new_none']} |"
     return row
