@@ -11,11 +11,12 @@ enlarged (small frames only) or as is, then turned both ways. Landmarks found
 on a turned frame are turned back into the original frame. Clips that need no
 recovery never create these models, so they cost nothing extra.
 
-Measured on 49 UCF bench press clips that need recovery (every second one;
-bench/pose_recovery.py extract-new --every 2): frames with a person, tracker
-alone 0.518, with the static look only (settings version 3) 0.689, with these
-trackers 0.822; asking only the tracker that found the person last, and the
-others when it fails, was a little cheaper and found less (0.807).
+Measured (bench/results/pose_recovery.md): on the 98 bench press clips that need
+recovery, frames with a person 0.706 with the static look alone (settings
+version 3) -> 0.834 with these trackers first; the whole bench press set 0.745 ->
+0.856. Asking only the tracker that found the person last, and the others when it
+fails, was a little cheaper and found less (0.803 vs 0.817 of the frames of 43
+single-person bench press clips).
 """
 
 from __future__ import annotations
