@@ -133,14 +133,14 @@ def extract_new(args) -> None:
     todo = [str(DATA / _rel(src)) for src, m, det in _shared(args)
             if int(det.sum()) - m.get("recovered_frames", 0) < len(det)
             and (not args.exercise or _exercise(src) == args.exercise)][args.part::args.every]  # fmt: skip
-    _extract_into(PoseCache(args.new or args.off, PoseSettings()), todo)
+    _extract_into(PoseCache(args.new or args.off, PoseSettings(main_person=args.main_person)), todo)
 
 
 def timing(args) -> None:
     clean = sorted(str(DATA / _rel(src)) for src, m, det in _shared(args)
                    if det.all() and m.get("recovered_frames", 0) == 0)  # fmt: skip
     sample = random.Random(0).sample(clean, min(args.sample, len(clean)))
-    on, off = PoseSettings(), PoseSettings(recover=False, main_person=False)
+    on, off = PoseSettings(main_person=True), PoseSettings(recover=False, main_person=False)
     extract_pose(sample[0], on)  # warm-up: imports and the first graph
     secs = {"on": [], "off": []}
     people = 0
@@ -238,6 +238,7 @@ def main() -> None:
     ap.add_argument("--exercise", default=None, help="extract-new: only this exercise")
     ap.add_argument("--every", type=int, default=1, help="extract-new: every n-th clip of the list")
     ap.add_argument("--part", type=int, default=0, help="extract-new: start at this index (split a run)")
+    ap.add_argument("--main-person", type=int, default=1, help="extract-new: main-person choice on (1) or off (0)")
     ap.add_argument("--seeds", type=int, default=3, help="accuracy: split seeds 0..n-1, averaged")
     ap.add_argument("--sample", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=2)

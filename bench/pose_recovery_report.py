@@ -47,7 +47,7 @@ def render(store: dict) -> str:
     if "accuracy" in store:
         a = store["accuracy"]["value"]
         out += ["## Grouped 5-fold accuracy, default model (trees)", "",
-                "Exercises with at least 7 clips (as `workout evaluate`), StratifiedGroupKFold seed 0. "
+                "Exercises with at least 7 clips (as `workout evaluate`), StratifiedGroupKFold, split seeds 0 to n-1. "
                 "off = the clips that had recovered frames re-extracted with recover=False, the rest as on.", "",
                 "Mean and std over the folds of all seeds; 'common' is the out-of-fold accuracy on the clips "
                 "every row could use (a clip with nobody found is left out of that row).", "",

@@ -90,7 +90,10 @@ class PoseSettings:
     smooth_landmarks: bool = True
     max_side: int = MAX_SIDE  # longest frame side given to the pose model (0: full size)
     recover: bool = True  # re-detect frames the tracker misses (recovery.py)
-    main_person: bool = True  # with several people in view, follow the exerciser (person.py)
+    # With several people in view, follow the exerciser (person.py). Off by default: on the 15 clips of
+    # ../shared/data where it found a second person it cost grouped accuracy (0.920 -> 0.913) and it
+    # slowed one-person clips (median +8 %); see bench/results/pose_recovery.md.
+    main_person: bool = False
 
     def __post_init__(self):
         # Normalize types so that fps=15 and fps=15.0 give the same cache key.
