@@ -140,7 +140,7 @@ def timing(args) -> None:
     clean = sorted(str(DATA / _rel(src)) for src, m, det in _shared(args)
                    if det.all() and m.get("recovered_frames", 0) == 0)  # fmt: skip
     sample = random.Random(0).sample(clean, min(args.sample, len(clean)))
-    on, off = PoseSettings(main_person=True), PoseSettings(recover=False, main_person=False)
+    on, off = PoseSettings(main_person=bool(args.main_person)), PoseSettings(recover=False, main_person=False)
     extract_pose(sample[0], on)  # warm-up: imports and the first graph
     secs = {"on": [], "off": []}
     people = 0
@@ -153,10 +153,11 @@ def timing(args) -> None:
                 secs[name].append(time.perf_counter() - t)
                 people += name == "on" and rep == 0 and seq.meta["people"] > 1
         print(f"repeat {rep + 1}: on {sum(secs['on']):.1f}s off {sum(secs['off']):.1f}s", flush=True)
-    _save("timing", {"clips": len(sample), "repeats": args.repeats, "pool": len(clean), "multi_person": people,
+    part = "timing" if args.main_person else "timing_default"  # main person on / off (the default)
+    _save(part, {"clips": len(sample), "repeats": args.repeats, "pool": len(clean), "multi_person": people,
                      "on_s": sum(secs["on"]), "off_s": sum(secs["off"]),
                      "per_clip_ratio_median": float(np.median(np.divide(secs["on"], secs["off"])))})  # fmt: skip
-    print(_load_store()["timing"])
+    print(_load_store()[part])
 
 
 class _Layers:
@@ -238,7 +239,7 @@ def main() -> None:
     ap.add_argument("--exercise", default=None, help="extract-new: only this exercise")
     ap.add_argument("--every", type=int, default=1, help="extract-new: every n-th clip of the list")
     ap.add_argument("--part", type=int, default=0, help="extract-new: start at this index (split a run)")
-    ap.add_argument("--main-person", type=int, default=1, help="extract-new: main-person choice on (1) or off (0)")
+    ap.add_argument("--main-person", type=int, default=1, help="extract-new, timing: main-person choice on (1) or off (0)")
     ap.add_argument("--seeds", type=int, default=3, help="accuracy: split seeds 0..n-1, averaged")
     ap.add_argument("--sample", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=2)

@@ -32,18 +32,20 @@ def render(store: dict) -> str:
             out.append(_row(ex, r, new))
         out.append(_row("**all**", tot, new))
         out += ["", f"({_load(store['frames'])}.)", ""]
-    if "timing" in store:
-        t = store["timing"]["value"]
+    for part, what in (("timing", "recovery + main person on"), ("timing_default", "defaults (recovery on, main person off)")):
+        if part not in store:
+            continue
+        t = store[part]["value"]
         ratio = t["on_s"] / t["off_s"]
-        out += ["## Extraction time on clips that need no recovery", "",
+        out += [f"## Extraction time on clips that need no recovery: {what}", "",
                 f"{t['clips']} clips drawn with random.Random(0) from the {t['pool']} clips the tracker alone "
-                f"finds on every frame; each extracted {t['repeats']} times with recovery and main-person choice "
-                "on and with both off, alternating order, one process.", "",
+                f"finds on every frame; each extracted {t['repeats']} times with {what} and with recovery and "
+                "main person off, alternating order, one process.", "",
                 "| setting | seconds (all runs) |", "|---|---|",
-                f"| recovery + main person on | {t['on_s']:.1f} |", f"| both off | {t['off_s']:.1f} |", "",
-                f"Ratio on / off: {ratio:.3f} ({100 * (ratio - 1):+.1f} %); median per-clip ratio "
+                f"| {what} | {t['on_s']:.1f} |", f"| both off | {t['off_s']:.1f} |", "",
+                f"Ratio: {ratio:.3f} ({100 * (ratio - 1):+.1f} %); median per-clip ratio "
                 f"{t['per_clip_ratio_median']:.3f}. Clips where a second person was found: {t['multi_person']}. "
-                f"({_load(store['timing'])}.)", ""]  # fmt: skip
+                f"({_load(store[part])}.)", ""]  # fmt: skip
     if "accuracy" in store:
         a = store["accuracy"]["value"]
         out += ["## Grouped 5-fold accuracy, default model (trees)", "",
