@@ -39,3 +39,44 @@ def test_lying_down_clip_has_more_frames_after_recovery(real_clips):
     assert after.detection_rate > before.detection_rate + 0.3, (before.detection_rate, after.detection_rate)
     assert after.meta["recovered_frames"] > 0
     assert np.isfinite(after.landmarks[after.detected]).all()
+
+
+class _FakePose:
+    """Stands in for a MediaPipe Pose: finds a 'person' on frames whose top-left pixel says so."""
+
+    def __init__(self, answers_on: int):
+        self.answers_on, self.calls = answers_on, 0
+
+    def process(self, frame):
+        self.calls += 1
+        found = int(frame[0, 0, 0]) == self.answers_on
+        lms = np.tile(np.array([[0.25, 0.5, 0.0, 1.0]], np.float32), (33, 1)) if found else None
+        return type("R", (), {"pose_landmarks": lms, "pose_world_landmarks": lms})()
+
+    def close(self):
+        pass
+
+
+def test_recovery_trackers_all_see_each_missed_frame_and_the_first_finder_wins():
+    from workout_classifier.recovery import Recovery
+
+    made = []
+
+    def make_pose(settings):
+        made.append(_FakePose(answers_on=[1, 2, 3][len(made)]))  # upright, turned cw, turned ccw
+        return made[-1]
+
+    static = _FakePose(answers_on=-1)
+    rec = Recovery(PoseSettings(), make_pose, lambda: static, lambda x: x)
+    assert made[0].answers_on == 1
+    frame = np.zeros((4, 6, 3), np.uint8)
+    frame[..., 0] = 1
+    assert rec.frame(frame)[2] == "tracked" and [p.calls for p in made] == [1, 1, 1]
+    # a frame only the clockwise tracker sees the person on (the turned frame's top-left pixel is 2)
+    turned = np.zeros((4, 6, 3), np.uint8)
+    turned[-1, 0, 0] = 2  # bottom-left goes to top-left when turned clockwise
+    img, _, how = rec.frame(turned)
+    assert how == "tracked turned" and static.calls == 0
+    np.testing.assert_allclose(img[0, :2], (0.5, 0.75))  # (0.25, 0.5) on the turned frame, turned back
+    assert rec.frame(np.zeros((4, 6, 3), np.uint8)) is None  # nobody: trackers, then the static looks
+    assert [p.calls for p in made] == [3, 3, 3] and static.calls == 3  # as is, turned both ways

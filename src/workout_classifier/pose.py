@@ -11,16 +11,20 @@ Array contract (one clip, T sampled frames, V = 33 BlazePose joints):
 - ``detected``   bool (T,): False where the pose model found nobody; those frames
   are NaN in ``landmarks`` and ``world`` (never zeros, which look like a pose).
 - ``meta``       dict: source fps, frame count, width, height, duration, sampled
-  fps, the clip's sha256 and the extraction settings.
+  fps, the clip's sha256, the extraction settings, how many frames recovery found
+  (``recovered_frames``), and the most people seen when choosing whom to follow
+  (``people``; ``main_person_choices`` says how often a choice was made).
 
 Batches for models follow pyskl: (N, T, V, C), plus visibility as a channel.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import importlib
+import itertools
 import json
 import os
 import sys
@@ -33,7 +37,8 @@ from typing import ClassVar
 import numpy as np
 
 from workout_classifier._quiet import silenced_stderr
-from workout_classifier.recovery import recover_frame
+from workout_classifier.person import CHOOSE_FRAMES, MainPerson, find_people, landmark_box
+from workout_classifier.recovery import Recovery
 from workout_classifier.video import MAX_SIDE, VideoError, open_frames, prefetch
 
 NUM_JOINTS = 33
@@ -73,10 +78,10 @@ class PoseSettings:
 
     # Bumped whenever extraction changes what it produces for the same settings
     # (2: upright frames by the container's rotation, presentation timestamps,
-    # frames scaled to max_side; 3: pose recovery), so caches made by older code are never read as
+    # frames scaled to max_side; 3: pose recovery; 4: main person, recovery trackers), so caches made by older code are never read as
     # new. A class constant, not a field: a checkpoint's stored settings cannot
     # pin an old version onto new code.
-    VERSION: ClassVar[int] = 3
+    VERSION: ClassVar[int] = 4
 
     fps: float = 15.0
     model_complexity: int = 1  # 1 = BlazePose full, the model bundled in the wheel
@@ -85,12 +90,16 @@ class PoseSettings:
     smooth_landmarks: bool = True
     max_side: int = MAX_SIDE  # longest frame side given to the pose model (0: full size)
     recover: bool = True  # re-detect frames the tracker misses (recovery.py)
+    # With several people in view, follow the exerciser (person.py). Off by default: on the 15 clips of
+    # ../shared/data where it found a second person it cost grouped accuracy (0.920 -> 0.913) and it
+    # slowed one-person clips (median +8 %); see bench/results/pose_recovery.md.
+    main_person: bool = False
 
     def __post_init__(self):
         # Normalize types so that fps=15 and fps=15.0 give the same cache key.
         for name, typ in (("fps", float), ("model_complexity", int), ("min_detection_confidence", float),
                           ("min_tracking_confidence", float), ("smooth_landmarks", bool), ("max_side", int),
-                          ("recover", bool)):  # fmt: skip
+                          ("recover", bool), ("main_person", bool)):  # fmt: skip
             value = getattr(self, name)
             if value is not None:  # fps=None means every frame
                 object.__setattr__(self, name, typ(value))
@@ -252,27 +261,55 @@ def extract_pose(
     for progress bars. `start`/`stop` (seconds) track only that part of the clip
     (a chunk, split.py). Raises VideoError for files that cannot be decoded.
     """
-    info, frames = open_frames(path, settings.fps, max_side=settings.max_side or None, start=start, stop=stop)
-    frames = prefetch(frames, PREFETCH_FRAMES)
+    info, frames = open_frames(path, settings.fps, max_side=settings.max_side or None, start=start, stop=stop)  # one open
+    source = prefetch(frames, PREFETCH_FRAMES)
+    ahead: collections.deque = collections.deque()  # frames read ahead to choose the main person
+
+    def peek(n: int) -> list:
+        ahead.extend(itertools.islice(source, max(0, n - len(ahead))))
+        return list(itertools.islice(ahead, n))
+
     rows_img, rows_world, times, detected = [], [], [], []
     nan = np.full((NUM_JOINTS, 4), np.nan, dtype=np.float32)
     pending = 0
     pose = create_pose(settings)
-    static = None  # created on the first missed frame only: clips found throughout pay nothing
-    recovered = 0
+    static = recovery = None  # created on first need only (a missed frame, the look for other people)
+
+    def static_pose():
+        nonlocal static
+        static = static or create_pose(settings, static=True)
+        return static
+
+    recovered = choices = 0
+    main = MainPerson()
     try:
         with silenced_stderr():
-            for t, frame in frames:
-                res = pose.process(frame)
+            while ahead or (item := next(source, None)) is not None:
+                t, frame = ahead.popleft() if ahead else item
+                view = main.view(frame)  # the whole frame, or the main person's region only
+                res = pose.process(view)
                 ok = res.pose_landmarks is not None and res.pose_world_landmarks is not None
                 img, world = (_to_array(res.pose_landmarks), _to_array(res.pose_world_landmarks)) if ok else (nan, nan)
+                rec = False
                 if not ok and settings.recover:
-                    if static is None:
-                        static = create_pose(settings, static=True)
-                    found = recover_frame(static, frame, _to_array)
+                    recovery = recovery or Recovery(settings, create_pose, static_pose, _to_array)
+                    found = recovery.frame(view)
                     if found is not None:
                         img, world, _ = found
-                        ok, recovered = True, recovered + 1
+                        ok = rec = True
+                if ok and settings.main_person and not main.checked:
+                    main.checked = True
+                    boxes = find_people(static_pose(), view, landmark_box(img), _to_array)
+                    if len(boxes) > 1:
+                        choices += 1
+                        k = main.choose(boxes, [frame] + [f for _, f in peek(CHOOSE_FRAMES - 1)])
+                        if k != 0:  # the tracker holds someone else: start it again on the chosen one
+                            pose.close()
+                            pose = create_pose(settings)
+                            ahead.appendleft((t, frame))
+                            continue
+                main.update(img if ok else None)
+                recovered += rec
                 rows_img.append(img)
                 rows_world.append(world)
                 times.append(t)
@@ -282,9 +319,11 @@ def extract_pose(
                     on_frames(pending)
                     pending = 0
     finally:
+        source.close()
         pose.close()
-        if static is not None:
-            static.close()
+        for extra in (static, recovery):
+            if extra is not None:
+                extra.close()
     if on_frames and pending:
         on_frames(pending)
     if not times:
@@ -294,6 +333,8 @@ def extract_pose(
         **info.to_dict(),
         "decoded_frames_sampled": len(times),
         "recovered_frames": recovered,
+        "people": main.people,  # most people found at a choice of the main person (1: never more)
+        "main_person_choices": choices,
         "sampled_fps": min(settings.fps or info.fps, info.fps),
         "sha256": sha256 or file_sha256(path),
         "settings": settings.to_dict(),
