@@ -33,24 +33,15 @@ import numpy as np
 from workout_classifier._quiet import silenced_stderr
 from workout_classifier.checkpoint import Classifier
 from workout_classifier.features import (
-    L_HIP,
-    L_KN,
-    L_SH,
-    R_HIP,
-    R_KN,
-    R_SH,
-    angle_cos,
     prepare,
     windows,
 )
 from workout_classifier.pose import PoseSequence, create_pose, pose_frame
+from workout_classifier.posture import STILL_TRAVEL, UPRIGHT_DEGREES, WALK_TRAVEL, posture
 from workout_classifier.predict import UNKNOWN, pose_settings_for
 from workout_classifier.reps import HOLDS, OnlineRepCounter
 
 RESTING = "resting"
-L_AN, R_AN = 27, 28
-# Body joints whose travel says whether the person moves (face, hands and feet are noisy).
-_MOVING_JOINTS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 
 
 @dataclass(frozen=True)
@@ -62,46 +53,13 @@ class LiveConfig:
     min_set_seconds: float = 2.0  # shorter sets without a rep are dropped (a stray decision)
     settle_seconds: float = 4.0  # a set this young takes a different exercise as its own label (its first
     # decisions saw less than the model's window, stretched to its length: the least sure ones)
-    still_travel: float = 0.35  # torso lengths: joints moving less than this = holding still
-    walk_travel: float = 1.0  # torso lengths of hip travel sideways over the window = walking
-    upright_degrees: float = 35.0  # torso within this of vertical = standing or sitting
+    still_travel: float = STILL_TRAVEL  # posture.py: holding still, walking, upright
+    walk_travel: float = WALK_TRAVEL
+    upright_degrees: float = UPRIGHT_DEGREES
     max_side: int = 640  # frames are shrunk to this longest side before the pose model
     recover_every: float | None = 0.2  # s between second looks (recovery.py) at frames the tracker missed;
     # None: never. Each look is up to three static detections, so they are rationed: an empty room stays cheap
     buffer_seconds: float = 180.0  # pose history kept (the longest set counted in full)
-
-
-# ---- posture: resting vs exercising --------------------------------------------------------
-def _interp_nan(x: np.ndarray, found: np.ndarray) -> np.ndarray:
-    if found.all():
-        return x
-    t = np.arange(len(x))
-    flat = x.reshape(len(x), -1).copy()
-    for j in range(flat.shape[1]):
-        flat[:, j] = np.interp(t, t[found], flat[found, j])
-    return flat.reshape(x.shape)
-
-
-def posture(landmarks: np.ndarray, found: np.ndarray, aspect: float, cfg: LiveConfig = LiveConfig()) -> dict:
-    """How the body is held over a window: {upright, still, walking, travel, tilt}. landmarks (T, 33, 4)."""
-    xy = _interp_nan(landmarks[:, :, :2].astype(np.float64), found)  # (T, V, 2)
-    xy[..., 0] *= aspect  # x and y in the same unit (the height)
-    hip = (xy[:, L_HIP] + xy[:, R_HIP]) / 2
-    sh = (xy[:, L_SH] + xy[:, R_SH]) / 2
-    torso = max(float(np.median(np.linalg.norm(sh - hip, axis=-1))), 1e-3)
-    up = sh - hip  # image y points down: upright is (0, -1)
-    tilt = float(np.degrees(np.median(np.arccos(np.clip(-up[:, 1] / (np.linalg.norm(up, axis=-1) + 1e-9), -1, 1)))))
-    local = (xy[:, _MOVING_JOINTS] - hip[:, None]) / torso  # limbs relative to the hips
-    travel = float(np.max(np.percentile(local, 95, axis=0) - np.percentile(local, 5, axis=0)))
-    hip_y = float(np.ptp(hip[:, 1]) / torso)  # squats, lunges and jumps move the hips up and down
-    hip_x = float(np.ptp(hip[:, 0]) / torso)
-    knee = np.degrees(np.arccos(np.stack([angle_cos(xy, L_HIP, L_KN, L_AN), angle_cos(xy, R_HIP, R_KN, R_AN)])))
-    straight_legs = float(np.percentile(knee.min(0), 10)) > 140  # walking never bends a knee deeply
-    upright = tilt < cfg.upright_degrees
-    still = travel < cfg.still_travel and hip_y < cfg.still_travel
-    walking = hip_x > cfg.walk_travel and straight_legs and hip_y < 0.5
-    return {"upright": upright, "still": still, "walking": walking, "travel": round(travel, 3),
-            "tilt": round(tilt, 1)}  # fmt: skip
 
 
 # ---- sets --------------------------------------------------------------------------------------
