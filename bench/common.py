@@ -17,3 +17,12 @@ def cached_five(clips_dir: Path, cache_dir: Path):
     cache = PoseCache(cache_dir)
     clips = [c for c in clips if c.label in FIVE and cache.status(c.path) == "done"]
     return clips, load_training_set(clips, cache, classes=FIVE)
+
+
+def write_table(lines: list[str], out: Path) -> str:
+    """Print a results table and write it to `out` (bench/results/...); returns the text."""
+    text = "\n".join(lines)
+    print(text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    return text

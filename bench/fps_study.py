@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from common import write_table
 
 HERE = Path(__file__).resolve().parent
 LABELS = ("rep_labels.csv", "rep_labels_holdout.csv", "rep_labels_holdout2.csv")
@@ -118,10 +119,7 @@ def main() -> None:
         f"(largest increase {worst:+.3f}).",
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    write_table(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from common import write_table
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -194,10 +195,7 @@ def main() -> None:
           for n, v, d, b, c, w, a, k in rows],  # fmt: skip
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    write_table(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", default=["trees"])
     args = ap.parse_args()
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    rows, per_class, pairs, rare = [], [], [], set()
+    rows, per_class, pairs, rare = [], [], [], {}
     for model in args.models:
         res = {p: run(model, p, args.cache) for p in ("grouped", "source")}
         g, s = res["grouped"], res["source"]
@@ -47,7 +47,7 @@ def main() -> None:
                     f"| {s['pooled_macro_f1']:.3f} | {(g['pooled_macro_f1'] + s['pooled_macro_f1']) / 2:.3f} "
                     f"| {g['infer_ms_per_clip']:.1f} | {g['train_seconds']:.0f} s |")  # fmt: skip
         for p, m in res.items():
-            rare |= set(m.get("rare_classes", []))
+            rare.setdefault(p, set()).update(m.get("rare_classes", []))
             f1 = {c: v["f1"] for c, v in m["per_class"].items()}
             per_class.append((model, p, f1))
             pairs.append(f"- `{model}`, {p}: " + ", ".join(
@@ -77,8 +77,8 @@ def main() -> None:
         "| --- | " + " | ".join("---" for _ in classes) + " |",
         *(f"| `{m}`, {p} | " + " | ".join(f"{f1.get(c, 0):.2f}" for c in classes) + " |" for m, p, f1 in per_class),
         "",
-        "Flagged (too few clips or groups to be tested in every fold; trained on, not a measurement): "
-        + (", ".join(sorted(rare)) or "none") + ".",
+        "Flagged (too few clips, groups or sources to be tested in every fold; trained on, not a measurement): "
+        + "; ".join(f"{p}: {', '.join(sorted(r)) or 'none'}" for p, r in rare.items()) + ".",
         "",
         "## Pairs most confused (clips, both directions)",
         "",

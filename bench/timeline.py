@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import cached_five
+from common import cached_five, write_table
 
 from workout_classifier.evaluate import make_splits
 from workout_classifier.extract import PoseCache
@@ -108,10 +108,7 @@ def main() -> None:
         "Reproduce: `python bench/timeline.py` (needs the pose cache of `../shared/data/clips`).",
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    write_table(lines, args.out)
 
 
 if __name__ == "__main__":
