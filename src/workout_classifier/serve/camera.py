@@ -221,7 +221,9 @@ async def _session(ws: WebSocket, pool: LiveWorkers) -> None:
         pass  # the page went away mid-answer
     finally:
         receiver.cancel()
-        await loop.run_in_executor(None, pool.release, worker)
+        # Shielded: when the server cancels this handler (a client gone, shutdown), a release job
+        # not yet started would be cancelled with it and the worker would stay "active" for good.
+        await asyncio.shield(loop.run_in_executor(None, pool.release, worker))
         if ws.client_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 await ws.close()
