@@ -189,7 +189,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="rounds; each row keeps its median")
     ap.add_argument("--out", type=Path, default=None, help="results file (default per mode)")
     ap.add_argument("--full", action="store_true", help="the whole data set into an empty cache, timed")
-    ap.add_argument("--fps", type=float, default=15.0, help="--full: sampling rate")
+    ap.add_argument("--fps", type=float, default=10.0, help="--full: sampling rate")
     ap.add_argument("--workers", type=int, default=2, help="--full: extraction workers")
     ap.add_argument("--cache", type=Path, default=None, help="--full: an empty (or new) cache folder to keep")
     args = ap.parse_args()

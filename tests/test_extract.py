@@ -62,15 +62,15 @@ def test_array_contract(messy_run):
     p = next(p for p in paths if p.name == "good.mp4")  # 45 frames at 30 fps
     seq = cache.load(p)
     t = seq.num_frames
-    assert abs(t - 23) <= 1  # sampled at 15 fps
+    assert abs(t - 15) <= 1  # sampled at 10 fps, the default
     assert seq.landmarks.shape == seq.world.shape == (t, NUM_JOINTS, 4)
     assert seq.landmarks.dtype == seq.world.dtype == np.float32
     assert seq.times.dtype == np.float64 and seq.detected.dtype == bool
     assert np.all(np.diff(seq.times) > 0) and seq.times[0] == 0.0
     m = seq.meta
-    assert m["sha256"] == file_sha256(p) and m["settings"]["fps"] == 15.0
+    assert m["sha256"] == file_sha256(p) and m["settings"]["fps"] == 10.0
     assert (m["width"], m["height"], m["frame_count"]) == (160, 120, 45)
-    assert m["sampled_fps"] == 15.0 and m["decoded_frames_sampled"] == t
+    assert m["sampled_fps"] == 10.0 and m["decoded_frames_sampled"] == t
 
 
 def test_failed_clips_are_remembered_and_rerun_extracts_nothing(messy_run):
@@ -98,11 +98,11 @@ def test_rename_keeps_cache_and_settings_change_key(tmp_path):
     s = extract_clips([moved], cache, progress=False)
     assert (s.extracted, s.cached) == (0, 1)
 
-    other = PoseCache(tmp_path / "cache", PoseSettings(fps=10))
+    other = PoseCache(tmp_path / "cache", PoseSettings(fps=15))
     assert other.key(moved) != cache.key(moved)
     assert other.key(moved).split("-")[0] == cache.key(moved).split("-")[0]  # same content part
     assert other.status(moved) == "missing"
-    assert PoseSettings(fps=10).key() != PoseSettings(fps=15).key() == PoseSettings().key()
+    assert PoseSettings(fps=15).key() != PoseSettings(fps=10).key() == PoseSettings().key()
 
     write_video(moved, frames=10, fps=10, seed=9)  # new content under the same name
     assert cache.status(moved) == "missing"

@@ -12,8 +12,8 @@ from workout_classifier.pose import NUM_JOINTS, PoseSequence, PoseSettings
 
 
 def test_settings_key_is_stable_and_type_blind():
-    assert PoseSettings(fps=15).key() == PoseSettings(fps=15.0).key() == PoseSettings().key()
-    assert PoseSettings(fps=10).key() != PoseSettings().key()
+    assert PoseSettings(fps=10).key() == PoseSettings(fps=10.0).key() == PoseSettings().key()
+    assert PoseSettings(fps=15).key() != PoseSettings().key()
     assert PoseSettings(model_complexity=2).key() != PoseSettings().key()
     assert PoseSettings(fps=None).fps is None  # every frame
     assert PoseSettings(fps=0).key() == PoseSettings(fps=None).key()

@@ -17,7 +17,7 @@ def test_person_found_on_most_frames_of_a_push_up(real_clips, tmp_path):
     s = extract_clips([clip], cache, workers=1, progress=False)
     assert (s.extracted, s.failed, s.no_person) == (1, [], [])
     seq = cache.load(clip)
-    assert seq.num_frames >= 60  # 5 s at 15 fps
+    assert seq.num_frames >= 40  # 5 s at 10 fps
     assert seq.detection_rate > 0.8, seq.detection_rate
     lm = seq.landmarks[seq.detected]
     assert np.isfinite(lm).all()

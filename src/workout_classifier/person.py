@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 MAX_PEOPLE = 3  # people looked for at a choice (each extra one costs one static pose run)
-CHOOSE_FRAMES = 10  # sampled frames watched for motion before choosing (about 0.7 s at 15 fps)
+CHOOSE_FRAMES = 10  # sampled frames watched for motion before choosing (about 1 s at 10 fps)
 LOST_FRAMES = 15  # missed frames in a row after which the choice is dropped and made again
 # Leave the person the tracker holds only for one scoring this much more (of at most 4). On bench
 # press both the lifter and a spotter move: UCF g10_c01 lifter 3.36, spotter 3.49; g11_c02 lifter

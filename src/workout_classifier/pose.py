@@ -39,7 +39,7 @@ import numpy as np
 from workout_classifier._quiet import silenced_stderr
 from workout_classifier.person import CHOOSE_FRAMES, MainPerson, find_people, landmark_box
 from workout_classifier.recovery import Recovery
-from workout_classifier.video import MAX_SIDE, VideoError, open_frames, prefetch
+from workout_classifier.video import DEFAULT_FPS, MAX_SIDE, VideoError, open_frames, prefetch
 
 NUM_JOINTS = 33
 JOINT_NAMES = (
@@ -83,7 +83,7 @@ class PoseSettings:
     # pin an old version onto new code.
     VERSION: ClassVar[int] = 4
 
-    fps: float = 15.0
+    fps: float = DEFAULT_FPS  # 15 until the v4 cache; see video.DEFAULT_FPS
     model_complexity: int = 1  # 1 = BlazePose full, the model bundled in the wheel
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5

@@ -33,7 +33,7 @@ from workout_classifier._quiet import silence_stderr_forever
 from workout_classifier.pose import PoseSequence, PoseSettings, extract_pose, file_sha256
 from workout_classifier.video import VideoError, probe, sample_stride
 
-OVERLAP = 8  # sampled frames a helper tracks before its cut (about 0.5 s at 15 fps)
+OVERLAP = 8  # sampled frames a helper tracks before its cut (about 0.8 s at 10 fps)
 # A helper starts late (a fresh interpreter, MediaPipe's import, opening and seeking the clip), so
 # the first chunk is longer than the others by this many sampled frames plus the overlap. Chosen on
 # `workout predict` of a 5 s clip, 3 runs each on 2 cores: 0 -> 1.21-1.33 s, 20 -> 1.18-1.27 s,

@@ -23,6 +23,10 @@ import numpy as np
 # crop, so more pixels only cost conversion time; 1280 keeps 720p and smaller
 # clips untouched.
 MAX_SIDE = 1280
+# Sampling rate of extraction and prediction. 10 fps kept grouped accuracy (0.9196 vs 0.9201 at 15 fps over
+# five split seeds) and rep counts (MAE no worse on three label files) for 2/3 of the pose time:
+# bench/results/fps_study.md. The CLI's --fps defaults repeat it (the CLI imports no OpenCV).
+DEFAULT_FPS = 10.0
 
 # Formats FFmpeg opens that are still pictures, not videos (an image renamed .mp4).
 _IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "jpegls_pipe",
@@ -232,7 +236,7 @@ def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int
 
 
 def open_frames(
-    path: str | Path, target_fps: float | None = 15.0, rgb: bool = True, max_side: int | None = MAX_SIDE,
+    path: str | Path, target_fps: float | None = DEFAULT_FPS, rgb: bool = True, max_side: int | None = MAX_SIDE,
     start: float = 0.0, stop: float | None = None,
 ) -> tuple[VideoInfo, Iterator[tuple[float, np.ndarray]]]:
     """Open a clip once: its info and an iterator over its sampled, upright frames.
@@ -338,7 +342,7 @@ def _sampled(container, stream, frames, info: VideoInfo, target_fps, rgb: bool, 
 
 
 def iter_frames(
-    path: str | Path, target_fps: float | None = 15.0, rgb: bool = True, max_side: int | None = MAX_SIDE
+    path: str | Path, target_fps: float | None = DEFAULT_FPS, rgb: bool = True, max_side: int | None = MAX_SIDE
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield (time in seconds, upright frame (H, W, 3) uint8) at about `target_fps`."""
     _, frames = open_frames(path, target_fps, rgb, max_side)

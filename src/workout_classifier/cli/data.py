@@ -22,7 +22,7 @@ from workout_classifier.cli.common import (
 def extract(
     data: Path = typer.Argument(..., help="Dataset root: <DATA>/<exercise>/<clip>.mp4"),
     cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
-    fps: float = typer.Option(15.0, "--fps", help="Sampling rate (never above the clip's own)."),
+    fps: float = typer.Option(10.0, "--fps", help="Sampling rate (never above the clip's own)."),
     workers: int = typer.Option(None, "--workers", "-w", min=1, show_default=False,
                                 help="Parallel worker processes (default 1; with --ray every CPU of the cluster)."),
     ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
