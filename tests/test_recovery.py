@@ -78,5 +78,48 @@ def test_recovery_trackers_all_see_each_missed_frame_and_the_first_finder_wins()
     img, _, how = rec.frame(turned)
     assert how == "tracked turned" and static.calls == 0
     np.testing.assert_allclose(img[0, :2], (0.5, 0.75))  # (0.25, 0.5) on the turned frame, turned back
-    assert rec.frame(np.zeros((4, 6, 3), np.uint8)) is None  # nobody: trackers, then the static looks
-    assert [p.calls for p in made] == [3, 3, 3] and static.calls == 3  # as is, turned both ways
+    assert rec.frame(np.zeros((4, 6, 3), np.uint8)) is None  # nobody: the trackers look
+    assert [p.calls for p in made] == [3, 3, 3]
+    assert static.calls == 0  # no static look once a tracker has found the person in this clip
+
+
+def _recovery(answers):
+    from workout_classifier.recovery import Recovery
+
+    made = []
+
+    def make_pose(settings):
+        made.append(_FakePose(answers_on=answers[len(made)]))
+        return made[-1]
+
+    static = _FakePose(answers_on=-1)
+    return Recovery(PoseSettings(), make_pose, lambda: static, lambda x: x), made, static
+
+
+def test_static_look_runs_until_a_tracker_has_found_anybody():
+    rec, made, static = _recovery([1, 2, 3])
+    empty = np.zeros((4, 6, 3), np.uint8)
+    assert rec.frame(empty) is None and static.calls == 3  # as is, turned both ways
+
+
+def test_a_tracker_that_never_finds_anybody_is_retired_and_runs_of_misses_back_off():
+    rec, made, static = _recovery([1, 2, 3])
+    found = np.zeros((4, 6, 3), np.uint8)
+    found[..., 0] = 1  # only the upright tracker sees this person
+    for _ in range(rec.RETIRE_AFTER):
+        assert rec.frame(found)[2] == "tracked"
+    assert [p.calls for p in made] == [rec.RETIRE_AFTER] * 3
+    rec.frame(found)
+    assert [p.calls for p in made] == [rec.RETIRE_AFTER + 1, rec.RETIRE_AFTER, rec.RETIRE_AFTER]  # turned ones retired
+    # Nobody anywhere: every missed frame is looked at until BACKOFF_AFTER in a row, then only some.
+    empty = np.zeros((4, 6, 3), np.uint8)
+    before = made[0].calls
+    n = rec.BACKOFF_AFTER + 4 * rec.BACKOFF_EVERY
+    assert all(rec.frame(empty) is None for _ in range(n))
+    assert made[0].calls - before == rec.BACKOFF_AFTER + 4
+    assert rec.frame(found)[2] == "tracked"  # the person is back: found at the next looked-at frame ...
+    before = made[0].calls
+    rec.frame(empty)
+    rec.frame(empty)
+    assert made[0].calls - before == 2  # ... and every missed frame is looked at again
+    assert static.calls == 0
