@@ -5,8 +5,9 @@ Two videos: a real clip of about 5 s, and a session of two minutes or more
 written to a temporary folder, never into the project). For each:
 
 - bare: a fresh Python process that imports MediaPipe and OpenCV, decodes the
-  video, keeps 15 frames a second, converts them to RGB and runs `Pose.process`
-  on each: the floor any pose-based answer stands on;
+  video, keeps as many frames a second as the shipped model samples (its pose
+  settings' fps: the same frames `predict` reads), converts them to RGB and runs
+  `Pose.process` on each: the floor any pose-based answer stands on;
 - cold: a fresh `workout predict VIDEO --json` process (no cache, shipped model):
   what a user waits for, imports and model loading included;
 - warm: one POST /api/predict to a running `workout serve` (workers started and
@@ -43,7 +44,7 @@ BARE = r"""
 import sys, cv2, mediapipe as mp
 cap = cv2.VideoCapture(sys.argv[1])
 fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-stride, nxt, i, n = max(fps / 15.0, 1.0), 0.0, 0, 0
+stride, nxt, i, n = max(fps / float(sys.argv[2]), 1.0), 0.0, 0, 0
 with mp.solutions.pose.Pose(model_complexity=1) as pose:
     while True:
         if i + 1e-6 >= nxt:
@@ -58,6 +59,14 @@ with mp.solutions.pose.Pose(model_complexity=1) as pose:
         i += 1
 print(n)
 """
+
+
+def model_fps() -> float:
+    """The sampling rate of the shipped model's pose settings (what `workout predict` reads)."""
+    from workout_classifier.checkpoint import Classifier
+    from workout_classifier.predict import pose_settings_for
+
+    return float(pose_settings_for(Classifier.load()).fps)
 
 
 def uptime() -> str:
@@ -155,6 +164,7 @@ def main() -> None:
     clip = five_second_clip(args.data)
     session = make_session(args.data, Path(tmp.name) / "session.mp4")
     videos = [("5 s clip", clip), ("session", session)]
+    fps = model_fps()
     port = free_port()
     server = start_server(port)
     rows = []
@@ -164,7 +174,7 @@ def main() -> None:
             bare, cold, warm = [], [], []
             answer = None
             for _ in range(args.repeats if name == "5 s clip" else 1):
-                bare.append(timed([sys.executable, "-c", BARE, str(v)])[0])
+                bare.append(timed([sys.executable, "-c", BARE, str(v), str(fps)])[0])
                 s, out = timed([str(BIN / "workout"), "predict", str(v), "--json"])
                 cold.append(s)
                 answer = json.loads(out)[0]
@@ -184,7 +194,8 @@ def main() -> None:
         "",
         f"`python bench/predict.py` on {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}; load average "
         f"(1, 5, 15 min) {load_before} before, {load_after} after (a shared machine: compare the ratios).",
-        "Bare: a fresh process importing MediaPipe and running `Pose.process` at 15 fps over the same frames. "
+        f"Bare: a fresh process importing MediaPipe and running `Pose.process` at {fps:g} fps (the shipped model's "
+        "rate) over the same frames. "
         "Cold: a fresh `workout predict VIDEO --json` (no cache, shipped model). Warm: POST /api/predict to a "
         "running `workout serve` (2 workers, warmed up). Median of the runs shown.",
         "",

@@ -40,7 +40,7 @@ def test_two_workers_on_real_clips(real_clips, tmp_path):
     assert s.extracted == 2 and not s.failed
     for c in clips:
         seq = cache.load(c)
-        assert seq.num_frames > 20 and seq.detected.any()
+        assert seq.num_frames > 12 and seq.detected.any()  # clips of 2 s and more, 10 fps
         assert seq.meta["source"] == str(c)
     again = extract_clips(clips, cache, workers=2, progress=False)
     assert (again.extracted, again.cached) == (0, 2)

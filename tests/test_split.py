@@ -7,7 +7,7 @@ import pytest
 from conftest import real_clip, write_video
 
 from workout_classifier.pose import PoseSettings, extract_pose
-from workout_classifier.split import HELPER_START, MIN_TAIL, OVERLAP, extract_pose_split, plan_cuts
+from workout_classifier.split import HELPER_START, HELPER_START_S, MIN_TAIL, OVERLAP, extract_pose_split, plan_cuts
 from workout_classifier.video import open_frames
 
 
@@ -21,11 +21,16 @@ def test_plan_cuts_balances_late_helpers():
 
 
 def test_split_keeps_every_sampled_frame_once(tmp_path):
-    clip = write_video(tmp_path / "c.mp4", frames=180, fps=30)  # 90 sampled frames at 15 fps
+    clip = write_video(tmp_path / "c.mp4", frames=180, fps=30)  # 60 sampled frames at the default 10 fps
     one = extract_pose(clip, PoseSettings())
     two = extract_pose_split(clip, PoseSettings(), parts=2)
     np.testing.assert_array_equal(two.times, one.times)  # no frame lost or doubled at the cut
-    assert two.meta["split"]["parts"] == 2 and two.meta["split"]["cut_frames"] == plan_cuts(90, 2)
+    assert one.num_frames == 60
+    # the helper's late start is in seconds: fewer frames at 10 fps than at 15
+    helper_start = round(HELPER_START_S * PoseSettings().fps)
+    assert helper_start < HELPER_START
+    assert two.meta["split"]["parts"] == 2
+    assert two.meta["split"]["cut_frames"] == plan_cuts(60, 2, helper_start=helper_start)
     assert two.meta["sha256"] == one.meta["sha256"] and two.meta["width"] == one.meta["width"]
 
 
@@ -48,9 +53,9 @@ def test_a_chunk_of_frames_is_the_same_as_decoding_from_the_start(tmp_path):
 
 
 def test_short_clip_is_one_part(tmp_path):
-    clip = write_video(tmp_path / "s.mp4", frames=40, fps=30)  # 20 sampled: nothing left for the helper
+    clip = write_video(tmp_path / "s.mp4", frames=40, fps=30)  # 14 sampled at 10 fps: nothing left for the helper
     two = extract_pose_split(clip, PoseSettings(), parts=2)
-    assert two.meta["split"]["parts"] == 1 and two.num_frames == 20
+    assert two.meta["split"]["parts"] == 1 and two.num_frames == 14
 
 
 def test_real_clip_landmarks_match_one_graph(real_clips):

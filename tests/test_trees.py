@@ -36,9 +36,10 @@ def test_summary_is_finite_fixed_size_and_tells_moves_apart(windows):
 def test_numpy_trees_match_scikit_learn(windows):
     raw, yw, owner, _ = windows
     weight = 1.0 / np.bincount(owner)[owner]
-    model = create_model("trees", num_classes=3, in_channels=8, trees=25, min_leaf=2, seed=3).eval()
+    model = create_model("trees", num_classes=3, in_channels=8, trees=25, min_leaf=2, leaf_share=0.0, seed=3).eval()
     model.fit_windows(raw, yw, weight)
-    ref = ExtraTreesClassifier(n_estimators=25, min_samples_leaf=2, class_weight="balanced", random_state=3)
+    ref = ExtraTreesClassifier(n_estimators=25, min_samples_leaf=2, class_weight="balanced", max_features=0.1,
+                               random_state=3)
     ref.fit(window_summary(raw), yw, sample_weight=weight)
     ours = np.exp(model(raw))
     # Leaf distributions are stored as float16: equal to scikit-learn's up to that rounding.
@@ -85,3 +86,15 @@ def test_shipped_model_was_grown_on_the_summary_this_version_computes(windows):
     clf.model.config.summary_dim += 1
     with pytest.raises(ValueError, match="retrain"):
         clf.model(raw)
+
+
+def test_leaves_hold_a_share_of_the_training_windows(windows):
+    raw, yw, owner, _ = windows
+    weight = 1.0 / np.bincount(owner)[owner]
+    yw = np.random.default_rng(0).permutation(yw)  # labels as noise: leaves of 2 make deep trees
+    small = create_model("trees", num_classes=3, in_channels=8, trees=5, leaf_share=0.0, seed=0).fit_windows(raw, yw, weight)
+    big = create_model("trees", num_classes=3, in_channels=8, trees=5, leaf_share=0.2, seed=0).fit_windows(raw, yw, weight)
+    # a leaf of at least 20% of the windows: far fewer nodes than leaves of 2
+    assert big.config.nodes < small.config.nodes
+    leaves = big.left == np.arange(big.config.nodes)[None]  # a leaf points to itself
+    assert leaves.sum(1).max() <= 1 / 0.2 + 1

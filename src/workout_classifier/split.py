@@ -39,7 +39,10 @@ OVERLAP = 8  # sampled frames a helper tracks before its cut (about 0.8 s at 10 
 # `workout predict` of a 5 s clip, 3 runs each on 2 cores: 0 -> 1.21-1.33 s, 20 -> 1.18-1.27 s,
 # 40 -> 1.30-1.37 s (spawned helpers). With forked helpers, median of 5 over the bare loop's (load ~3):
 # 0 -> 0.79, 10 -> 0.80, 20 -> 0.86, 30 -> 0.79: no clear optimum within the noise, so it stays.
-HELPER_START = 20
+# Those were frames at 15 fps; a helper's late start is time, not frames, so it is kept in seconds
+# (20 frames at 15 fps) and turned into frames at the clip's sampled rate.
+HELPER_START_S = 20 / 15
+HELPER_START = 20  # plan_cuts' default, in sampled frames
 MIN_TAIL = 8  # a helper's chunk shorter than this (sampled frames): one process fewer
 MAX_PARTS = 8  # helpers cost memory (one MediaPipe each) and a start-up; more rarely pays
 
@@ -100,7 +103,7 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
     info = probe(path)
     sampled_fps = min(settings.fps or info.fps, info.fps)
     n = int(info.frame_count / sample_stride(info.fps, settings.fps))  # headers can be off; decoding is truth
-    cut_frames = plan_cuts(n, parts or default_parts(), overlap)
+    cut_frames = plan_cuts(n, parts or default_parts(), overlap, round(HELPER_START_S * sampled_fps))
     # Cuts in seconds, between two sampled frames, so that rounded timestamps never fall on one.
     cuts = [(c - 0.5) / sampled_fps for c in cut_frames]
     warm = overlap / sampled_fps
