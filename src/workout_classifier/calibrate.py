@@ -72,4 +72,3 @@ def unknown_rates(probs_known: np.ndarray, probs_unseen: np.ndarray, threshold: 
         "known_rejected": float((probs_known.max(1) < threshold).mean()) if len(probs_known) else float("nan"),
         "unseen_unknown": float((probs_unseen.max(1) < threshold).mean()) if len(probs_unseen) else float("nan"),
     }
-
