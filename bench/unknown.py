@@ -13,7 +13,10 @@ settings (trees, the gate `workout train` fits), writes bench/results/unknown.md
   clips exist in ../shared).
 
 Gates compared (each fitted to reject `--reject` of the known out-of-fold clips):
-- `maxprob`: calibrated top-class probability below a threshold (shipped);
+- `maxprob`: calibrated top-class probability below a threshold;
+- `maxprob+resting`: that, or every window of the clip upright and still or walking
+  (posture.resting_windows, live's `resting`), the threshold fitted so that both together
+  reject `--reject` (calibrate.calibrate_oof with `resting`: what `workout train` ships);
 - `maxprob+dist`: also `unknown` when the clip lies far from every exercise in a
   discriminant space of the window summaries (NoveltyScore, below; tried, not shipped), half the
   rejection budget each.
@@ -39,13 +42,19 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # everyday.py: generated non-exe
 
 from everyday import MOTIONS, everyday_sequence, standing_frame  # noqa: E402
 
-from workout_classifier.calibrate import apply_temperature, choose_threshold, fit_temperature  # noqa: E402
+from workout_classifier.calibrate import (  # noqa: E402
+    apply_temperature,
+    calibrate_oof,
+    choose_threshold,
+    fit_temperature,
+)
 from workout_classifier.dataset import scan_dataset  # noqa: E402
 from workout_classifier.evaluate import cross_validate, make_splits  # noqa: E402
 from workout_classifier.extract import PoseCache  # noqa: E402
 from workout_classifier.features import clip_probs, eval_windows, prepare  # noqa: E402
 from workout_classifier.models import default_features  # noqa: E402
 from workout_classifier.pose import PoseSettings  # noqa: E402
+from workout_classifier.posture import resting_windows  # noqa: E402
 from workout_classifier.summary import window_summary  # noqa: E402
 from workout_classifier.train import TrainConfig, fit, load_training_set  # noqa: E402
 
@@ -101,18 +110,26 @@ def _clip_mean(z: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
 
 
 class Gate:
-    """Both gates of one trained model, fitted on out-of-fold predictions of its training clips."""
+    """The gates of one trained model, fitted on out-of-fold predictions of its training clips."""
 
-    def __init__(self, oof_probs, oof_y, oof_dist, reject: float):
+    def __init__(self, oof_probs, oof_y, oof_dist, oof_rest, reject: float):
         self.t = fit_temperature(oof_probs, oof_y)
         conf = apply_temperature(oof_probs, self.t)
         self.thr = choose_threshold(conf, reject)
         self.thr_half = choose_threshold(conf, reject / 2)
         self.dist_thr = float(np.quantile(oof_dist, 1 - reject / 2))
+        clf = type("C", (), {"extra": {}})()  # what `workout train` ships: calibrate_oof with the resting rule
+        self.thr_rest = calibrate_oof(clf, oof_probs, oof_y, reject, resting=oof_rest)["unknown_threshold"]
 
-    def rejects(self, probs: np.ndarray, dist: np.ndarray) -> dict[str, np.ndarray]:
+    def rejects(self, probs: np.ndarray, dist: np.ndarray, rest: np.ndarray) -> dict[str, np.ndarray]:
         conf = apply_temperature(probs, self.t).max(1)
-        return {"maxprob": conf < self.thr, "maxprob+dist": (conf < self.thr_half) | (dist > self.dist_thr)}
+        return {"maxprob": conf < self.thr, "maxprob+resting": (conf < self.thr_rest) | rest,
+                "maxprob+dist": (conf < self.thr_half) | (dist > self.dist_thr)}
+
+
+def all_resting(raw: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """(n,) True where every window of a clip is resting (posture.resting_windows), as predict decides."""
+    return np.bincount(owner, weights=~resting_windows(raw), minlength=n) == 0
 
 
 def trained(tracks, y, groups, classes, reject: float):
@@ -124,10 +141,11 @@ def trained(tracks, y, groups, classes, reject: float):
     for tr, te in make_splits(y, groups, 5, "grouped", TrainConfig().seed):  # the folds cross_validate ran
         ns = NoveltyScore.fit(*_raw(tracks, tr, feats), y[tr])
         dist[te] = ns.score(*_raw(tracks, te, feats))
-    gate = Gate(cv.probs, cv.y_true, dist[cv.tested], reject)
+    rest = all_resting(*_raw(tracks, np.arange(len(y)), feats), len(y))
+    gate = Gate(cv.probs, cv.y_true, dist[cv.tested], rest[cv.tested], reject)
     clf, _ = fit(tracks, y, groups, classes, MODEL, feats, TrainConfig())
     ns = NoveltyScore.fit(*_raw(tracks, np.arange(len(y)), feats), y)
-    return clf, ns, gate, gate.rejects(cv.probs, dist[cv.tested])
+    return clf, ns, gate, gate.rejects(cv.probs, dist[cv.tested], rest[cv.tested])
 
 
 def _raw(tracks, idx, feats):
@@ -139,7 +157,7 @@ def score(clf, ns, gate, tracks) -> dict[str, np.ndarray]:
     raw, owner = eval_windows(tracks, clf.features)
     clf.extra.pop("temperature", None)
     probs = clip_probs(clf.predict_windows(raw), owner, len(tracks))
-    return gate.rejects(probs, ns.score(raw, owner))
+    return gate.rejects(probs, ns.score(raw, owner), all_resting(raw, owner, len(tracks)))
 
 
 def main() -> None:
@@ -159,7 +177,7 @@ def main() -> None:
     cache = PoseCache(args.cache, PoseSettings())
     ts = load_training_set([c for c in clips if counts[c.label] >= MIN_CLIPS], cache)
     few = load_training_set([c for c in clips if counts[c.label] < MIN_CLIPS], cache)
-    gates = ("maxprob", "maxprob+dist")
+    gates = ("maxprob", "maxprob+resting", "maxprob+dist")
 
     # Known clips and the untrained exercises: the model of all nine.
     clf, ns, gate, oof_rej = trained(ts.tracks, ts.y, ts.groups, ts.classes, args.reject)
@@ -223,7 +241,9 @@ def main() -> None:
         f"{time.time() - t0:.0f} s, load average {load} at the end (2 cores). Pose settings: the defaults "
         f"(version {PoseSettings.VERSION}, {PoseSettings().fps:g} fps). Each gate is fitted on out-of-fold "
         f"predictions of a grouped 5-fold CV of the model's own training clips to reject {args.reject:.0%} "
-        "of them. `maxprob`: calibrated top probability below a threshold. `maxprob+dist`: that at half the "
+        "of them. `maxprob`: calibrated top probability below a threshold. `maxprob+resting` (shipped): that, or "
+        "every window upright and holding still or walking (live's `resting` rule), together within the budget. "
+        "`maxprob+dist`: max-probability at half the "
         "budget, or the clip far from every exercise in a discriminant (LDA) space of the window summaries "
         "(the other half).",
         "",

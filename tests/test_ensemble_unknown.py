@@ -100,3 +100,33 @@ def test_gate_rejects_generated_everyday_movement_and_keeps_a_known_clip(motion)
     assert classify_sequence(synthetic_sequence("squat", seed=4242), clf)["label"] == "squat"
     res = [classify_sequence(everyday_sequence(base, frame, motion, seed=s), clf) for s in range(3)]
     assert all(r["label"] == UNKNOWN for r in res), [(r["label"], r["confidence"]) for r in res]
+
+
+@pytest.mark.parametrize("motion", ["standing", "walking"])
+def test_standing_or_walking_through_a_clip_is_unknown_whatever_the_model_says(motion):
+    """posture's `resting` (live's rule) over every window overrides a confident label."""
+    from everyday import everyday_sequence
+
+    tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
+    clf, _ = fit(tracks, y, groups, classes, "trees", replace(FEATS, streams=("raw",)), replace(FAST, calibrate=True))
+    clf.extra["unknown_threshold"] = 0.0  # the confidence gate never rejects
+    squat = classify_sequence(synthetic_sequence("squat", seed=4242), clf)
+    assert squat["label"] == "squat" and not squat["resting"]
+    res = classify_sequence(everyday_sequence(synthetic_sequence("curl", seed=7), 0, motion, seed=1), clf)
+    assert res["resting"] and res["label"] == UNKNOWN
+
+
+def test_oof_threshold_leaves_room_for_resting_clips():
+    from workout_classifier.calibrate import calibrate_oof
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3) * 0.5, 400)
+    y = probs.argmax(1)
+    rest = np.zeros(400, bool)
+    rest[:6] = True  # 1.5% answered `unknown` by the resting rule anyway
+    clf = type("C", (), {"extra": {}})()
+    thr = calibrate_oof(clf, probs, y, 0.03, resting=rest)["unknown_threshold"]
+    conf = apply_temperature(probs, clf.extra["temperature"]).max(1)
+    rejected = (conf < thr) | rest
+    assert abs(rejected.mean() - 0.03) <= 0.005  # both together within the budget
+    assert thr < calibrate_oof(clf, probs, y, 0.03)["unknown_threshold"]  # a lower bar than without them

@@ -7,7 +7,14 @@ import pytest
 from conftest import real_clip, write_video
 
 from workout_classifier.pose import PoseSettings, extract_pose
-from workout_classifier.split import HELPER_START, HELPER_START_S, MIN_TAIL, OVERLAP, extract_pose_split, plan_cuts
+from workout_classifier.split import (
+    HELPER_START,
+    HELPER_START_S,
+    MIN_TAIL,
+    OVERLAP,
+    extract_pose_split,
+    plan_cuts,
+)
 from workout_classifier.video import open_frames
 
 

@@ -56,13 +56,21 @@ def calibrate(clf, tracks, y, reject_rate: float = 0.05) -> dict:
     return {"temperature": t, "unknown_threshold": thr}
 
 
-def calibrate_oof(clf, probs: np.ndarray, y: np.ndarray, reject_rate: float = 0.03) -> dict:
+def calibrate_oof(clf, probs: np.ndarray, y: np.ndarray, reject_rate: float = 0.03,
+                  resting: np.ndarray | None = None) -> dict:  # fmt: skip
     """Fit temperature and threshold on out-of-fold clip probabilities (N, K) of a whole grouped CV
-    (models of the same settings as `clf`, at T=1); store them in clf.extra like `calibrate`."""
+    (models of the same settings as `clf`, at T=1); store them in clf.extra like `calibrate`.
+
+    `resting` (N,) marks clips that `predict` answers `unknown` anyway (posture.resting_windows on
+    every window); the threshold then rejects only what is left of `reject_rate` among the others."""
     t = fit_temperature(probs, y)
-    thr = choose_threshold(apply_temperature(probs, t), reject_rate)
+    conf = apply_temperature(probs, t)
+    rest = np.zeros(len(y), bool) if resting is None else np.asarray(resting, bool)
+    left = max(reject_rate - rest.mean(), 0.0) * len(y) / max((~rest).sum(), 1)  # share of the others
+    thr = choose_threshold(conf[~rest], left) if (~rest).any() else choose_threshold(conf, reject_rate)
     clf.extra.update(temperature=t, unknown_threshold=thr,
-                     calibration={"clips": len(y), "reject_rate": reject_rate, "on": "out-of-fold grouped CV"})  # fmt: skip
+                     calibration={"clips": len(y), "reject_rate": reject_rate, "on": "out-of-fold grouped CV",
+                                  "resting_clips": int(rest.sum())})  # fmt: skip
     return {"temperature": t, "unknown_threshold": thr}
 
 

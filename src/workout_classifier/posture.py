@@ -56,3 +56,17 @@ def posture(landmarks: np.ndarray, found: np.ndarray, aspect: float, cfg=None) -
     walking = hip_x > walk_travel and straight_legs and hip_y < 0.5
     return {"upright": upright, "still": still, "walking": walking, "travel": round(travel, 3),
             "tilt": round(tilt, 1)}  # fmt: skip
+
+
+def resting_windows(raw: np.ndarray) -> np.ndarray:
+    """(N,) True where a raw window (N, T, V, 8) shows an upright body holding still or walking.
+
+    The same rule as live's ``resting``, for a clip's windows: `predict` answers `unknown` when
+    every window of a clip is resting (standing, walking: not an exercise the model knows). Raw
+    windows are interpolated, and their x and y are already in frame heights (features.windows).
+    """
+    out = np.zeros(len(raw), bool)
+    for i, w in enumerate(raw):
+        p = posture(w[..., :4], np.ones(len(w), bool), 1.0)
+        out[i] = p["upright"] and (p["still"] or p["walking"])
+    return out

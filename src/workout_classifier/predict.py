@@ -19,6 +19,7 @@ from workout_classifier.checkpoint import Classifier
 from workout_classifier.extract import PoseCache, extract_clips
 from workout_classifier.features import prepare, windows
 from workout_classifier.pose import NoPersonError, PoseSequence, PoseSettings
+from workout_classifier.posture import resting_windows
 from workout_classifier.video import VideoError
 
 UNKNOWN = "unknown"
@@ -51,6 +52,11 @@ def classify_sequence(seq: PoseSequence, clf: Classifier, top: int = 3, tta: boo
     raw, starts = windows(track, clf.features)
     win = clf.predict_windows(raw, tta=tta)  # (W, K)
     out = answer(win.mean(0), clf.classes, top, clf.extra.get("unknown_threshold"))
+    # Standing still or walking through the whole clip is not an exercise, whatever the model says
+    # (the rule live calls `resting`); models whose gate was fitted with it count it in their 3%.
+    out["resting"] = bool(resting_windows(raw).all())
+    if out["resting"] and clf.extra.get("unknown_threshold") is not None:
+        out["label"] = UNKNOWN
     out.update(windows=len(raw), duration=round(track.duration, 3), detection_rate=round(track.detection_rate, 3))
     out["_window_probs"] = win
     out["_window_starts"] = starts + float(track.times[0])

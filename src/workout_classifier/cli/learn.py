@@ -200,9 +200,16 @@ def train(
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
                     _model_options(option), log=err.print if verbose else None)  # fmt: skip
     if oof is not None:
-        from workout_classifier.calibrate import calibrate_oof
+        import numpy as np
 
-        calibrate_oof(clf, oof.probs, oof.y_true)
+        from workout_classifier.calibrate import calibrate_oof
+        from workout_classifier.features import eval_windows
+        from workout_classifier.posture import resting_windows
+
+        raw, owner = eval_windows([ts.tracks[i] for i in oof.tested], clf.features)
+        moving = np.bincount(owner, weights=~resting_windows(raw), minlength=len(oof.tested))
+        rest = moving == 0  # every window of the clip resting
+        calibrate_oof(clf, oof.probs, oof.y_true, resting=rest)
     clf.extra["pose"] = asdict(pc.settings)
     clf.extra["tta"] = tta
     clf.extra["trained_on"] = {c: int((ts.y == i).sum()) for i, c in enumerate(ts.classes)}
