@@ -1,11 +1,14 @@
-"""Does sampling at 10 fps keep accuracy and rep counts? 15 fps against 10 fps on the same clips.
+"""Does a lower sampling rate keep accuracy and rep counts? Two rates on the same clips.
 
 Needs the whole of ../shared/data extracted at both rates (a cache per rate; the
 cache key holds the rate, so one folder can hold both):
 
-    workout extract ../shared/data/clips --cache CACHE15 --workers 2             # 15 fps
+    workout extract ../shared/data/clips --cache CACHE15 --workers 2 --fps 15
     workout extract ../shared/data/clips --cache CACHE10 --workers 2 --fps 10
-    python bench/fps_study.py --cache15 CACHE15 --cache10 CACHE10
+    python bench/fps_study.py --cache15 CACHE15 --cache10 CACHE10      # 15 against 10 (fps_study.md)
+    python bench/fps_study.py --rates 10 6 --cache15 CACHE10 --cache10 CACHE6 --out bench/results/fps_study_6.md
+
+(`--rates BASE LOWER`: the first cache is read at BASE fps, the second at LOWER.)
 
 Accuracy: the shipped model's protocol, `trees`, grouped 5-fold (evaluate.cross_validate,
 the exercises with at least 7 clips, as `workout evaluate`), for several split
@@ -73,49 +76,51 @@ def main() -> None:
     ap.add_argument("--cache15", type=Path, required=True)
     ap.add_argument("--cache10", type=Path, required=True)
     ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--rates", type=float, nargs=2, default=[15.0, 10.0], metavar=("BASE", "LOWER"))
     ap.add_argument("--out", type=Path, default=HERE / "results" / "fps_study.md")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     t0 = time.perf_counter()
-    acc = {fps: accuracy(args.data, c, fps, seeds) for fps, c in ((15.0, args.cache15), (10.0, args.cache10))}
-    rep = {fps: reps(args.data, c, fps) for fps, c in ((15.0, args.cache15), (10.0, args.cache10))}
-    a15, a10 = np.mean(acc[15.0][0]), np.mean(acc[10.0][0])
-    diffs = [b - a for a, b in zip(acc[15.0][0], acc[10.0][0], strict=True)]
+    hi, lo = args.rates
+    acc = {fps: accuracy(args.data, c, fps, seeds) for fps, c in ((hi, args.cache15), (lo, args.cache10))}
+    rep = {fps: reps(args.data, c, fps) for fps, c in ((hi, args.cache15), (lo, args.cache10))}
+    a15, a10 = np.mean(acc[hi][0]), np.mean(acc[lo][0])
+    diffs = [b - a for a, b in zip(acc[hi][0], acc[lo][0], strict=True)]
     lines = [
-        "# 10 fps against 15 fps: accuracy and rep counts",
+        f"# {lo:g} fps against {hi:g} fps: accuracy and rep counts",
         "",
         f"`python bench/fps_study.py`, {time.strftime('%Y-%m-%d %H:%M')}, load average {load} at the start; "
         f"{time.perf_counter() - t0:.0f} s. Both caches: the whole of `../shared/data`, the same code and settings "
         "but the rate (pose recovery on).",
         "",
         f"Accuracy: `trees`, grouped 5-fold, exercises with at least {MIN_CLIPS} clips "
-        f"({acc[15.0][1]} clips at 15 fps, {acc[10.0][1]} at 10 fps), split seeds {args.seeds}.",
+        f"({acc[hi][1]} clips at {hi:g} fps, {acc[lo][1]} at {lo:g} fps), split seeds {args.seeds}.",
         "",
-        "| split seed | 15 fps | 10 fps | 10 - 15 |",
+        f"| split seed | {hi:g} fps | {lo:g} fps | {lo:g} - {hi:g} |",
         "| ---: | ---: | ---: | ---: |",
-        *[f"| {s} | {a:.4f} | {b:.4f} | {b - a:+.4f} |" for s, a, b in zip(seeds, acc[15.0][0], acc[10.0][0],
+        *[f"| {s} | {a:.4f} | {b:.4f} | {b - a:+.4f} |" for s, a, b in zip(seeds, acc[hi][0], acc[lo][0],
                                                                            strict=True)],  # fmt: skip
         f"| mean | {a15:.4f} | {a10:.4f} | {a10 - a15:+.4f} |",
         "",
-        f"Seed-to-seed spread at 15 fps: {np.ptp(acc[15.0][0]):.4f} (max - min); differences 10 - 15 range "
-        f"{min(diffs):+.4f} to {max(diffs):+.4f}.",
-        f"**Accuracy target (within 0.005 of 15 fps): {'met' if a10 >= a15 - 0.005 else 'MISSED'}** "
+        f"Seed-to-seed spread at {hi:g} fps: {np.ptp(acc[hi][0]):.4f} (max - min); differences {lo:g} - {hi:g} "
+        f"range {min(diffs):+.4f} to {max(diffs):+.4f}.",
+        f"**Accuracy target (within 0.005 of {hi:g} fps): {'met' if a10 >= a15 - 0.005 else 'MISSED'}** "
         f"(mean difference {a10 - a15:+.4f}).",
         "",
         "Reps: bench/reps.py's counter (the true exercise given), normalized MAE.",
         "",
-        "| labels | clips | 15 fps | 10 fps | 10 - 15 |",
+        f"| labels | clips | {hi:g} fps | {lo:g} fps | {lo:g} - {hi:g} |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     worst = 0.0
     for name in LABELS:
-        (m15, n), (m10, _) = rep[15.0][name], rep[10.0][name]
+        (m15, n), (m10, _) = rep[hi][name], rep[lo][name]
         worst = max(worst, m10 - m15)
         lines.append(f"| `bench/{name}` | {n} | {m15:.3f} | {m10:.3f} | {m10 - m15:+.3f} |")
     lines += [
         "",
-        f"**Rep target (MAE within 0.02 of 15 fps on every label file): {'met' if worst <= 0.02 else 'MISSED'}** "
+        f"**Rep target (MAE within 0.02 of {hi:g} fps on every label file): {'met' if worst <= 0.02 else 'MISSED'}** "
         f"(largest increase {worst:+.3f}).",
         "",
     ]
