@@ -39,9 +39,11 @@ OVERLAP = 8  # sampled frames a helper tracks before its cut (about 0.8 s at 10 
 # `workout predict` of a 5 s clip, 3 runs each on 2 cores: 0 -> 1.21-1.33 s, 20 -> 1.18-1.27 s,
 # 40 -> 1.30-1.37 s (spawned helpers). With forked helpers, median of 5 over the bare loop's (load ~3):
 # 0 -> 0.79, 10 -> 0.80, 20 -> 0.86, 30 -> 0.79: no clear optimum within the noise, so it stays.
-# Those were frames at 15 fps; a helper's late start is time, not frames, so it is kept in seconds
-# (20 frames at 15 fps) and turned into frames at the clip's sampled rate.
-HELPER_START_S = 20 / 15
+# A helper's late start is time, not frames, so it is kept in seconds and turned into frames at the
+# clip's sampled rate. Re-chosen at 10 fps (pose version 5), cold `workout predict` of the same 5 s
+# clip, 6 runs each alternating, median: 0 s -> 1.29 s, 0.3 -> 1.25, 0.5 -> 1.35, 0.65 -> 1.30,
+# 0.8 -> 1.33-1.35, 1.33 (the old 20 frames at 15 fps) -> 1.40.
+HELPER_START_S = 0.3
 HELPER_START = 20  # plan_cuts' default, in sampled frames
 MIN_TAIL = 8  # a helper's chunk shorter than this (sampled frames): one process fewer
 MAX_PARTS = 8  # helpers cost memory (one MediaPipe each) and a start-up; more rarely pays
