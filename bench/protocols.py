@@ -6,7 +6,10 @@ and writes one table: accuracy +- std over folds, pooled accuracy, macro-F1, per
 the pairs most confused, ms per clip and training time. Exercises with fewer than 7 clips are
 listed as not measured (`--min-clips`, the CLI default).
 
-    python bench/protocols.py [--cache /work/cache] [--models trees cnn-lstm ...]
+    python bench/protocols.py [--cache /work/cache] [--models trees cnn-lstm ...] [--reuse]
+
+`--reuse` reads the reports of models run before (one model per call on a slow machine,
+then one call with --reuse for the whole table); run them on the same code and cache.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ DATA = HERE.parents[1] / "shared" / "data" / "clips"
 OUT = HERE / "results"
 
 
-def run(model: str, protocol: str, cache: str) -> dict:
+def run(model: str, protocol: str, cache: str, reuse: bool = False) -> dict:
     out = OUT / "protocols" / f"{model}-{protocol}"
+    if reuse and (out / "metrics.json").is_file():  # a model run earlier on the same code: read, not rerun
+        return json.loads((out / "metrics.json").read_text())
     cmd = [sys.executable, "-m", "workout_classifier.cli", "evaluate", str(DATA), "--cache", cache,
            "--model", model, "--protocol", protocol, "--out", str(out)]  # fmt: skip
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -36,11 +41,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default="cache")
     ap.add_argument("--models", nargs="*", default=["trees"])
+    ap.add_argument("--reuse", action="store_true",
+                    help="read a model's earlier reports under bench/results/protocols/ instead of rerunning it")
     args = ap.parse_args()
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     rows, per_class, pairs, rare = [], [], [], {}
     for model in args.models:
-        res = {p: run(model, p, args.cache) for p in ("grouped", "source")}
+        res = {p: run(model, p, args.cache, args.reuse) for p in ("grouped", "source")}
         g, s = res["grouped"], res["source"]
         rows.append(f"| `{model}` | {g['accuracy_mean']:.3f} +- {g['accuracy_std']:.3f} | {g['pooled_macro_f1']:.3f} "
                     f"| {s['pooled_accuracy']:.3f} | {s['accuracy_mean']:.3f} +- {s['accuracy_std']:.3f} "
