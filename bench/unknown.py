@@ -15,7 +15,7 @@ settings (trees, the gate `workout train` fits), writes bench/results/unknown.md
 Gates compared (each fitted to reject `--reject` of the known out-of-fold clips):
 - `maxprob`: calibrated top-class probability below a threshold;
 - `maxprob+resting`: that, or every window of the clip upright and still or walking
-  (posture.resting_windows, live's `resting`), the threshold fitted so that both together
+  (posture.resting_clips, live's `resting`), the threshold fitted so that both together
   reject `--reject` (calibrate.calibrate_oof with `resting`: what `workout train` ships);
 - `maxprob+dist`: also `unknown` when the clip lies far from every exercise in a
   discriminant space of the window summaries (NoveltyScore, below; tried, not shipped), half the
@@ -54,7 +54,7 @@ from workout_classifier.extract import PoseCache  # noqa: E402
 from workout_classifier.features import clip_probs, eval_windows, prepare  # noqa: E402
 from workout_classifier.models import default_features  # noqa: E402
 from workout_classifier.pose import PoseSettings  # noqa: E402
-from workout_classifier.posture import resting_windows  # noqa: E402
+from workout_classifier.posture import resting_clips  # noqa: E402
 from workout_classifier.summary import window_summary  # noqa: E402
 from workout_classifier.train import TrainConfig, fit, load_training_set  # noqa: E402
 
@@ -127,11 +127,6 @@ class Gate:
                 "maxprob+dist": (conf < self.thr_half) | (dist > self.dist_thr)}
 
 
-def all_resting(raw: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """(n,) True where every window of a clip is resting (posture.resting_windows), as predict decides."""
-    return np.bincount(owner, weights=~resting_windows(raw), minlength=n) == 0
-
-
 def trained(tracks, y, groups, classes, reject: float):
     """(Classifier trained on all, NoveltyScore, Gate fitted on grouped 5-fold OOF, OOF rejections)."""
     feats = default_features(MODEL)
@@ -141,7 +136,7 @@ def trained(tracks, y, groups, classes, reject: float):
     for tr, te in make_splits(y, groups, 5, "grouped", TrainConfig().seed):  # the folds cross_validate ran
         ns = NoveltyScore.fit(*_raw(tracks, tr, feats), y[tr])
         dist[te] = ns.score(*_raw(tracks, te, feats))
-    rest = all_resting(*_raw(tracks, np.arange(len(y)), feats), len(y))
+    rest = resting_clips(tracks, feats)
     gate = Gate(cv.probs, cv.y_true, dist[cv.tested], rest[cv.tested], reject)
     clf, _ = fit(tracks, y, groups, classes, MODEL, feats, TrainConfig())
     ns = NoveltyScore.fit(*_raw(tracks, np.arange(len(y)), feats), y)
@@ -149,15 +144,26 @@ def trained(tracks, y, groups, classes, reject: float):
 
 
 def _raw(tracks, idx, feats):
-    raw, owner = eval_windows([tracks[i] for i in idx], feats)
-    return raw, owner
+    """(raw windows, owner) of the clips `idx`."""
+    return eval_windows([tracks[i] for i in idx], feats)
 
 
 def score(clf, ns, gate, tracks) -> dict[str, np.ndarray]:
     raw, owner = eval_windows(tracks, clf.features)
     clf.extra.pop("temperature", None)
     probs = clip_probs(clf.predict_windows(raw), owner, len(tracks))
-    return gate.rejects(probs, ns.score(raw, owner), all_resting(raw, owner, len(tracks)))
+    return gate.rejects(probs, ns.score(raw, owner), resting_clips(tracks, clf.features))
+
+
+def _head(first: str, cols: list[str]) -> list[str]:
+    return [f"| {first} | " + " | ".join(cols) + " |", "| --- | " + " | ".join("---:" for _ in cols) + " |"]
+
+
+def _by_group(rejected: dict[str, np.ndarray], names: list[str], gates, groups, label) -> list[str]:
+    """A row per group: the share of its items each gate rejected."""
+    names = np.asarray(names)
+    return [f"| {label(g)} | " + " | ".join(f"{rejected[k][names == g].mean():.2f}" for k in gates) + " |"
+            for g in groups]
 
 
 def main() -> None:
@@ -228,12 +234,8 @@ def main() -> None:
     ]
     per_left = [f"| {n} | " + " | ".join(f"{v[0][g]:.2f}" for g in gates) + " | "
                 + " | ".join(f"{v[1][g]:.3f}" for g in gates) + " |" for n, v in left.items()]  # fmt: skip
-    per_few = [f"| {n} ({sum(1 for x in few_names if x == n)}) | "
-               + " | ".join(f"{np.mean([r for r, x in zip(untrained[g], few_names, strict=True) if x == n]):.2f}"
-                            for g in gates) + " |" for n in sorted(set(few_names))]  # fmt: skip
-    per_motion = [f"| {m} | " + " | ".join(
-        f"{np.mean([r for r, x in zip(everyday[g], every_motion, strict=True) if x == m]):.2f}" for g in gates) + " |"
-        for m in MOTIONS]  # fmt: skip
+    per_few = _by_group(untrained, few_names, gates, sorted(set(few_names)), lambda n: f"{n} ({few_names.count(n)})")
+    per_motion = _by_group(everyday, every_motion, gates, MOTIONS, str)
     lines = [
         "# Unknown: what the gate rejects (nine exercises, trees)",
         "",
@@ -247,29 +249,24 @@ def main() -> None:
         "budget, or the clip far from every exercise in a discriminant (LDA) space of the window summaries "
         "(the other half).",
         "",
-        "| figure | " + " | ".join(f"`{g}`" for g in gates) + " | target |",
-        "| --- | " + " | ".join("---:" for _ in gates) + " | --- |",
+        *_head("figure", [*(f"`{g}`" for g in gates), "target"]),
         *rows,
         "",
         "## Each exercise left out in turn (trained on the other eight)",
         "",
-        "| left out | " + " | ".join(f"`unknown`, {g}" for g in gates) + " | "
-        + " | ".join(f"known rejected (OOF), {g}" for g in gates) + " |",
-        "| --- | " + " | ".join("---:" for _ in range(2 * len(gates))) + " |",
+        *_head("left out", [*(f"`unknown`, {g}" for g in gates), *(f"known rejected (OOF), {g}" for g in gates)]),
         *per_left,
         "",
         "## Untrained exercises of ../shared/data (model trained on all nine)",
         "",
-        "| exercise (clips) | " + " | ".join(f"`{g}`" for g in gates) + " |",
-        "| --- | " + " | ".join("---:" for _ in gates) + " |",
+        *_head("exercise (clips)", [f"`{g}`" for g in gates]),
         *per_few,
         "",
         "## Generated everyday movement (tests/everyday.py)",
         "",
         f"From the most upright frame of {len(bases)} real squat, lunges and deadlift clips, 4 s each.",
         "",
-        "| motion | " + " | ".join(f"`{g}`" for g in gates) + " |",
-        "| --- | " + " | ".join("---:" for _ in gates) + " |",
+        *_head("motion", [f"`{g}`" for g in gates]),
         *per_motion,
         "",
     ]

@@ -78,10 +78,10 @@ class PoseSettings:
 
     # Bumped whenever extraction changes what it produces for the same settings
     # (2: upright frames by the container's rotation, presentation timestamps,
-    # frames scaled to max_side; 3: pose recovery; 4: main person, recovery trackers; 5: recovery rationed),
-    # so caches made by older code are never read as
-    # new. A class constant, not a field: a checkpoint's stored settings cannot
-    # pin an old version onto new code.
+    # frames scaled to max_side; 3: pose recovery; 4: main person, recovery
+    # trackers; 5: recovery rationed), so caches made by older code are never
+    # read as new. A class constant, not a field: a checkpoint's stored settings
+    # cannot pin an old version onto new code.
     VERSION: ClassVar[int] = 5
 
     fps: float = DEFAULT_FPS  # 15 until the v4 cache; see video.DEFAULT_FPS

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from workout_classifier.features import L_HIP, L_KN, L_SH, R_HIP, R_KN, R_SH, angle_cos
+from workout_classifier.features import (
+    L_HIP,
+    L_KN,
+    L_SH,
+    R_HIP,
+    R_KN,
+    R_SH,
+    angle_cos,
+    eval_windows,
+)
 
 L_AN, R_AN = 27, 28
 # Body joints whose travel says whether the person moves (face, hands and feet are noisy).
@@ -70,3 +79,11 @@ def resting_windows(raw: np.ndarray) -> np.ndarray:
         p = posture(w[..., :4], np.ones(len(w), bool), 1.0)
         out[i] = p["upright"] and (p["still"] or p["walking"])
     return out
+
+
+def resting_clips(tracks: list, features) -> np.ndarray:
+    """(N,) True for clips (features.Track) where every window is resting, as `predict` decides;
+    `features`: the model's FeatureConfig (its windows are the ones `predict` looks at)."""
+    raw, owner = eval_windows(list(tracks), features)
+    moving = np.bincount(owner, weights=~resting_windows(raw), minlength=len(tracks))
+    return moving == 0

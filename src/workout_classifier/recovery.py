@@ -89,7 +89,6 @@ class Recovery:
     RETIRE_AFTER = 20
     BACKOFF_AFTER = 5
     BACKOFF_EVERY = 2
-    STATIC = "until_found"  # "always" | "until_found" (no tracker has found the person yet) | "never"
 
     def __init__(self, settings, make_pose, static_pose, to_array):
         from dataclasses import replace
@@ -100,7 +99,6 @@ class Recovery:
         self.found = [0] * len(self.trackers)  # ... and found a person in
         self.static_pose, self.to_array = static_pose, to_array
         self.misses = 0  # missed frames in a row that nothing recovered
-        self.skipped = 0
 
     def _live(self, i: int) -> bool:
         return self.found[i] > 0 or self.seen[i] < self.RETIRE_AFTER
@@ -109,7 +107,6 @@ class Recovery:
         """(landmarks (33, 4), world (33, 4), how) for a missed RGB frame, or None if nobody."""
         if self.misses >= self.BACKOFF_AFTER and (self.misses - self.BACKOFF_AFTER) % self.BACKOFF_EVERY:
             self.misses += 1
-            self.skipped += 1
             return None
         best = None
         for i, (pose, turn) in enumerate(self.trackers):  # every live tracker sees every looked-at frame
@@ -122,7 +119,7 @@ class Recovery:
                 if best is None:
                     lms, world = self.to_array(res.pose_landmarks), self.to_array(res.pose_world_landmarks)
                     best = (lms, world, "tracked") if turn is None else (*_unturn(lms, world, turn), "tracked turned")
-        if best is None and (self.STATIC == "always" or (self.STATIC == "until_found" and not any(self.found))):
+        if best is None and not any(self.found):  # the static look, until some tracker has found the person
             best = recover_frame(self.static_pose(), frame, self.to_array)
         self.misses = 0 if best is not None else self.misses + 1
         return best

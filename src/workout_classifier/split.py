@@ -34,17 +34,14 @@ from workout_classifier.pose import PoseSequence, PoseSettings, extract_pose, fi
 from workout_classifier.video import VideoError, probe, sample_stride
 
 OVERLAP = 8  # sampled frames a helper tracks before its cut (about 0.8 s at 10 fps)
-# A helper starts late (a fresh interpreter, MediaPipe's import, opening and seeking the clip), so
-# the first chunk is longer than the others by this many sampled frames plus the overlap. Chosen on
-# `workout predict` of a 5 s clip, 3 runs each on 2 cores: 0 -> 1.21-1.33 s, 20 -> 1.18-1.27 s,
-# 40 -> 1.30-1.37 s (spawned helpers). With forked helpers, median of 5 over the bare loop's (load ~3):
-# 0 -> 0.79, 10 -> 0.80, 20 -> 0.86, 30 -> 0.79: no clear optimum within the noise, so it stays.
-# A helper's late start is time, not frames, so it is kept in seconds and turned into frames at the
-# clip's sampled rate. Re-chosen at 10 fps (pose version 5), cold `workout predict` of the same 5 s
-# clip, 6 runs each alternating, median: 0 s -> 1.29 s, 0.3 -> 1.25, 0.5 -> 1.35, 0.65 -> 1.30,
-# 0.8 -> 1.33-1.35, 1.33 (the old 20 frames at 15 fps) -> 1.40.
+# A helper starts late (opening and seeking the clip, MediaPipe's start; a spawned one also a fresh
+# interpreter), so the first chunk is longer than the others by this head start plus the overlap.
+# The head start is time, not frames: kept in seconds, turned into frames at the clip's sampled rate.
+# Chosen at 10 fps (pose version 5, forked helpers) on a cold `workout predict` of a 5 s clip, 6 runs
+# each alternating, median: 0 s -> 1.29 s, 0.3 -> 1.25, 0.5 -> 1.35, 0.65 -> 1.30, 0.8 -> 1.33-1.35,
+# 1.33 (the 20 frames at 15 fps chosen before) -> 1.40.
 HELPER_START_S = 0.3
-HELPER_START = 20  # plan_cuts' default, in sampled frames
+HELPER_START = 20  # plan_cuts' default head start, in sampled frames (callers pass their own)
 MIN_TAIL = 8  # a helper's chunk shorter than this (sampled frames): one process fewer
 MAX_PARTS = 8  # helpers cost memory (one MediaPipe each) and a start-up; more rarely pays
 

@@ -200,15 +200,10 @@ def train(
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
                     _model_options(option), log=err.print if verbose else None)  # fmt: skip
     if oof is not None:
-        import numpy as np
-
         from workout_classifier.calibrate import calibrate_oof
-        from workout_classifier.features import eval_windows
-        from workout_classifier.posture import resting_windows
+        from workout_classifier.posture import resting_clips
 
-        raw, owner = eval_windows([ts.tracks[i] for i in oof.tested], clf.features)
-        moving = np.bincount(owner, weights=~resting_windows(raw), minlength=len(oof.tested))
-        rest = moving == 0  # every window of the clip resting
+        rest = resting_clips([ts.tracks[i] for i in oof.tested], clf.features)
         calibrate_oof(clf, oof.probs, oof.y_true, resting=rest)
     clf.extra["pose"] = asdict(pc.settings)
     clf.extra["tta"] = tta
