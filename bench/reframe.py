@@ -2,7 +2,7 @@
 
 The trees' window statistics include framing (torso size, where hips and
 shoulders sit in the frame), so a phone clip filmed closer, farther or off-centre
-might read differently. Grouped 5-fold as in bench/accuracy.py (seed 0): each
+might read differently. Grouped 5-fold as in bench/accuracy_five.py (seed 0): each
 fold's model is trained on the clips as they are, then tested on its test clips
 as they are and re-framed: image landmarks zoomed about the frame centre and
 shifted, as if the camera had been closer, farther or aimed elsewhere (world

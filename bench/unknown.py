@@ -5,6 +5,9 @@ settings (trees, the gate `workout train` fits), writes bench/results/unknown.md
 
 - known clips wrongly `unknown`: out-of-fold, grouped 5-fold over the nine exercises, with the
   temperature and threshold fitted on those same out-of-fold predictions (what `train` ships);
+- known clips of a source the model never saw: leave-source-out (evaluate.source_splits), the
+  gate fitted on the training part's own out-of-fold predictions, share of the held-out
+  source's clips answered `unknown` (a clip from a new camera is not a new exercise);
 - every exercise left out in turn: trained on the other eight (threshold from their own
   out-of-fold predictions), share of the left-out exercise's clips answered `unknown`;
 - the exercises with too few clips to train (fewer than 7): model trained on all nine;
@@ -49,7 +52,7 @@ from workout_classifier.calibrate import (  # noqa: E402
     fit_temperature,
 )
 from workout_classifier.dataset import scan_dataset  # noqa: E402
-from workout_classifier.evaluate import cross_validate, make_splits  # noqa: E402
+from workout_classifier.evaluate import cross_validate, make_splits, source_splits  # noqa: E402
 from workout_classifier.extract import PoseCache  # noqa: E402
 from workout_classifier.features import clip_probs, eval_windows, prepare  # noqa: E402
 from workout_classifier.models import default_features  # noqa: E402
@@ -208,6 +211,17 @@ def main() -> None:
             every_motion.append(m)
     everyday = score(clf, ns, gate, every_tracks)
 
+    # Known clips of a source held out (the class stays, taught by its other sources).
+    by_source = {}
+    for tr, te, k, src in source_splits(ts.y, ts.groups, ts.sources):
+        sub = lambda idx: [ts.tracks[i] for i in idx]  # noqa: E731
+        cs, ns_s, gs, _ = trained(sub(tr), ts.y[tr], ts.groups[tr], ts.classes, args.reject)
+        by_source[f"{ts.classes[k]} / {src}"] = (len(te), score(cs, ns_s, gs, sub(te)))
+        print(f"held-out source {ts.classes[k]} / {src}: "
+              f"{ {g: float(by_source[f'{ts.classes[k]} / {src}'][1][g].mean()) for g in gates} }", flush=True)
+    n_src = sum(n for n, _ in by_source.values())
+    src_rej = {g: sum(float(r[g].sum()) for _, r in by_source.values()) / n_src for g in gates}
+
     # Each exercise left out in turn.
     left = {}
     for k, name in enumerate(ts.classes):
@@ -225,6 +239,8 @@ def main() -> None:
     rows = [
         f"| known clips wrongly `unknown` (out-of-fold, {len(ts.y)} clips) | "
         + " | ".join(f"{known[g]:.3f}" for g in gates) + " | <= 0.03 |",
+        f"| known clips of a held-out source wrongly `unknown` (leave-source-out, {n_src} clips) | "
+        + " | ".join(f"{src_rej[g]:.3f}" for g in gates) + " | <= 0.03 |",
         f"| left-out exercise answered `unknown` (mean of {len(left)}) | "
         + " | ".join(f"{mean_left[g]:.3f}" for g in gates) + " | >= 0.60 |",
         f"| untrained exercises answered `unknown` ({len(few.y)} clips) | "
@@ -256,6 +272,12 @@ def main() -> None:
         "",
         *_head("left out", [*(f"`unknown`, {g}" for g in gates), *(f"known rejected (OOF), {g}" for g in gates)]),
         *per_left,
+        "",
+        "## Known clips of each held-out source (trained without that source of the exercise)",
+        "",
+        *_head("exercise / source (clips)", [f"`{g}`" for g in gates]),
+        *[f"| {name} ({n}) | " + " | ".join(f"{r[g].mean():.2f}" for g in gates) + " |"
+          for name, (n, r) in by_source.items()],
         "",
         "## Untrained exercises of ../shared/data (model trained on all nine)",
         "",

@@ -199,9 +199,9 @@ def test_evaluate_ray_equals_local(ray_local):
         assert ml[key] == mr[key]
 
 
-@pytest.mark.neural  # bench/accuracy.py imports the neural models
+@pytest.mark.neural  # bench/accuracy_five.py imports the neural models
 def test_leave_one_exercise_out_study_on_ray_equals_local(ray_local, monkeypatch):
-    """bench/accuracy.py's unknown-exercise study mapped over Ray gives the local figures."""
+    """bench/accuracy_five.py's unknown-exercise study mapped over Ray gives the local figures."""
     import argparse
     import importlib
     import types
@@ -210,7 +210,7 @@ def test_leave_one_exercise_out_study_on_ray_equals_local(ray_local, monkeypatch
     from workout_classifier.features import prepare
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
-    acc = importlib.import_module("accuracy")
+    acc = importlib.import_module("accuracy_five")
     ray.cloudpickle.register_pickle_by_value(acc)  # as when it runs as a script (__main__)
     tracks, y, groups = [], [], []
     for k, move in enumerate(MOVES):

@@ -60,7 +60,7 @@ def _model_options(options: list[str]) -> dict:
 MIN_CLIPS = 7  # exercises with fewer clips are left out of train/evaluate (too few to learn or measure)
 _MIN_HELP = f"Leave out exercises with fewer clips (default {MIN_CLIPS}: the nine exercises of ../shared/data)."
 _MODEL_HELP = "Model name from the registry (see `workout models`)."
-_DEFAULT_MODEL_NAME = "trees"  # best by grouped macro-F1 (bench/results/accuracy.md)
+_DEFAULT_MODEL_NAME = "trees"  # best by the mean of both protocols' macro-F1 (bench/results/accuracy.md)
 _TTA_HELP = "Average with the mirrored clip at test time (default: as benchmarked for the model)."
 
 

@@ -43,7 +43,7 @@ class Config:
     # close, 100 worse (bench/results/trees_leaf.md). A share, so that a small dataset keeps small leaves.
     leaf_share: float = 0.025
     # Share of the summary features tried at each split. 0.1 (57 of 555) beat sklearn's sqrt (24):
-    # grouped macro-F1 0.908 -> 0.911, leave-source-out 0.626 -> 0.634 (bench/results/accuracy.md).
+    # grouped macro-F1 0.908 -> 0.911, leave-source-out 0.626 -> 0.634 (bench/results/accuracy_five.md).
     max_features: float = 0.1
     seed: int = 0
     # Set by fit_windows: the arrays' sizes.
@@ -57,7 +57,7 @@ class Config:
 
 class PoseTrees:
     numpy_inference = True  # numpy in, numpy out; checkpoint.Classifier calls it without torch
-    mirror_tta = False  # averaging with the mirrored clip did not help the trees (bench/results/accuracy.md)
+    mirror_tta = False  # averaging with the mirrored clip did not help the trees (bench/results/accuracy_five.md)
     streams = ("raw",)
 
     def __init__(self, config: Config):
