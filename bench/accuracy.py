@@ -34,16 +34,21 @@ PROTOCOLS = {
 }
 
 
-def run(model: str, protocol: str, cache: str, reuse: bool = False) -> dict:
+def run(model: str, protocol: str, cache: str, reuse: bool = False) -> dict | None:
+    """The metrics of `workout evaluate`; with `reuse`, an earlier run's, or None where there is none."""
     out = OUT / "accuracy" / f"{model}-{protocol}"
-    if (
-        reuse and (out / "metrics.json").is_file()
-    ):  # a model run earlier on the same code: read, not rerun
-        return json.loads((out / "metrics.json").read_text())
+    if reuse:  # a model run earlier on the same code: read, not rerun
+        return json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").is_file() else None
     cmd = [sys.executable, "-m", "workout_classifier.cli", "evaluate", str(DATA), "--cache", cache,
            "--model", model, "--protocol", protocol, "--out", str(out)]  # fmt: skip
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return json.loads((out / "metrics.json").read_text())
+
+
+def _cell(m: dict | None, key: str, spread: str | None = None) -> str:
+    if m is None:
+        return "not measured"
+    return f"{m[key]:.3f}" + (f" +- {m[spread]:.3f}" if spread else "")
 
 
 def _f1(pc: dict) -> str:
@@ -66,11 +71,15 @@ def main() -> None:
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     rows, res_all, pairs, rare = [], {}, [], {}
     for model in args.models:
-        res = res_all[model] = {p: run(model, p, args.cache, args.reuse) for p in PROTOCOLS}
-        g, s = res["grouped"], res["source"]
-        rows.append(f"| `{model}` | {g['accuracy_mean']:.3f} +- {g['accuracy_std']:.3f} | {g['pooled_macro_f1']:.3f} "
-                    f"| {s['pooled_accuracy']:.3f} | {s['pooled_macro_f1']:.3f} "
-                    f"| {(g['pooled_macro_f1'] + s['pooled_macro_f1']) / 2:.3f} |")  # fmt: skip
+        res = {p: run(model, p, args.cache, args.reuse) for p in PROTOCOLS}
+        res = res_all[model] = {p: m for p, m in res.items() if m is not None}
+        if not res:
+            continue
+        g, s = res.get("grouped"), res.get("source")
+        mean = f"{(g['pooled_macro_f1'] + s['pooled_macro_f1']) / 2:.3f}" if g and s else "not measured"
+        rows.append(f"| `{model}` | {_cell(g, 'accuracy_mean', 'accuracy_std')} | {_cell(g, 'pooled_macro_f1')} "
+                    f"| {_cell(s, 'pooled_accuracy')} | {_cell(s, 'pooled_macro_f1')} "
+                    f"| {mean} |")  # fmt: skip
         for p, m in res.items():
             rare.setdefault(p, set()).update(m.get("rare_classes", []))
             pairs.append(
@@ -80,7 +89,7 @@ def main() -> None:
                     for a in m["confusable_pairs"][:4]
                 )
             )
-    classes = sorted(next(iter(res_all.values()))["grouped"]["per_class"])
+    classes = sorted(next(iter(m for r in res_all.values() for m in r.values()))["per_class"])
     lines = [
         "# Accuracy: every model, both protocols, nine exercises",
         "",
@@ -112,6 +121,9 @@ def main() -> None:
             + " | ---: | ---: |",
         ]
         for model, res in res_all.items():
+            if p not in res:
+                lines.append(f"| `{model}` | not measured |" + " |" * (len(classes) + 4))
+                continue
             m = res[p]
             lines.append(f"| `{model}` | {m['accuracy_mean']:.3f} +- {m['accuracy_std']:.3f} | {m['pooled_accuracy']:.3f} "
                          f"| {m['pooled_macro_f1']:.3f} | "
