@@ -17,8 +17,8 @@ settings (trees, the gate `workout train` fits), writes bench/results/unknown.md
 
 Gates compared (each fitted to reject `--reject` of the known out-of-fold clips):
 - `maxprob`: calibrated top-class probability below a threshold;
-- `maxprob+resting`: that, or every window of the clip upright and still or walking
-  (posture.resting_clips, live's `resting`), the threshold fitted so that both together
+- `maxprob+resting`: that, or every window of the clip resting (standing still or in place,
+  walking, sitting down: posture.resting_clips, live's `resting`), the threshold fitted so that both together
   reject `--reject` (calibrate.calibrate_oof with `resting`: what `workout train` ships);
 - `maxprob+dist`: also `unknown` when the clip lies far from every exercise in a
   discriminant space of the window summaries (NoveltyScore, below; tried, not shipped), half the
@@ -264,7 +264,7 @@ def main() -> None:
         f"(version {PoseSettings.VERSION}, {PoseSettings().fps:g} fps). Each gate is fitted on out-of-fold "
         f"predictions of a grouped 5-fold CV of the model's own training clips to reject {args.reject:.0%} "
         "of them. `maxprob`: calibrated top probability below a threshold. `maxprob+resting` (shipped): that, or "
-        "every window upright and holding still or walking (live's `resting` rule), together within the budget. "
+        "every window resting: standing still or in place with the hands down, walking, sitting down (live's `resting` rule), together within the budget. "
         "`maxprob+dist`: max-probability at half the "
         "budget, or the clip far from every exercise in a discriminant (LDA) space of the window summaries "
         "(the other half).",

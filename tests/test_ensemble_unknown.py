@@ -102,8 +102,8 @@ def test_gate_rejects_generated_everyday_movement_and_keeps_a_known_clip(motion)
     assert all(r["label"] == UNKNOWN for r in res), [(r["label"], r["confidence"]) for r in res]
 
 
-@pytest.mark.parametrize("motion", ["standing", "walking"])
-def test_standing_or_walking_through_a_clip_is_unknown_whatever_the_model_says(motion):
+@pytest.mark.parametrize("motion", ["standing", "walking", "turning", "sitting down"])
+def test_resting_through_a_clip_is_unknown_whatever_the_model_says(motion):
     """posture's `resting` (live's rule) over every window overrides a confident label."""
     from everyday import everyday_sequence
 
@@ -130,3 +130,13 @@ def test_oof_threshold_leaves_room_for_resting_clips():
     rejected = (conf < thr) | rest
     assert abs(rejected.mean() - 0.03) <= 0.005  # both together within the budget
     assert thr < calibrate_oof(clf, probs, y, 0.03)["unknown_threshold"]  # a lower bar than without them
+
+
+@pytest.mark.parametrize("move", ["squat", "curl", "jack"])
+def test_exercise_windows_are_not_resting(move):
+    """The resting rules (standing in place, sitting down among them) leave exercises alone."""
+    from workout_classifier.features import prepare, windows
+    from workout_classifier.posture import resting_windows
+
+    raw, _ = windows(prepare(synthetic_sequence(move, seconds=8, seed=3)), FEATS)
+    assert not resting_windows(raw).any()

@@ -7,8 +7,9 @@ every `hop_seconds` of stream time it decides the exercise on the last
 `window_seconds` of poses with the loaded `Classifier` (the same windows and
 features as `predict`), then:
 
-- a body that is upright and holds still, or walks, is ``resting``, whatever the
-  model says (the model only knows exercises); a model answer below its
+- a body that is resting (`posture`: upright and holding still or walking,
+  standing in place with the hands down, sitting down) is ``resting``, whatever
+  the model says (the model only knows exercises); a model answer below its
   calibrated threshold is ``unknown``;
 - `SetTracker` turns the stream of decisions into sets: a different exercise,
   held for `switch_seconds`, starts a new set; resting (or nobody, or unknown)
@@ -279,7 +280,7 @@ class LiveTracker:
         best = int(order[0])
         self.confidence = round(float(probs[best]), 4)
         self.posture = posture(lm, found, w / h, self.cfg)
-        if self.posture["upright"] and (self.posture["still"] or self.posture["walking"]):
+        if self.posture["resting"]:
             self.label = RESTING
         elif self.threshold is not None and probs[best] < self.threshold:
             self.label = UNKNOWN

@@ -52,8 +52,8 @@ def classify_sequence(seq: PoseSequence, clf: Classifier, top: int = 3, tta: boo
     raw, starts = windows(track, clf.features)
     win = clf.predict_windows(raw, tta=tta)  # (W, K)
     out = answer(win.mean(0), clf.classes, top, clf.extra.get("unknown_threshold"))
-    # Standing still or walking through the whole clip is not an exercise, whatever the model says
-    # (the rule live calls `resting`); models whose gate was fitted with it count it in their 3%.
+    # Resting through the whole clip (standing still or in place, walking, sitting down) is not an
+    # exercise, whatever the model says (live's `resting`); a gate fitted with it counts it in its 3%.
     out["resting"] = bool(resting_windows(raw).all())
     if out["resting"] and clf.extra.get("unknown_threshold") is not None:
         out["label"] = UNKNOWN

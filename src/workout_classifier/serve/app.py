@@ -68,7 +68,7 @@ class Prediction(BaseModel):
     windows: int | None = None
     duration: float | None = None
     detection_rate: float | None = None
-    resting: bool | None = None  # upright and still, or walking, through the whole clip: answered `unknown`
+    resting: bool | None = None  # resting (posture.py: standing, walking, sitting down) through the whole clip: answered `unknown`
     annotated_video: str | None = None
 
 
