@@ -23,7 +23,14 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
+
+from common import write_table
+
+from workout_classifier.cli.learn import MIN_CLIPS
+from workout_classifier.dataset import scan_dataset
+from workout_classifier.models import list_models
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "clips"
@@ -59,15 +66,14 @@ def _f1(pc: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default="cache")
-    ap.add_argument(
-        "--models", nargs="*", default=["trees", "cnn-lstm", "stgcn", "transformer", "ensemble"]
-    )
-    ap.add_argument(
-        "--reuse",
-        action="store_true",
-        help="read a model's earlier reports under bench/results/accuracy/ instead of rerunning it",
-    )
+    ap.add_argument("--models", nargs="*", default=["trees", *(m for m in list_models() if m != "trees")])
+    ap.add_argument("--reuse", action="store_true",
+                    help="read a model's earlier reports under bench/results/accuracy/ instead of rerunning it")
     args = ap.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"skipped: {DATA} not found (the shared clips sit beside the checkout)")
+    counts = Counter(c.label for c in scan_dataset(DATA)[0])
+    small = sorted(k for k, n in counts.items() if n < MIN_CLIPS)
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     rows, res_all, pairs, rare = [], {}, [], {}
     for model in args.models:
@@ -82,21 +88,18 @@ def main() -> None:
                     f"| {mean} |")  # fmt: skip
         for p, m in res.items():
             rare.setdefault(p, set()).update(m.get("rare_classes", []))
-            pairs.append(
-                f"- `{model}`, {p}: "
-                + ", ".join(
-                    f"{a['pair'][0]} / {a['pair'][1]} {a['count']}"
-                    for a in m["confusable_pairs"][:4]
-                )
-            )
-    classes = sorted(next(iter(m for r in res_all.values() for m in r.values()))["per_class"])
+            pairs.append(f"- `{model}`, {p}: " + ", ".join(
+                f"{a['pair'][0]} / {a['pair'][1]} {a['count']}" for a in m["confusable_pairs"][:4]))  # fmt: skip
+    measured = [m for r in res_all.values() for m in r.values()]
+    if not measured:
+        sys.exit("no reports to read: run without --reuse first")
+    classes = sorted(measured[0]["per_class"])
     lines = [
         "# Accuracy: every model, both protocols, nine exercises",
         "",
         f"`python bench/accuracy.py`, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load average "
-        f"{load} at the end (2 cores). Data: ../shared/data, exercises with 7 or more clips; the "
-        "others (tricep dips, jumping jack, russian twist, barbell biceps curl, hammer curl, shoulder "
-        "press) are not measured. Grouped: StratifiedGroupKFold(5), seed 0, groups from UCF101 names "
+        f"{load} at the end (2 cores). Data: ../shared/data, exercises with {MIN_CLIPS} or more clips "
+        f"(`--min-clips`); not measured (too few clips): {', '.join(small) or 'none'}. Grouped: StratifiedGroupKFold(5), seed 0, groups from UCF101 names "
         "and clips/groups.csv. Source: train without one source of an exercise, test on it (every "
         "exercise with two or more sources). Reports: bench/results/accuracy/<model>-<protocol>/.",
         "",
@@ -110,16 +113,10 @@ def main() -> None:
         "",
     ]
     for p, title in PROTOCOLS.items():
-        lines += [
-            f"## {title}",
-            "",
-            "| model | accuracy (mean +- std over folds) | pooled accuracy | macro-F1 (pooled) | "
-            + " | ".join(f"F1 {c}" for c in classes)
-            + " | ms per clip | training, all folds |",
-            "| --- | --- | ---: | ---: | "
-            + " | ".join("---:" for _ in classes)
-            + " | ---: | ---: |",
-        ]
+        lines += [f"## {title}", "",
+                  "| model | accuracy (mean +- std over folds) | pooled accuracy | macro-F1 (pooled) | "
+                  + " | ".join(f"F1 {c}" for c in classes) + " | ms per clip | training, all folds |",
+                  "| --- | --- | ---: | ---: | " + " | ".join("---:" for _ in classes) + " | ---: | ---: |"]  # fmt: skip
         for model, res in res_all.items():
             if p not in res:
                 lines.append(f"| `{model}` | not measured |" + " |" * (len(classes) + 4))
@@ -129,16 +126,11 @@ def main() -> None:
                          f"| {m['pooled_macro_f1']:.3f} | "
                          + " | ".join(_f1(m["per_class"].get(c, {})) for c in classes)
                          + f" | {m['infer_ms_per_clip']:.1f} | {m['train_seconds']:.0f} s |")  # fmt: skip
-        lines += [
-            "",
-            f"Flagged (too few clips, groups or sources to be tested in every fold; trained on, not a "
-            f"measurement): {', '.join(sorted(rare.get(p, ()))) or 'none'}. `-`: no clip of the exercise is "
-            "tested (one source only); its F1 counts in no macro-F1.",
-            "",
-        ]
-    lines += ["## Pairs most confused (clips, both directions)", "", *pairs]
-    (OUT / "accuracy.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        lines += ["", "Flagged (too few clips, groups or sources to be tested in every fold; trained on, not a "
+                      f"measurement): {', '.join(sorted(rare.get(p, ()))) or 'none'}. `-`: no clip of the exercise "
+                      "is tested (one source only); its F1 counts in no macro-F1.", ""]  # fmt: skip
+    lines += ["## Pairs most confused (clips, both directions)", "", *pairs, ""]
+    write_table(lines, OUT / "accuracy.md")
 
 
 if __name__ == "__main__":

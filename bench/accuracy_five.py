@@ -35,7 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from common import FIVE
+from common import FIVE, write_table
 
 from workout_classifier.models.ensemble import RECOMMENDED
 
@@ -384,10 +384,7 @@ def main(argv=None) -> int:
     md += ["", "## Targets", "", *target_lines(rows), "", REFERENCE_NOTE]
     md += unknown_lines(loo, args.unknown_model)
     md += ["", f"Total benchmark time {time.perf_counter() - t0:.0f} s."]
-    text = "\n".join(md) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    write_table([*md, ""], args.out)
     return 0
 
 

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import write_table
+
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT.parent / "shared" / "data" / "clips"
 
@@ -125,10 +127,7 @@ def main(argv=None) -> int:
         "Model: hours = clips x core-seconds per clip / (cores x efficiency); cluster start-up and "
         "the driver's hashing of the clips (about 1 GB/s) not included. See docs/scale.md.",
     ]  # fmt: skip
-    text = "\n".join(md) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    write_table([*md, ""], args.out)
     return 0
 
 

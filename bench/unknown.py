@@ -51,6 +51,7 @@ from workout_classifier.calibrate import (  # noqa: E402
     choose_threshold,
     fit_temperature,
 )
+from workout_classifier.cli.learn import MIN_CLIPS  # noqa: E402
 from workout_classifier.dataset import scan_dataset  # noqa: E402
 from workout_classifier.evaluate import cross_validate, make_splits, source_splits  # noqa: E402
 from workout_classifier.extract import PoseCache  # noqa: E402
@@ -62,7 +63,6 @@ from workout_classifier.summary import window_summary  # noqa: E402
 from workout_classifier.train import TrainConfig, fit, load_training_set  # noqa: E402
 
 DATA = HERE.parents[1] / "shared" / "data" / "clips"
-MIN_CLIPS = 7
 MODEL = "trees"
 
 
