@@ -174,6 +174,22 @@ def test_ctrl_c_stops_the_run_and_a_rerun_does_only_the_rest(ray_local, tmp_path
     assert all(cache.status(c) == "done" for c in clips)
 
 
+def test_ray_map_stopped_early_cancels_the_rest_and_ray_goes_on(ray_local):
+    """Finished tasks are left alone (cancelling them aborts Ray 2.60's driver); unfinished ones stop."""
+    from workout_classifier.distributed import ray_map
+
+    def _slow_square(x):  # nested, so cloudpickle ships it by value (workers lack tests/)
+        time.sleep(0.05 if x < 2 else 30)
+        return x * x
+
+    t0 = time.monotonic()
+    gen = ray_map(_slow_square, [0, 1, 2, 3])
+    assert [next(gen), next(gen)] == [0, 1]
+    gen.close()  # the two 30 s tasks are cancelled, not waited for
+    assert time.monotonic() - t0 < 20
+    assert list(ray_map(_slow_square, [0, 1])) == [0, 1]  # the session still answers
+
+
 def test_evaluate_ray_equals_local(ray_local):
     from workout_classifier.distributed import ray_map
     from workout_classifier.evaluate import cross_validate

@@ -233,9 +233,14 @@ def ray_map(fn, items: list, address: str | None = None, num_cpus: int = 1):
 
         fn_ref = ray.put(fn)
         refs = [call.remote(fn_ref, item) for item in items]
+        done = 0
         try:
             for ref in refs:
                 yield ray.get(ref)
+                done += 1
         finally:
-            for ref in refs:
+            # Only when stopped early (an error, Ctrl-C): cancelling tasks that have already
+            # finished races their completion inside Ray 2.60 and aborts the driver
+            # ("Tried to complete task that was not pending"), so the finished ones are left be.
+            for ref in refs[done:]:
                 ray.cancel(ref, force=True)
