@@ -331,8 +331,9 @@ def main(argv=None) -> int:
 
     import torch
 
+    from workout_classifier.cache import PoseCache
     from workout_classifier.dataset import scan_dataset
-    from workout_classifier.extract import PoseCache, extract_clips
+    from workout_classifier.extract import extract_clips
     from workout_classifier.models import list_models
     from workout_classifier.train import load_training_set
 

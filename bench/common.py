@@ -9,8 +9,8 @@ FIVE = ["bench press", "lunges", "pull up", "push up", "squat"]
 
 def cached_five(clips_dir: Path, cache_dir: Path):
     """(clips, TrainingSet) of the five exercises' clips whose poses are in the cache (see `workout extract`)."""
+    from workout_classifier.cache import PoseCache
     from workout_classifier.dataset import scan_dataset
-    from workout_classifier.extract import PoseCache
     from workout_classifier.train import load_training_set
 
     clips, _ = scan_dataset(clips_dir)

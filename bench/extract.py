@@ -132,7 +132,8 @@ def ceiling(frames_per_clip: list[list], settings, fresh: bool = True) -> tuple[
 def pipeline(paths: list[Path], settings, workers: int, prefetch: int | None = None):
     """(wall seconds, frames, CPU seconds) of extract_clips into a fresh temporary cache."""
     import workout_classifier.pose as pose_mod
-    from workout_classifier.extract import PoseCache, extract_clips
+    from workout_classifier.cache import PoseCache
+    from workout_classifier.extract import extract_clips
 
     saved = pose_mod.PREFETCH_FRAMES
     if prefetch is not None:

@@ -36,7 +36,7 @@ from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, Stra
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from workout_classifier.extract import PoseCache
+from workout_classifier.cache import PoseCache
 from workout_classifier.features import FeatureConfig, prepare, windows
 from workout_classifier.form import (
     CLIP_FEATURES,

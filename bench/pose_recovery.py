@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workout_classifier.extract import PoseCache
+from workout_classifier.cache import PoseCache
 from workout_classifier.pose import PoseSequence, PoseSettings, extract_pose
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -71,8 +71,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ray_extract.md")
     args = ap.parse_args(argv)
 
+    from workout_classifier.cache import PoseCache
     from workout_classifier.distributed import RayBackend, ray_session
-    from workout_classifier.extract import PoseCache, extract_clips
+    from workout_classifier.extract import extract_clips
 
     paths = pick_clips(args.clips, args.seed)
     load0 = os.getloadavg()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workout_classifier.extract import PoseCache
+from workout_classifier.cache import PoseCache
 from workout_classifier.pose import PoseSequence
 from workout_classifier.reps import OnlineRepCounter, count_reps
 from workout_classifier.timeline import join_sequences

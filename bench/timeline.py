@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from common import cached_five, write_table
 
+from workout_classifier.cache import PoseCache
 from workout_classifier.evaluate import make_splits
-from workout_classifier.extract import PoseCache
 from workout_classifier.models import default_features
 from workout_classifier.predict import classify_sequence
 from workout_classifier.timeline import MIN_SEGMENT, build_timeline, join_sequences

@@ -22,9 +22,9 @@ from common import write_table
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.metrics import accuracy_score, f1_score
 
+from workout_classifier.cache import PoseCache
 from workout_classifier.dataset import scan_dataset
 from workout_classifier.evaluate import make_splits
-from workout_classifier.extract import PoseCache
 from workout_classifier.features import clip_probs, eval_windows
 from workout_classifier.models import default_features
 from workout_classifier.models.trees import Config

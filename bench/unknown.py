@@ -45,6 +45,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # everyday.py: generated non-exe
 
 from everyday import MOTIONS, everyday_sequence, standing_frame  # noqa: E402
 
+from workout_classifier.cache import PoseCache  # noqa: E402
 from workout_classifier.calibrate import (  # noqa: E402
     apply_temperature,
     calibrate_oof,
@@ -54,7 +55,6 @@ from workout_classifier.calibrate import (  # noqa: E402
 from workout_classifier.cli.learn import MIN_CLIPS  # noqa: E402
 from workout_classifier.dataset import scan_dataset  # noqa: E402
 from workout_classifier.evaluate import cross_validate, make_splits, source_splits  # noqa: E402
-from workout_classifier.extract import PoseCache  # noqa: E402
 from workout_classifier.features import clip_probs, eval_windows, prepare  # noqa: E402
 from workout_classifier.models import default_features  # noqa: E402
 from workout_classifier.pose import PoseSettings  # noqa: E402

@@ -13,8 +13,8 @@ import pytest
 from synth import MOVES, synthetic_sequence
 from typer.testing import CliRunner
 
+from workout_classifier.cache import PoseCache
 from workout_classifier.cli import app
-from workout_classifier.extract import PoseCache
 from workout_classifier.pose import PoseSettings
 
 runner = CliRunner()

@@ -14,8 +14,9 @@ import pytest
 from conftest import write_video
 from synth import MOVES, synthetic_sequence
 
+from workout_classifier.cache import PoseCache
 from workout_classifier.cli.common import bare_ray_means_local
-from workout_classifier.extract import PoseCache, extract_clips
+from workout_classifier.extract import extract_clips
 from workout_classifier.pose import PoseSequence
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'workout-classifier[ray]')")

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from conftest import UNICODE_NAME, write_video
 
+from workout_classifier.cache import CacheError, PoseCache
 from workout_classifier.dataset import scan_dataset
-from workout_classifier.extract import CacheError, PoseCache, extract_clips
+from workout_classifier.extract import extract_clips
 from workout_classifier.pose import NUM_JOINTS, PoseSequence, PoseSettings, file_sha256
 from workout_classifier.video import VideoError
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from conftest import real_clip
 
-from workout_classifier.extract import PoseCache, extract_clips
+from workout_classifier.cache import PoseCache
+from workout_classifier.extract import extract_clips
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from workout_classifier.cache import PoseCache
 from workout_classifier.checkpoint import Classifier
-from workout_classifier.extract import PoseCache, extract_clips
+from workout_classifier.extract import extract_clips
 from workout_classifier.pose import BONES, PoseSequence
 from workout_classifier.video import VideoError, open_frames, probe
 

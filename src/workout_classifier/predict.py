@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from workout_classifier.cache import PoseCache
 from workout_classifier.checkpoint import Classifier
-from workout_classifier.extract import PoseCache, extract_clips
+from workout_classifier.extract import extract_clips
 from workout_classifier.features import prepare, windows
 from workout_classifier.pose import NoPersonError, PoseSequence, PoseSettings
 from workout_classifier.posture import resting_windows

@@ -66,7 +66,7 @@ def _clips_or_fail(data: Path):
 
 
 def _cache_or_fail(cache: Path, fps: float):
-    from workout_classifier.extract import CacheError, PoseCache
+    from workout_classifier.cache import CacheError, PoseCache
     from workout_classifier.pose import PoseSettings
 
     try:

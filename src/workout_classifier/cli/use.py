@@ -34,7 +34,7 @@ def predict(
     timeline: bool = typer.Option(False, "--timeline", help="Segments of a long video (adds timeline)."),
 ):
     """Say which exercise each video shows."""
-    from workout_classifier.extract import CacheError
+    from workout_classifier.cache import CacheError
     from workout_classifier.predict import predict_videos
 
     clf = _load_classifier(model)
@@ -101,7 +101,7 @@ def annotate(
 ):
     """Write a copy of VIDEO with the skeleton, exercise, rep counter and push-up form on it."""
     from workout_classifier.annotate import annotate_video
-    from workout_classifier.extract import CacheError
+    from workout_classifier.cache import CacheError
     from workout_classifier.video import VideoError
 
     clf = _load_classifier(model)

@@ -114,7 +114,7 @@ def predict_job(
     server), since a worker killed mid-job never gets to remove it; without one,
     a temporary folder next to the upload is used and removed here.
     """
-    from workout_classifier.extract import PoseCache
+    from workout_classifier.cache import PoseCache
     from workout_classifier.predict import pose_settings_for, predict_videos, public
     from workout_classifier.video import VideoError, looks_like_video, probe
 
