@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from conftest import UNICODE_NAME, truncate_half, write_video
 
+from workout_classifier.prefetch import prefetch
 from workout_classifier.video import (
     VideoError,
     iter_frames,
     open_frames,
-    prefetch,
     probe,
     read_all_frames,
     sample_stride,

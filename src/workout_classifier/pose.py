@@ -38,8 +38,9 @@ import numpy as np
 
 from workout_classifier._quiet import silenced_stderr
 from workout_classifier.person import CHOOSE_FRAMES, MainPerson, find_people, landmark_box
+from workout_classifier.prefetch import prefetch
 from workout_classifier.recovery import Recovery
-from workout_classifier.video import DEFAULT_FPS, MAX_SIDE, VideoError, open_frames, prefetch
+from workout_classifier.video import DEFAULT_FPS, MAX_SIDE, VideoError, open_frames
 
 NUM_JOINTS = 33
 JOINT_NAMES = (
