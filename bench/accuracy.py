@@ -58,6 +58,15 @@ def _cell(m: dict | None, key: str, spread: str | None = None) -> str:
     return f"{m[key]:.3f}" + (f" +- {m[spread]:.3f}" if spread else "")
 
 
+def _pose(m: dict) -> str:
+    """The pose settings a report was measured on, where they differ between rows (reports kept by --reuse).
+
+    Reports written before 2026-12-04 record only the fps; the main-person choice was off then."""
+    pose = m.get("pose", {})
+    who = "main person" if pose.get("main_person") else "main person off"
+    return f"{pose.get('fps', '?'):g} fps, version {pose.get('version', '5')}, {who}"
+
+
 def _f1(pc: dict) -> str:
     """A class's F1, or "-" where the protocol tests none of its clips (one source only)."""
     return f"{pc['f1']:.2f}" if pc.get("support", 0) else "-"
@@ -85,7 +94,7 @@ def main() -> None:
         mean = f"{(g['pooled_macro_f1'] + s['pooled_macro_f1']) / 2:.3f}" if g and s else "not measured"
         rows.append(f"| `{model}` | {_cell(g, 'accuracy_mean', 'accuracy_std')} | {_cell(g, 'pooled_macro_f1')} "
                     f"| {_cell(s, 'pooled_accuracy')} | {_cell(s, 'pooled_macro_f1')} "
-                    f"| {mean} |")  # fmt: skip
+                    f"| {mean} | {_pose(g or s)} |")  # fmt: skip
         for p, m in res.items():
             rare.setdefault(p, set()).update(m.get("rare_classes", []))
             pairs.append(f"- `{model}`, {p}: " + ", ".join(
@@ -104,8 +113,8 @@ def main() -> None:
         "exercise with two or more sources). Reports: bench/results/accuracy/<model>-<protocol>/.",
         "",
         "| model | grouped accuracy | grouped macro-F1 (pooled) | source accuracy (pooled) "
-        "| source macro-F1 (pooled) | mean macro-F1 |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| source macro-F1 (pooled) | mean macro-F1 | pose settings |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
         "Targets (issue 11): grouped accuracy >= 0.96, macro-F1 >= 0.94, every exercise F1 >= 0.85; "

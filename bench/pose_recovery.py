@@ -153,7 +153,7 @@ def timing(args) -> None:
                 secs[name].append(time.perf_counter() - t)
                 people += name == "on" and rep == 0 and seq.meta["people"] > 1
         print(f"repeat {rep + 1}: on {sum(secs['on']):.1f}s off {sum(secs['off']):.1f}s", flush=True)
-    part = "timing" if args.main_person else "timing_default"  # main person on / off (the default)
+    part = "timing" if args.main_person else "timing_default"  # main person on (the default since 2026-12-04) / off
     _save(part, {"clips": len(sample), "repeats": args.repeats, "pool": len(clean), "multi_person": people,
                      "on_s": sum(secs["on"]), "off_s": sum(secs["off"]),
                      "per_clip_ratio_median": float(np.median(np.divide(secs["on"], secs["off"])))})  # fmt: skip

@@ -261,7 +261,8 @@ def main() -> None:
         "",
         f"`python bench/unknown.py --cache CACHE`, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"{time.time() - t0:.0f} s, load average {load} at the end (2 cores). Pose settings: the defaults "
-        f"(version {PoseSettings.VERSION}, {PoseSettings().fps:g} fps). Each gate is fitted on out-of-fold "
+        f"(version {PoseSettings.VERSION}, {PoseSettings().fps:g} fps, main person "
+        f"{'on' if PoseSettings().main_person else 'off'}). Each gate is fitted on out-of-fold "
         f"predictions of a grouped 5-fold CV of the model's own training clips to reject {args.reject:.0%} "
         "of them. `maxprob`: calibrated top probability below a threshold. `maxprob+resting` (shipped): that, or "
         "every window resting: standing still or in place with the hands down, walking, sitting down (live's `resting` rule), together within the budget. "

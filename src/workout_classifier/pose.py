@@ -92,10 +92,15 @@ class PoseSettings:
     smooth_landmarks: bool = True
     max_side: int = MAX_SIDE  # longest frame side given to the pose model (0: full size)
     recover: bool = True  # re-detect frames the tracker misses (recovery.py)
-    # With several people in view, follow the exerciser (person.py). Off by default: on the 15 clips of
-    # ../shared/data where it found a second person it cost grouped accuracy (0.920 -> 0.913) and it
-    # slowed one-person clips (median +8 %); see bench/results/pose_recovery.md.
-    main_person: bool = False
+    # With several people in view, follow the exerciser (person.py). On by default since 2026-12-04: with
+    # pose version 5 it chooses on 33 of the 642 clips of ../shared/data (a spotter, a bystander), and
+    # trees over 3 seeds kept grouped accuracy (0.922 -> 0.921) and gained grouped macro-F1 0.895 ->
+    # 0.902 (chest fly F1 0.65 -> 0.71-0.77: UCF101 pull-up clips tracked on a standing bystander
+    # read as chest fly) and leave-source-out accuracy 0.847 -> 0.861. It looks once more with the static
+    # model when a person is first found (one-person clips: median +8 %, bench/results/pose_recovery.md).
+    # With an earlier pose version (15 clips with a second person) it had cost grouped accuracy (0.920 ->
+    # 0.913). Live tracking does not choose: it follows whom the tracker finds.
+    main_person: bool = True
 
     def __post_init__(self):
         # Normalize types so that fps=15 and fps=15.0 give the same cache key.

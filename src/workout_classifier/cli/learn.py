@@ -118,7 +118,7 @@ def evaluate(
         fail(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
     _check_model_name(model)
     tta = mirror_tta(model) if tta is None else tta
-    ts, _ = _training_set(data, cache, fps, workers, min_clips=min_clips, ray=ray)
+    ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips, ray=ray)
     err.print(f"{len(ts.y)} clips, {len(ts.classes)} exercises, {len(set(ts.groups))} groups; "
               f"{protocol} {folds}-fold, model {model}")  # fmt: skip
     try:
@@ -129,7 +129,7 @@ def evaluate(
                              map_folds=fold_mapper_or_fail(ray), sources=ts.sources)  # fmt: skip
     except ValueError as e:
         fail(str(e))
-    m = write_report(res, out, {"skipped_clips": ts.skipped, "pose": {"fps": fps}})
+    m = write_report(res, out, {"skipped_clips": ts.skipped, "pose": pc.settings.to_dict()})
     _print_metrics(m)
     console.print(f"report: {out / 'report.md'}")
 
