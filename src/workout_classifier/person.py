@@ -1,5 +1,5 @@
-"""Main person: which of several people in the frame the pose tracker follows (opt-in:
-PoseSettings(main_person=True); off by default, see the note there).
+"""Main person: which of several people in the frame the pose tracker follows
+(PoseSettings.main_person: on by default since 2026-12-04, see the note there).
 
 MediaPipe's legacy pose tracker follows one person, whichever its detector
 scores highest on the first frame (often a spotter standing behind a bench, or
