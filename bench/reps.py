@@ -211,7 +211,9 @@ def main() -> None:
         "is visible and the body moves back toward the rest pose afterwards; a turning point cut off by the end",
         "of the clip is not counted, except a deadlift's lockout. Clips that could not be counted with confidence",
         "from the frames were left out. Each leg's lunge is a rep.",
-        "Poses: the 15 fps MediaPipe cache (settings v3, recovery on). Method: `workout_classifier.reps.count_reps(seq, exercise)`",
+        f"Poses: the MediaPipe cache at the default settings (pose version {cache.settings.VERSION}, {cache.settings.fps:g} fps, "
+        f"recovery {'on' if cache.settings.recover else 'off'}, main person {'on' if cache.settings.main_person else 'off'}). "
+        "Method: `workout_classifier.reps.count_reps(seq, exercise)`",
         "(joint angles and distances in the metric hip-centred world landmarks, left/right averaged; the exercise's",
         "profile of measures, first principal component, smoothed, prominent peaks at the turning point); the",
         "agnostic column gives no exercise. Online: `OnlineRepCounter` fed frame by frame, then `finish()`.",
