@@ -55,6 +55,30 @@ def test_landmarks_follow_the_moving_person_not_the_still_one(real_clips, tmp_pa
     assert err < 0.02, err
 
 
+@pytest.mark.slow
+def test_live_follows_the_moving_person_too(real_clips):
+    """`live` makes the same choice on a stream, a second after it first finds someone."""
+    from workout_classifier.checkpoint import Classifier
+    from workout_classifier.live import LiveTracker
+
+    moving = _frames(real_clip(real_clips, EXERCISER), n=40)
+    still = _frames(real_clip(real_clips, STILL), n=1)[0]
+    cut = still.shape[1] / (still.shape[1] + moving[0].shape[1])
+    clf = Classifier.load()
+    assert clf.extra["pose"]["main_person"]
+    tracker = LiveTracker(clf)
+    xs = []
+    try:
+        for i, f in enumerate(moving):
+            state = tracker.process(np.hstack([still, f]), i / 15.0)
+            xs.append(np.nanmedian(tracker.rows[-1][:, 0]) if tracker.found[-1] else np.nan)
+    finally:
+        tracker.close()
+    assert tracker.person.main.people >= 2 and state is not None
+    late = np.asarray(xs[20:])  # after the choice (10 frames watched)
+    assert np.isfinite(late).mean() > 0.9 and np.nanmin(late) > cut, (cut, late)
+
+
 def test_one_person_clip_keeps_the_whole_frame():
     main = MainPerson()
     img = np.zeros((33, 4), np.float32)

@@ -2,7 +2,8 @@
 
 `LiveTracker` is one session's state (the CLI's `workout live` has one, each
 camera socket of `workout serve` has its own). Per frame it runs MediaPipe Pose
-in tracking mode (`pose.pose_frame`) and keeps the landmarks in a rolling buffer;
+in tracking mode (`pose.pose_frame`; with several people in view it follows the
+exerciser, `person.StreamChoice`) and keeps the landmarks in a rolling buffer;
 every `hop_seconds` of stream time it decides the exercise on the last
 `window_seconds` of poses with the loaded `Classifier` (the same windows and
 features as `predict`), then:
@@ -37,7 +38,8 @@ from workout_classifier.features import (
     prepare,
     windows,
 )
-from workout_classifier.pose import PoseSequence, create_pose, pose_frame
+from workout_classifier.person import StreamChoice
+from workout_classifier.pose import PoseSequence, _to_array, create_pose, pose_frame
 from workout_classifier.posture import STILL_TRAVEL, UPRIGHT_DEGREES, WALK_TRAVEL, posture
 from workout_classifier.predict import UNKNOWN, pose_settings_for
 from workout_classifier.reps import HOLDS, OnlineRepCounter
@@ -156,7 +158,10 @@ class LiveTracker:
     def __init__(self, clf: Classifier, cfg: LiveConfig = LiveConfig()):
         self.clf, self.cfg = clf, cfg
         self.pose = None  # made on the first frame (see `process`)
-        self.static = None  # the static-mode model of recovery
+        self.static = None  # the static-mode model of recovery and of the main-person look
+        # Several people in view: follow the exerciser, as extraction does (when the model's pose
+        # settings say so; person.StreamChoice decides a second after the look, not ahead).
+        self.person = StreamChoice() if pose_settings_for(clf).main_person else None
         self._last_recover = -np.inf
         self.recovered = 0
         self.threshold = clf.extra.get("unknown_threshold")
@@ -215,15 +220,24 @@ class LiveTracker:
         with silenced_stderr():
             if self.pose is None:
                 self.warm_up()
-            lm, world, found = pose_frame(self.pose, frame)
+            view = self.person.view(frame) if self.person else frame
+            lm, world, found = pose_frame(self.pose, view)
             every = self.cfg.recover_every
             if not found and every is not None and t - self._last_recover >= every:
-                lm, world, found = self._recover(frame, t, lm, world)
+                lm, world, found = self._recover(view, t, lm, world)
+            if self.person and self.person.after(frame, lm if found else None, self._static_pose, _to_array):
+                self.pose.close()  # the tracker holds someone else: start it on the chosen person
+                self.pose = create_pose(pose_settings_for(self.clf))
+                lm, world, found = pose_frame(self.pose, self.person.view(frame))
         return self.add_pose(t, lm, world, found)
+
+    def _static_pose(self):
+        if self.static is None:
+            self.static = create_pose(pose_settings_for(self.clf), static=True)
+        return self.static
 
     def _recover(self, frame: np.ndarray, t: float, lm: np.ndarray, world: np.ndarray):
         """The offline path's second look at a missed frame (lying bodies, small frames), as extract does."""
-        from workout_classifier.pose import _to_array
         from workout_classifier.recovery import recover_frame
 
         self._last_recover = t

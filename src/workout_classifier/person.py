@@ -172,3 +172,35 @@ class MainPerson:
             self.region = expand(self.region, GROW)
         if self.missed >= LOST_FRAMES:  # track lost: the whole frame again, and a new choice
             self.region, self.checked = None, False
+
+
+class StreamChoice:
+    """The same choice on a live stream, where frames cannot be read ahead: after the look finds
+    several people, the next `CHOOSE_FRAMES` frames are watched and the choice is made then
+    (about a second late at 10 fps; until then the tracker keeps whom it holds)."""
+
+    def __init__(self):
+        self.main = MainPerson()
+        self.boxes: list[np.ndarray] | None = None  # people found by the look, while watching
+        self.frames: list[np.ndarray] = []
+
+    def view(self, frame: np.ndarray) -> np.ndarray:
+        return self.main.view(frame)
+
+    def after(self, frame: np.ndarray, img: np.ndarray | None, static_pose, to_array) -> bool:
+        """After each frame's pose (`img` (33, 4), or None when nobody was found); True when the
+        choice fell on someone else and the tracker must start again on them."""
+        if self.boxes is not None:
+            self.frames.append(frame)
+            if len(self.frames) >= CHOOSE_FRAMES:
+                k = self.main.choose(self.boxes, self.frames)
+                self.boxes, self.frames = None, []
+                if k != 0:
+                    return True  # the region is the chosen person's; this frame's landmarks are not
+        elif img is not None and not self.main.checked:
+            self.main.checked = True
+            boxes = find_people(static_pose(), self.main.view(frame), landmark_box(img), to_array)
+            if len(boxes) > 1:
+                self.boxes, self.frames = boxes, [frame]
+        self.main.update(img)
+        return False
