@@ -99,7 +99,7 @@ class PoseSettings:
     # read as chest fly) and leave-source-out accuracy 0.847 -> 0.861. It looks once more with the static
     # model when a person is first found (one-person clips: median +8 %, bench/results/pose_recovery.md).
     # With an earlier pose version (15 clips with a second person) it had cost grouped accuracy (0.920 ->
-    # 0.913). Live tracking does not choose: it follows whom the tracker finds.
+    # 0.913). Live makes it too, a second late (person.StreamChoice).
     main_person: bool = True
 
     def __post_init__(self):
