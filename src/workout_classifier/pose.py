@@ -97,7 +97,7 @@ class PoseSettings:
     # trees over 3 seeds kept grouped accuracy (0.922 -> 0.921) and gained grouped macro-F1 0.895 ->
     # 0.902 (chest fly F1 0.65 -> 0.71-0.77: UCF101 pull-up clips tracked on a standing bystander
     # read as chest fly) and leave-source-out accuracy 0.847 -> 0.861. It looks once more with the static
-    # model when a person is first found (one-person clips: median +8 %, bench/results/pose_recovery.md).
+    # model when a person is first found (that model is kept from clip to clip: shared_static_pose).
     # With an earlier pose version (15 clips with a second person) it had cost grouped accuracy (0.920 ->
     # 0.913). Live makes it too, a second late (person.StreamChoice).
     main_person: bool = True
