@@ -1,8 +1,7 @@
 """Cached, resumable, parallel pose extraction.
 
-One file per clip in the cache folder, named by the clip's content hash and the
-pose settings' hash, so renaming or moving a clip costs nothing and changing
-settings never reads stale arrays. Files are written atomically (temp + rename):
+Fills the pose cache (`cache.PoseCache`: one file per clip, keyed by content and
+pose settings). Files are written atomically (temp + rename):
 a run killed at any moment loses at most the clips in flight, and a rerun skips
 every finished clip. Clips that cannot be decoded get a small `.fail.json`
 record (also keyed by content) so reruns do not retry them; clips where nobody

@@ -203,8 +203,7 @@ class LiveTracker:
                 self.pose = create_pose(pose_settings_for(self.clf))
                 pose_frame(self.pose, blank)
             if self.static is None and self.cfg.recover_every is not None:
-                self.static = create_pose(pose_settings_for(self.clf), static=True)
-                self.static.process(blank)
+                self._static_pose().process(blank)
 
     # -- per frame --
     def process(self, frame: np.ndarray, t: float) -> dict:
@@ -232,6 +231,7 @@ class LiveTracker:
         return self.add_pose(t, lm, world, found)
 
     def _static_pose(self):
+        """The static-mode model (recovery, the main-person look), made on first need."""
         if self.static is None:
             self.static = create_pose(pose_settings_for(self.clf), static=True)
         return self.static
@@ -241,9 +241,7 @@ class LiveTracker:
         from workout_classifier.recovery import recover_frame
 
         self._last_recover = t
-        if self.static is None:
-            self.warm_up()
-        got = recover_frame(self.static, frame, _to_array)
+        got = recover_frame(self._static_pose(), frame, _to_array)
         if got is None:
             return lm, world, False
         self.recovered += 1
