@@ -29,8 +29,8 @@ from pathlib import Path
 from common import write_table
 
 from workout_classifier.cli.learn import MIN_CLIPS
-from workout_classifier.dataset import scan_dataset
-from workout_classifier.models import list_models
+from workout_classifier.learn.dataset import scan_dataset
+from workout_classifier.learn.models import list_models
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "clips"

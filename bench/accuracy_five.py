@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from common import FIVE, write_table
 
-from workout_classifier.models.ensemble import RECOMMENDED
+from workout_classifier.learn.models.ensemble import RECOMMENDED
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_NOTE = (
@@ -59,13 +59,13 @@ DEFAULT = "trees"  # the model proposed for `workout train` and the package (bes
 
 
 def spec_features(spec: dict):
-    from workout_classifier.features import FeatureConfig
+    from workout_classifier.learn.features import FeatureConfig
 
     return FeatureConfig(streams=tuple(spec["streams"])) if spec["streams"] else FeatureConfig()
 
 
 def spec_train(spec: dict, args) -> object:
-    from workout_classifier.train import TrainConfig
+    from workout_classifier.learn.train import TrainConfig
 
     cfg = replace(TrainConfig(threads=1, seed=args.seed), **spec["train"])
     if args.epochs:
@@ -80,7 +80,7 @@ def ensemble_specs(args) -> list[dict]:
     for name in ENSEMBLE:
         s = CANDIDATES[name]
         tc = spec_train(s, args)
-        from workout_classifier.train import TrainConfig
+        from workout_classifier.learn.train import TrainConfig
 
         diff = {k: v for k, v in vars(tc).items() if getattr(TrainConfig(), k) != v}
         out.append({"model": s["model"], "streams": list(s["streams"]), "options": s["options"], "train": diff})
@@ -89,7 +89,7 @@ def ensemble_specs(args) -> list[dict]:
 
 def infer_ms(clf, tracks, tta: bool = False, repeats: int = 1) -> float:
     """Per-clip CPU time of features + model over all windows, one thread."""
-    from workout_classifier.features import windows
+    from workout_classifier.learn.features import windows
 
     t0 = time.perf_counter()
     for _ in range(repeats):
@@ -101,7 +101,7 @@ def infer_ms(clf, tracks, tta: bool = False, repeats: int = 1) -> float:
 
 def fused_result(parts: list, splits, y, classes):
     """CVResult of a late-fusion ensemble from its members' out-of-fold probabilities."""
-    from workout_classifier.evaluate import CVResult, fold_metrics
+    from workout_classifier.learn.evaluate import CVResult, fold_metrics
 
     probs = np.mean([p.probs for p in parts], axis=0)
     res = CVResult(protocol=parts[0].protocol, model="ensemble", classes=list(classes), rare=parts[0].rare)
@@ -123,7 +123,7 @@ def pmap(fn, items: list, jobs: int, ray: str | None = None) -> list:
     (this file runs as __main__), with the `_STATE` it reads, so workers need no bench/.
     """
     if ray:
-        from workout_classifier.distributed import ray_map
+        from workout_classifier.pose.distributed import ray_map
 
         return list(ray_map(fn, items, ray))
     if jobs <= 1 or len(items) <= 1:
@@ -135,7 +135,7 @@ def pmap(fn, items: list, jobs: int, ray: str | None = None) -> list:
 
 
 def _cv_task(item):
-    from workout_classifier.evaluate import cross_validate
+    from workout_classifier.learn.evaluate import cross_validate
 
     name, protocol = item
     ts, args = _STATE["ts"], _STATE["args"]
@@ -148,11 +148,11 @@ def _cv_task(item):
 
 def run_models(ts, names, args, log):
     """Grouped 5-fold for each named model; returns {row name: (CVResult, params, infer ms)}."""
-    from workout_classifier.checkpoint import Classifier
-    from workout_classifier.evaluate import make_splits
-    from workout_classifier.features import eval_windows
-    from workout_classifier.models import count_parameters, create_model
-    from workout_classifier.models.ensemble import build_ensemble, stream_channels
+    from workout_classifier.learn.checkpoint import Classifier
+    from workout_classifier.learn.evaluate import make_splits
+    from workout_classifier.learn.features import eval_windows
+    from workout_classifier.learn.models import count_parameters, create_model
+    from workout_classifier.learn.models.ensemble import build_ensemble, stream_channels
 
     tasks = [(n, "grouped") for n in names if n != "ensemble"]
     if "cnn-lstm" in names and not args.quick:
@@ -190,10 +190,10 @@ def run_models(ts, names, args, log):
 
 def _loo_task(k: int) -> dict:
     """Leave exercise k out: train on the others (grouped fold 1's training part), calibrated."""
-    from workout_classifier.calibrate import unknown_rates
-    from workout_classifier.evaluate import make_splits
-    from workout_classifier.features import clip_probs, eval_windows
-    from workout_classifier.train import TrainConfig, fit
+    from workout_classifier.learn.calibrate import unknown_rates
+    from workout_classifier.learn.evaluate import make_splits
+    from workout_classifier.learn.features import clip_probs, eval_windows
+    from workout_classifier.learn.train import TrainConfig, fit
 
     ts, args = _STATE["ts"], _STATE["args"]
     left = ts.classes[k]
@@ -331,11 +331,11 @@ def main(argv=None) -> int:
 
     import torch
 
-    from workout_classifier.cache import PoseCache
-    from workout_classifier.dataset import scan_dataset
-    from workout_classifier.extract import extract_clips
-    from workout_classifier.models import list_models
-    from workout_classifier.train import load_training_set
+    from workout_classifier.learn.dataset import scan_dataset
+    from workout_classifier.learn.models import list_models
+    from workout_classifier.learn.train import load_training_set
+    from workout_classifier.pose.cache import PoseCache
+    from workout_classifier.pose.extract import extract_clips
 
     torch.set_num_threads(1)
     names = args.models.split(",") if args.models else [*list_models()]

@@ -9,9 +9,9 @@ FIVE = ["bench press", "lunges", "pull up", "push up", "squat"]
 
 def cached_five(clips_dir: Path, cache_dir: Path):
     """(clips, TrainingSet) of the five exercises' clips whose poses are in the cache (see `workout extract`)."""
-    from workout_classifier.cache import PoseCache
-    from workout_classifier.dataset import scan_dataset
-    from workout_classifier.train import load_training_set
+    from workout_classifier.learn.dataset import scan_dataset
+    from workout_classifier.learn.train import load_training_set
+    from workout_classifier.pose.cache import PoseCache
 
     clips, _ = scan_dataset(clips_dir)
     cache = PoseCache(cache_dir)

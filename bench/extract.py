@@ -106,7 +106,7 @@ def ceiling(frames_per_clip: list[list], settings, fresh: bool = True) -> tuple[
     clip boundaries, so this is only a measure of what the restarts cost).
     """
     from workout_classifier._quiet import silenced_stderr
-    from workout_classifier.pose import create_pose
+    from workout_classifier.pose.landmarks import create_pose
 
     total, n, cpu = 0.0, 0, 0.0
     shared = None if fresh else create_pose(settings)
@@ -131,9 +131,9 @@ def ceiling(frames_per_clip: list[list], settings, fresh: bool = True) -> tuple[
 
 def pipeline(paths: list[Path], settings, workers: int, prefetch: int | None = None):
     """(wall seconds, frames, CPU seconds) of extract_clips into a fresh temporary cache."""
-    import workout_classifier.pose as pose_mod
-    from workout_classifier.cache import PoseCache
-    from workout_classifier.extract import extract_clips
+    import workout_classifier.pose.landmarks as pose_mod
+    from workout_classifier.pose.cache import PoseCache
+    from workout_classifier.pose.extract import extract_clips
 
     saved = pose_mod.PREFETCH_FRAMES
     if prefetch is not None:
@@ -155,8 +155,8 @@ def worker_startup() -> float:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    from workout_classifier.extract import _init_worker
-    from workout_classifier.pose import PoseSettings
+    from workout_classifier.pose.extract import _init_worker
+    from workout_classifier.pose.landmarks import PoseSettings
 
     ctx = mp.get_context("spawn")
     t0 = time.perf_counter()
@@ -211,8 +211,8 @@ def main() -> int:
     import numpy as np
 
     from workout_classifier._quiet import silenced_stderr
-    from workout_classifier.pose import PREFETCH_FRAMES, PoseSettings, create_pose
-    from workout_classifier.video import read_all_frames
+    from workout_classifier.frames.video import read_all_frames
+    from workout_classifier.pose.landmarks import PREFETCH_FRAMES, PoseSettings, create_pose
 
     info = machine()
     s15 = PoseSettings(fps=15.0)

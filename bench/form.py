@@ -36,9 +36,7 @@ from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, Stra
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from workout_classifier.cache import PoseCache
-from workout_classifier.features import FeatureConfig, prepare, windows
-from workout_classifier.form import (
+from workout_classifier.analysis.form import (
     CLIP_FEATURES,
     CUE_WORDS,
     FEATURES,
@@ -47,8 +45,11 @@ from workout_classifier.form import (
     feature_matrix,
     fit_form_model,
 )
-from workout_classifier.reps import count_reps, rep_details
-from workout_classifier.summary import window_summary
+from workout_classifier.analysis.repdetail import rep_details
+from workout_classifier.analysis.reps import count_reps
+from workout_classifier.learn.features import FeatureConfig, prepare, windows
+from workout_classifier.learn.summary import window_summary
+from workout_classifier.pose.cache import PoseCache
 
 HERE = Path(__file__).resolve().parent
 C_LR = 0.3
@@ -168,7 +169,7 @@ def leave_source_out(x, y, groups, make) -> float:
 
 def cue_check(seqs, y, rep_cues) -> list[str]:
     """Do the shipped model's hip cues agree with the per-rep hip bend, and do per-rep cues alone tell form?"""
-    from workout_classifier.form import check_form
+    from workout_classifier.analysis.form import check_form
 
     agree = total = 0
     for seq in seqs:
@@ -277,7 +278,7 @@ def main() -> None:
         " twins found by eye (see the docstring and SAME_SOURCE in bench/form.py); the largest holds "
         f"{np.bincount(groups).max()} clips.",
         "Protocol: StratifiedGroupKFold(5), 5 shuffles, mean +- std over 25 folds; plain StratifiedKFold beside it.",
-        f"Cues: {len(FEATURES)} interpretable per-clip cues (`workout_classifier.form`): the 12 original ones from the",
+        f"Cues: {len(FEATURES)} interpretable per-clip cues (`workout_classifier.analysis.form`): the 12 original ones from the",
         "3D world landmarks, and 20 more measured twice, in the image plane (`img_`) and in world coordinates",
         "(`world_`), including per-rep values at the bottom and top of each rep and in the way down / way up.",
         "",

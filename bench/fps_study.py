@@ -35,12 +35,12 @@ MIN_CLIPS = 7  # as `workout evaluate`
 
 
 def accuracy(data: Path, cache_dir: Path, fps: float, seeds: list[int]) -> tuple[list[float], int]:
-    from workout_classifier.cache import PoseCache
-    from workout_classifier.dataset import scan_dataset
-    from workout_classifier.evaluate import cross_validate
-    from workout_classifier.models import default_features, mirror_tta
-    from workout_classifier.pose import PoseSettings
-    from workout_classifier.train import TrainConfig, load_training_set
+    from workout_classifier.learn.dataset import scan_dataset
+    from workout_classifier.learn.evaluate import cross_validate
+    from workout_classifier.learn.models import default_features, mirror_tta
+    from workout_classifier.learn.train import TrainConfig, load_training_set
+    from workout_classifier.pose.cache import PoseCache
+    from workout_classifier.pose.landmarks import PoseSettings
 
     clips, _ = scan_dataset(data / "clips")
     counts = Counter(c.label for c in clips)
@@ -58,8 +58,8 @@ def accuracy(data: Path, cache_dir: Path, fps: float, seeds: list[int]) -> tuple
 def reps(data: Path, cache_dir: Path, fps: float) -> dict[str, tuple[float, int]]:
     from reps import run
 
-    from workout_classifier.cache import PoseCache
-    from workout_classifier.pose import PoseSettings
+    from workout_classifier.pose.cache import PoseCache
+    from workout_classifier.pose.landmarks import PoseSettings
 
     cache = PoseCache(cache_dir, PoseSettings(fps=fps))
     out = {}

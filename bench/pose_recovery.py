@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from workout_classifier.cache import PoseCache
-from workout_classifier.pose import PoseSequence, PoseSettings, extract_pose
+from workout_classifier.pose.cache import PoseCache
+from workout_classifier.pose.landmarks import PoseSequence, PoseSettings, extract_pose
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "clips"
@@ -186,10 +186,10 @@ def _files(cache_dir: Path, version: int | None = None, recover: bool | None = N
 
 
 def accuracy(args) -> None:
-    from workout_classifier.dataset import scan_dataset
-    from workout_classifier.evaluate import cross_validate
-    from workout_classifier.models import default_features
-    from workout_classifier.train import TrainConfig, load_training_set
+    from workout_classifier.learn.dataset import scan_dataset
+    from workout_classifier.learn.evaluate import cross_validate
+    from workout_classifier.learn.models import default_features
+    from workout_classifier.learn.train import TrainConfig, load_training_set
 
     clips, _ = scan_dataset(DATA)
     counts = Counter(c.label for c in clips)

@@ -63,7 +63,7 @@ print(n)
 
 def model_fps() -> float:
     """The sampling rate of the shipped model's pose settings (what `workout predict` reads)."""
-    from workout_classifier.checkpoint import Classifier
+    from workout_classifier.learn.checkpoint import Classifier
     from workout_classifier.predict import pose_settings_for
 
     return float(pose_settings_for(Classifier.load()).fps)

@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import workout_classifier.pose as pose_mod
+import workout_classifier.pose.landmarks as pose_mod
 
 HERE = Path(__file__).resolve().parent
 CLIPS = HERE.parents[1] / "shared" / "data" / "clips"
@@ -62,7 +62,7 @@ def timed_pose_factory(clock: Counter):
 
 
 def profile(paths: list[Path], fps: float) -> list[str]:
-    from workout_classifier.video import open_frames
+    from workout_classifier.frames.video import open_frames
 
     settings = pose_mod.PoseSettings(fps=fps)
     t = time.perf_counter()

@@ -30,7 +30,7 @@ CLIPS = ROOT.parent / "shared" / "data" / "clips"
 
 
 def pick_clips(n: int, seed: int) -> list[Path]:
-    from workout_classifier.dataset import scan_dataset
+    from workout_classifier.learn.dataset import scan_dataset
 
     clips, _ = scan_dataset(CLIPS)
     rng = random.Random(seed)
@@ -38,8 +38,8 @@ def pick_clips(n: int, seed: int) -> list[Path]:
 
 
 def per_clip_costs(paths: list[Path]) -> dict:
-    from workout_classifier.pose import PoseSettings, extract_pose
-    from workout_classifier.video import open_frames
+    from workout_classifier.frames.video import open_frames
+    from workout_classifier.pose.landmarks import PoseSettings, extract_pose
 
     s = PoseSettings()
     dec = pose = write = 0.0
@@ -71,9 +71,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ray_extract.md")
     args = ap.parse_args(argv)
 
-    from workout_classifier.cache import PoseCache
-    from workout_classifier.distributed import RayBackend, ray_session
-    from workout_classifier.extract import extract_clips
+    from workout_classifier.pose.cache import PoseCache
+    from workout_classifier.pose.distributed import RayBackend, ray_session
+    from workout_classifier.pose.extract import extract_clips
 
     paths = pick_clips(args.clips, args.seed)
     load0 = os.getloadavg()

@@ -50,10 +50,10 @@ def main() -> None:
     if not args.data.is_dir():
         print(f"skipping: no shared data at {args.data}")
         return
-    from workout_classifier.evaluate import make_splits
-    from workout_classifier.features import windows
-    from workout_classifier.models import default_features, mirror_tta
-    from workout_classifier.train import TrainConfig, fit
+    from workout_classifier.learn.evaluate import make_splits
+    from workout_classifier.learn.features import windows
+    from workout_classifier.learn.models import default_features, mirror_tta
+    from workout_classifier.learn.train import TrainConfig, fit
 
     _, ts = cached_five(args.data, args.cache)
     feats = default_features(args.model)

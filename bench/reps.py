@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from workout_classifier.cache import PoseCache
-from workout_classifier.pose import PoseSequence
-from workout_classifier.reps import OnlineRepCounter, count_reps
-from workout_classifier.timeline import join_sequences
+from workout_classifier.analysis.reps import OnlineRepCounter, count_reps
+from workout_classifier.analysis.timeline import join_sequences
+from workout_classifier.pose.cache import PoseCache
+from workout_classifier.pose.landmarks import PoseSequence
 
 HERE = Path(__file__).resolve().parent
 
@@ -213,7 +213,7 @@ def main() -> None:
         "from the frames were left out. Each leg's lunge is a rep.",
         f"Poses: the MediaPipe cache at the default settings (pose version {cache.settings.VERSION}, {cache.settings.fps:g} fps, "
         f"recovery {'on' if cache.settings.recover else 'off'}, main person {'on' if cache.settings.main_person else 'off'}). "
-        "Method: `workout_classifier.reps.count_reps(seq, exercise)`",
+        "Method: `workout_classifier.analysis.reps.count_reps(seq, exercise)`",
         "(joint angles and distances in the metric hip-centred world landmarks, left/right averaged; the exercise's",
         "profile of measures, first principal component, smoothed, prominent peaks at the turning point); the",
         "agnostic column gives no exercise. Online: `OnlineRepCounter` fed frame by frame, then `finish()`.",

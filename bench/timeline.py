@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 from common import cached_five, write_table
 
-from workout_classifier.cache import PoseCache
-from workout_classifier.evaluate import make_splits
-from workout_classifier.models import default_features
+from workout_classifier.analysis.timeline import MIN_SEGMENT, build_timeline, join_sequences
+from workout_classifier.learn.evaluate import make_splits
+from workout_classifier.learn.models import default_features
+from workout_classifier.learn.train import TrainConfig, fit
+from workout_classifier.pose.cache import PoseCache
 from workout_classifier.predict import classify_sequence
-from workout_classifier.timeline import MIN_SEGMENT, build_timeline, join_sequences
-from workout_classifier.train import TrainConfig, fit
 
 HERE = Path(__file__).resolve().parent
 

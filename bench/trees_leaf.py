@@ -22,15 +22,15 @@ from common import write_table
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.metrics import accuracy_score, f1_score
 
-from workout_classifier.cache import PoseCache
-from workout_classifier.dataset import scan_dataset
-from workout_classifier.evaluate import make_splits
-from workout_classifier.features import clip_probs, eval_windows
-from workout_classifier.models import default_features
-from workout_classifier.models.trees import Config
-from workout_classifier.pose import PoseSettings
-from workout_classifier.summary import window_summary
-from workout_classifier.train import load_training_set
+from workout_classifier.learn.dataset import scan_dataset
+from workout_classifier.learn.evaluate import make_splits
+from workout_classifier.learn.features import clip_probs, eval_windows
+from workout_classifier.learn.models import default_features
+from workout_classifier.learn.models.trees import Config
+from workout_classifier.learn.summary import window_summary
+from workout_classifier.learn.train import load_training_set
+from workout_classifier.pose.cache import PoseCache
+from workout_classifier.pose.landmarks import PoseSettings
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "clips"

@@ -45,22 +45,22 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # everyday.py: generated non-exe
 
 from everyday import MOTIONS, everyday_sequence, standing_frame  # noqa: E402
 
-from workout_classifier.cache import PoseCache  # noqa: E402
-from workout_classifier.calibrate import (  # noqa: E402
+from workout_classifier.analysis.posture import resting_clips  # noqa: E402
+from workout_classifier.cli.learn import MIN_CLIPS  # noqa: E402
+from workout_classifier.learn.calibrate import (  # noqa: E402
     apply_temperature,
     calibrate_oof,
     choose_threshold,
     fit_temperature,
 )
-from workout_classifier.cli.learn import MIN_CLIPS  # noqa: E402
-from workout_classifier.dataset import scan_dataset  # noqa: E402
-from workout_classifier.evaluate import cross_validate, make_splits, source_splits  # noqa: E402
-from workout_classifier.features import clip_probs, eval_windows, prepare  # noqa: E402
-from workout_classifier.models import default_features  # noqa: E402
-from workout_classifier.pose import PoseSettings  # noqa: E402
-from workout_classifier.posture import resting_clips  # noqa: E402
-from workout_classifier.summary import window_summary  # noqa: E402
-from workout_classifier.train import TrainConfig, fit, load_training_set  # noqa: E402
+from workout_classifier.learn.dataset import scan_dataset  # noqa: E402
+from workout_classifier.learn.evaluate import cross_validate, make_splits, source_splits  # noqa: E402
+from workout_classifier.learn.features import clip_probs, eval_windows, prepare  # noqa: E402
+from workout_classifier.learn.models import default_features  # noqa: E402
+from workout_classifier.learn.summary import window_summary  # noqa: E402
+from workout_classifier.learn.train import TrainConfig, fit, load_training_set  # noqa: E402
+from workout_classifier.pose.cache import PoseCache  # noqa: E402
+from workout_classifier.pose.landmarks import PoseSettings  # noqa: E402
 
 DATA = HERE.parents[1] / "shared" / "data" / "clips"
 MODEL = "trees"

@@ -140,3 +140,36 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "neural" in item.keywords:
             item.add_marker(skip)
+
+
+# ---- a tiny dataset whose poses are synthetic: train/evaluate/predict in seconds -----------------
+def tiny_video(path, seed):
+    """3 frames of noise, 64x48: a file that decodes, for a cache entry to be keyed on."""
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 15, (64, 48))
+    rng = np.random.default_rng(seed)
+    for _ in range(3):
+        w.write(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    w.release()
+
+
+@pytest.fixture(scope="session")
+def fake_dataset(tmp_path_factory):
+    """(data, cache, root): 3 exercises x 6 tiny clips in 3 scene groups each, their cache entries
+    filled with synthetic landmarks (tests/synth.py), so nothing runs MediaPipe."""
+    from synth import MOVES, synthetic_sequence
+
+    from workout_classifier.pose.cache import PoseCache
+    from workout_classifier.pose.landmarks import PoseSettings
+
+    root = tmp_path_factory.mktemp("cli")
+    data, cache_dir = root / "data", root / "cache"
+    cache = PoseCache(cache_dir, PoseSettings())
+    n = 0
+    for _k, move in enumerate(MOVES):
+        (data / move).mkdir(parents=True)
+        for i in range(6):
+            clip = data / move / f"v_{move.title()}_g{i // 2:02d}_c{i % 2 + 1:02d}.mp4"
+            tiny_video(clip, n)
+            synthetic_sequence(move, seconds=4, seed=500 + n).save(cache.data_path(cache.key(clip)))
+            n += 1
+    return data, cache_dir, root

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workout_classifier.pose import NUM_JOINTS, PoseSequence
+from workout_classifier.pose.landmarks import NUM_JOINTS, PoseSequence
 
 MOTIONS = ("standing", "walking", "turning", "sitting down")
 L_SH, R_SH, L_HIP, R_HIP = 11, 12, 23, 24

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workout_classifier.pose import NUM_JOINTS, PoseSequence
+from workout_classifier.pose.landmarks import NUM_JOINTS, PoseSequence
 
 # A standing figure in image-normalized coordinates (x right, y down).
 _BASE = {
@@ -70,7 +70,7 @@ def synthetic_sequence(move: str, seconds: float = 4.0, fps: float = 15.0, seed:
 
 def synthetic_tracks(n_per_class: int = 8, seed: int = 0, seconds: float = 4.0):
     """(tracks, y, groups, classes) for training tests; two clips per group."""
-    from workout_classifier.features import prepare
+    from workout_classifier.learn.features import prepare
 
     tracks, y, groups = [], [], []
     for k, move in enumerate(MOVES):

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from workout_classifier.annotate import analyse, annotate_video, video_codec
 from workout_classifier.cli import app
-from workout_classifier.video import VideoError
+from workout_classifier.frames.video import VideoError
 
 
 def test_analysis_of_landmarks_has_reps_and_timeline():

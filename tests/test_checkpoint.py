@@ -10,11 +10,11 @@ import pytest
 from synth import synthetic_tracks
 from typer.testing import CliRunner
 
-from workout_classifier import models
-from workout_classifier.checkpoint import DEFAULT_MODEL, FORMAT, Classifier, ModelFileError
 from workout_classifier.cli import app
-from workout_classifier.features import FeatureConfig, eval_windows
-from workout_classifier.train import TrainConfig, fit
+from workout_classifier.learn import models
+from workout_classifier.learn.checkpoint import DEFAULT_MODEL, FORMAT, Classifier, ModelFileError
+from workout_classifier.learn.features import FeatureConfig, eval_windows
+from workout_classifier.learn.train import TrainConfig, fit
 
 FEATS = FeatureConfig(steps=24, streams=("raw",))
 runner = CliRunner()
@@ -28,7 +28,7 @@ def no_torch(monkeypatch):
             models._lookup(name)
     monkeypatch.setitem(sys.modules, "torch", None)
     for name in models.NEURAL:  # a module imported earlier would not register itself again
-        monkeypatch.delitem(sys.modules, f"workout_classifier.models.{models._MODULES[name]}", raising=False)
+        monkeypatch.delitem(sys.modules, f"workout_classifier.learn.models.{models._MODULES[name]}", raising=False)
     kept = {k: v for k, v in models._REGISTRY.items() if k not in models.NEURAL}
     monkeypatch.setattr(models, "_REGISTRY", kept)
 
@@ -76,7 +76,7 @@ def test_shipped_model_matches_the_default_pose_settings():
     """A default that changes (fps, recovery, main person, pose version) needs the shipped model
     retrained on it: predict reads clips with the model's own settings, but train, evaluate and
     the benchmarks use the defaults, and their figures describe the shipped model only if they agree."""
-    from workout_classifier.pose import PoseSettings
+    from workout_classifier.pose.landmarks import PoseSettings
 
     if not DEFAULT_MODEL.is_file():
         pytest.skip(f"no shipped model at {DEFAULT_MODEL}")
@@ -151,7 +151,7 @@ def test_old_torch_file_without_torch_says_how_to_convert(tmp_path, no_torch):
 def test_old_torch_file_loads_and_converts(trees_clf, tmp_path):
     import torch
 
-    from workout_classifier.checkpoint import LEGACY_FORMAT
+    from workout_classifier.learn.checkpoint import LEGACY_FORMAT
 
     clf, raw = trees_clf
     old = tmp_path / "old.pt"

@@ -7,41 +7,13 @@ features, model, report) in seconds without MediaPipe finding anyone.
 
 import json
 
-import cv2
-import numpy as np
-import pytest
-from synth import MOVES, synthetic_sequence
+from conftest import tiny_video
+from synth import MOVES
 from typer.testing import CliRunner
 
-from workout_classifier.cache import PoseCache
 from workout_classifier.cli import app
-from workout_classifier.pose import PoseSettings
 
 runner = CliRunner()
-
-
-def _tiny_video(path, seed):
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 15, (64, 48))
-    rng = np.random.default_rng(seed)
-    for _ in range(3):
-        w.write(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
-    w.release()
-
-
-@pytest.fixture(scope="module")
-def fake_dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli")
-    data, cache_dir = root / "data", root / "cache"
-    cache = PoseCache(cache_dir, PoseSettings())
-    n = 0
-    for _k, move in enumerate(MOVES):
-        (data / move).mkdir(parents=True)
-        for i in range(6):
-            clip = data / move / f"v_{move.title()}_g{i // 2:02d}_c{i % 2 + 1:02d}.mp4"
-            _tiny_video(clip, n)
-            synthetic_sequence(move, seconds=4, seed=500 + n).save(cache.data_path(cache.key(clip)))
-            n += 1
-    return data, cache_dir, root
 
 
 def test_evaluate_writes_report(fake_dataset):
@@ -71,7 +43,7 @@ def test_train_then_predict_json(fake_dataset):
     r = runner.invoke(app, ["train", str(data), "--cache", str(cache), "--epochs", "4", "--out", str(model), "--min-clips", "1"])
     assert r.exit_code == 0, r.output
     assert model.exists()
-    from workout_classifier.checkpoint import Classifier
+    from workout_classifier.learn.checkpoint import Classifier
 
     clf = Classifier.load(model)  # the default model reads the streams it needs, without mirror TTA
     assert (clf.model_name, clf.features.streams, clf.extra["tta"]) == ("trees", ("raw",), False)
@@ -98,7 +70,7 @@ def test_predict_bad_model_file(tmp_path):
     bad = tmp_path / "m.pt"
     bad.write_text("garbage")
     video = tmp_path / "v.mp4"
-    _tiny_video(video, 0)
+    tiny_video(video, 0)
     r = runner.invoke(app, ["predict", str(video), "--model", str(bad)])
     assert r.exit_code == 1 and "not a workout-classifier model file" in r.output
     assert len(r.output.strip().splitlines()) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import UNICODE_NAME, write_video
 
-from workout_classifier.dataset import DatasetError, default_group, scan_dataset
+from workout_classifier.learn.dataset import DatasetError, default_group, scan_dataset
 
 
 def test_scan_labels_extensions_and_order(synthetic_dataset):
@@ -89,7 +89,7 @@ def test_unusable_dataset_raises_one_line(tmp_path, make, message):
 def test_source_of_a_clip_follows_its_name():
     from pathlib import Path
 
-    from workout_classifier.dataset import default_source
+    from workout_classifier.learn.dataset import default_source
 
     names = {"v_BenchPress_g01_c02.mp4": "ucf101", "pushfit-wrong12.mp4": "pushfit", "squat_correct_3.avi": "kaiakol",
              "bench press_7.mp4": "kaggle", "pull-ups-videoplayback.mp4": "kaggle", "push up_basit.mp4": "other"}  # fmt: skip

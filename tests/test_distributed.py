@@ -14,17 +14,17 @@ import pytest
 from conftest import write_video
 from synth import MOVES, synthetic_sequence
 
-from workout_classifier.cache import PoseCache
 from workout_classifier.cli.common import bare_ray_means_local
-from workout_classifier.extract import extract_clips
-from workout_classifier.pose import PoseSequence
+from workout_classifier.pose.cache import PoseCache
+from workout_classifier.pose.extract import extract_clips
+from workout_classifier.pose.landmarks import PoseSequence
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'workout-classifier[ray]')")
 
 
 @pytest.fixture(scope="module")
 def ray_local():
-    from workout_classifier.distributed import ray_session
+    from workout_classifier.pose.distributed import ray_session
 
     with ray_session("local", num_cpus=2) as r:
         yield r
@@ -70,7 +70,7 @@ def _npz_arrays(cache: PoseCache) -> dict:
 
 
 def test_ray_cache_equals_local_workers_and_bad_file_is_recorded(ray_local, tmp_path):
-    from workout_classifier.distributed import RayBackend
+    from workout_classifier.pose.distributed import RayBackend
 
     data = tmp_path / "data"
     paths = [write_video(data / f"c{i}.mp4", frames=20 + 10 * i, fps=30, seed=i) for i in range(3)]
@@ -98,7 +98,7 @@ def test_ray_cache_equals_local_workers_and_bad_file_is_recorded(ray_local, tmp_
 
 
 def test_worker_killed_mid_clip_is_retried(ray_local, tmp_path):
-    from workout_classifier.distributed import RayBackend
+    from workout_classifier.pose.distributed import RayBackend
 
     clip = write_video(tmp_path / "long.mp4", frames=600, fps=30, seed=9)  # ~300 sampled frames
     cache = PoseCache(tmp_path / "cache")
@@ -142,7 +142,7 @@ def _group_gone(pgid: int, timeout: float) -> bool:
 @pytest.mark.parametrize("how", [["--ray", "--workers", "2"], ["--workers", "2"]], ids=["ray", "local-workers"])
 def test_ctrl_c_stops_the_run_and_a_rerun_does_only_the_rest(ray_local, tmp_path, how):
     """Ctrl-C as a terminal sends it: SIGINT to the whole process group (driver, Ray, workers)."""
-    from workout_classifier.distributed import RayBackend
+    from workout_classifier.pose.distributed import RayBackend
 
     data = tmp_path / "data"
     clips = [write_video(data / "squat" / f"c{i}.mp4", frames=60, fps=30, seed=i) for i in range(6)]
@@ -177,7 +177,7 @@ def test_ctrl_c_stops_the_run_and_a_rerun_does_only_the_rest(ray_local, tmp_path
 
 def test_ray_map_stopped_early_cancels_the_rest_and_ray_goes_on(ray_local):
     """Finished tasks are left alone (cancelling them aborts Ray 2.60's driver); unfinished ones stop."""
-    from workout_classifier.distributed import ray_map
+    from workout_classifier.pose.distributed import ray_map
 
     def _slow_square(x):  # nested, so cloudpickle ships it by value (workers lack tests/)
         time.sleep(0.05 if x < 2 else 30)
@@ -192,10 +192,10 @@ def test_ray_map_stopped_early_cancels_the_rest_and_ray_goes_on(ray_local):
 
 
 def test_evaluate_ray_equals_local(ray_local):
-    from workout_classifier.distributed import ray_map
-    from workout_classifier.evaluate import cross_validate
-    from workout_classifier.features import prepare
-    from workout_classifier.models import default_features
+    from workout_classifier.learn.evaluate import cross_validate
+    from workout_classifier.learn.features import prepare
+    from workout_classifier.learn.models import default_features
+    from workout_classifier.pose.distributed import ray_map
 
     tracks, y, groups = [], [], []
     for k, move in enumerate(MOVES):
@@ -224,7 +224,7 @@ def test_leave_one_exercise_out_study_on_ray_equals_local(ray_local, monkeypatch
     import types
     from pathlib import Path
 
-    from workout_classifier.features import prepare
+    from workout_classifier.learn.features import prepare
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
     acc = importlib.import_module("accuracy_five")

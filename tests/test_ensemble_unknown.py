@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from synth import synthetic_sequence, synthetic_tracks
 
-from workout_classifier.calibrate import apply_temperature, choose_threshold, fit_temperature
-from workout_classifier.checkpoint import Classifier
-from workout_classifier.features import FeatureConfig
-from workout_classifier.models import create_model
-from workout_classifier.pose import NUM_JOINTS, PoseSequence
+from workout_classifier.learn.calibrate import apply_temperature, choose_threshold, fit_temperature
+from workout_classifier.learn.checkpoint import Classifier
+from workout_classifier.learn.features import FeatureConfig
+from workout_classifier.learn.models import create_model
+from workout_classifier.learn.train import TrainConfig, fit
+from workout_classifier.pose.landmarks import NUM_JOINTS, PoseSequence
 from workout_classifier.predict import UNKNOWN, classify_sequence
-from workout_classifier.train import TrainConfig, fit
 
 FEATS = FeatureConfig(steps=24)
 FAST = TrainConfig(epochs=12, patience=12, lr=3e-3, windows_per_clip=2, seed=0, threads=1)
@@ -117,7 +117,7 @@ def test_resting_through_a_clip_is_unknown_whatever_the_model_says(motion):
 
 
 def test_oof_threshold_leaves_room_for_resting_clips():
-    from workout_classifier.calibrate import calibrate_oof
+    from workout_classifier.learn.calibrate import calibrate_oof
 
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(3) * 0.5, 400)
@@ -135,8 +135,8 @@ def test_oof_threshold_leaves_room_for_resting_clips():
 @pytest.mark.parametrize("move", ["squat", "curl", "jack"])
 def test_exercise_windows_are_not_resting(move):
     """The resting rules (standing in place, sitting down among them) leave exercises alone."""
-    from workout_classifier.features import prepare, windows
-    from workout_classifier.posture import resting_windows
+    from workout_classifier.analysis.posture import resting_windows
+    from workout_classifier.learn.features import prepare, windows
 
     raw, _ = windows(prepare(synthetic_sequence(move, seconds=8, seed=3)), FEATS)
     assert not resting_windows(raw).any()

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from conftest import UNICODE_NAME, write_video
 
-from workout_classifier.cache import CacheError, PoseCache
-from workout_classifier.dataset import scan_dataset
-from workout_classifier.extract import extract_clips
-from workout_classifier.pose import NUM_JOINTS, PoseSequence, PoseSettings, file_sha256
-from workout_classifier.video import VideoError
+from workout_classifier.frames.video import VideoError
+from workout_classifier.learn.dataset import scan_dataset
+from workout_classifier.pose.cache import CacheError, PoseCache
+from workout_classifier.pose.extract import extract_clips
+from workout_classifier.pose.landmarks import NUM_JOINTS, PoseSequence, PoseSettings, file_sha256
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def test_stale_temp_files_are_cleaned_and_never_loaded(tmp_path):
 
 
 def test_unexpected_error_in_one_clip_does_not_stop_the_run(tmp_path, monkeypatch):
-    import workout_classifier.extract as ex
+    import workout_classifier.pose.extract as ex
 
     a = write_video(tmp_path / "d" / "x" / "a.mp4", frames=5, fps=5)
     b = write_video(tmp_path / "d" / "x" / "b.mp4", frames=5, fps=5, seed=1)
@@ -167,7 +167,7 @@ def test_overlapping_runs_in_threads_each_see_their_own_progress(tmp_path, monke
     """Two runs in one process, interleaved: each bar gets its own clip's frames, all of them."""
     import threading
 
-    import workout_classifier.extract as ex
+    import workout_classifier.pose.extract as ex
 
     bars = {}
 
@@ -318,7 +318,7 @@ def test_a_killed_worker_does_not_stop_the_run(tmp_path):
 
 
 def test_clips_go_out_longest_first(tmp_path):
-    from workout_classifier.extract import longest_first
+    from workout_classifier.pose.extract import longest_first
 
     clips = [write_video(tmp_path / f"{n}.mp4", frames=n) for n in (10, 90, 40)]
     todo = [(str(c), "out", "fail") for c in clips] + [(str(tmp_path / "missing.mp4"), "out", "fail")]

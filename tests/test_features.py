@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from synth import synthetic_sequence
 
-from workout_classifier.features import (
+from workout_classifier.learn.features import (
     FeatureConfig,
     augment,
     clip_features,
@@ -16,7 +16,7 @@ from workout_classifier.features import (
     window_starts,
     windows,
 )  # fmt: skip
-from workout_classifier.pose import FLIP_INDEX, NoPersonError
+from workout_classifier.pose.landmarks import FLIP_INDEX, NoPersonError
 
 
 def _raw(seed=0, seconds=4.0):

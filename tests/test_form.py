@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from workout_classifier.form import (
+from workout_classifier.analysis.form import (
     FEATURES,
     FORM_MODEL,
     FormModel,
@@ -13,7 +13,7 @@ from workout_classifier.form import (
     fit_form_model,
     form_features,
 )
-from workout_classifier.pose import NoPersonError, PoseSequence
+from workout_classifier.pose.landmarks import NoPersonError, PoseSequence
 
 
 def _pushup(sag: float = 0.0, seconds: float = 3.0, knee_bend: float = 0.0, seed: int = 0) -> PoseSequence:

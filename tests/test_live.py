@@ -16,8 +16,8 @@ from synth import synthetic_sequence
 from typer.testing import CliRunner
 
 from workout_classifier.cli import app
-from workout_classifier.live import RESTING, LiveConfig, SetTracker, posture
-from workout_classifier.stream import LatestFrame
+from workout_classifier.live.stream import LatestFrame
+from workout_classifier.live.tracker import RESTING, LiveConfig, SetTracker, posture
 
 REAL_LIVE_CLIP = "push up/push up_smayan.mp4"  # 12 s, 4 push-ups (offline count)
 
@@ -145,9 +145,9 @@ def test_live_on_a_real_clip_matches_the_offline_answer(real_clips, tmp_path):
 
 def test_a_change_of_exercise_starts_a_new_counter():
     """Poses fed straight in: squats, then curls; each set is counted by its own exercise's counter."""
-    from workout_classifier.checkpoint import Classifier
-    from workout_classifier.live import LiveTracker
-    from workout_classifier.reps import count_reps
+    from workout_classifier.analysis.reps import count_reps
+    from workout_classifier.learn.checkpoint import Classifier
+    from workout_classifier.live.tracker import LiveTracker
 
     squat, curl = synthetic_sequence("squat", seconds=12, seed=3), synthetic_sequence("curl", seconds=12, seed=4)
     tracker = LiveTracker(Classifier.load())

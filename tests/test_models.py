@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from workout_classifier.checkpoint import Classifier
-from workout_classifier.features import FeatureConfig
-from workout_classifier.models import NEURAL, count_parameters, create_model
+from workout_classifier.learn.checkpoint import Classifier
+from workout_classifier.learn.features import FeatureConfig
+from workout_classifier.learn.models import NEURAL, count_parameters, create_model
 
 pytestmark = pytest.mark.neural
 torch = pytest.importorskip("torch")
@@ -58,7 +58,7 @@ def test_tuple_options_survive_the_json_config(tmp_path):
 
 
 def test_trees_cannot_join_a_torch_ensemble():
-    from workout_classifier.models.ensemble import build_ensemble
+    from workout_classifier.learn.models.ensemble import build_ensemble
 
     specs = [{"model": "trees", "streams": ["raw"]}, {"model": "stgcn", "streams": ["joint"]}]
     with pytest.raises(ValueError, match="not a torch model"):

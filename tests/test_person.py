@@ -12,9 +12,16 @@ import pytest
 from avclips import write_clip
 from conftest import real_clip
 
-from workout_classifier.person import MainPerson, blank, expand, keep_only, landmark_box, scores
-from workout_classifier.pose import PoseSettings, extract_pose
-from workout_classifier.video import open_frames
+from workout_classifier.frames.video import open_frames
+from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+from workout_classifier.pose.person import (
+    MainPerson,
+    blank,
+    expand,
+    keep_only,
+    landmark_box,
+    scores,
+)
 
 EXERCISER = "squat/squat_11.mp4"
 STILL = "lateral raise/lateral raise_12.mp4"
@@ -58,8 +65,8 @@ def test_landmarks_follow_the_moving_person_not_the_still_one(real_clips, tmp_pa
 @pytest.mark.slow
 def test_live_follows_the_moving_person_too(real_clips):
     """`live` makes the same choice on a stream, a second after it first finds someone."""
-    from workout_classifier.checkpoint import Classifier
-    from workout_classifier.live import LiveTracker
+    from workout_classifier.learn.checkpoint import Classifier
+    from workout_classifier.live.tracker import LiveTracker
 
     moving = _frames(real_clip(real_clips, EXERCISER), n=40)
     still = _frames(real_clip(real_clips, STILL), n=1)[0]
@@ -89,7 +96,7 @@ def test_one_person_clip_keeps_the_whole_frame():
 
 
 def test_region_follows_the_person_and_is_dropped_when_lost():
-    from workout_classifier.person import LOST_FRAMES
+    from workout_classifier.pose.person import LOST_FRAMES
 
     main = MainPerson()
     boxes = [np.array([0.0, 0.0, 0.3, 0.9]), np.array([0.6, 0.1, 0.9, 0.9])]

@@ -11,8 +11,14 @@ import pytest
 from avclips import stored_for, upright_pattern, write_clip
 from conftest import real_clip
 
-from workout_classifier.pose import PoseSettings, extract_pose
-from workout_classifier.video import VideoError, iter_frames, open_frames, probe, read_all_frames
+from workout_classifier.frames.video import (
+    VideoError,
+    iter_frames,
+    open_frames,
+    probe,
+    read_all_frames,
+)
+from workout_classifier.pose.landmarks import PoseSettings, extract_pose
 
 W, H = 48, 64  # an upright portrait picture, as a phone shows it
 
@@ -52,7 +58,7 @@ def test_older_rotate_tag_is_honoured(tmp_path):
 
 
 def test_stats_and_extraction_give_sizes_as_shown(tmp_path):
-    from workout_classifier.stats import collect
+    from workout_classifier.learn.stats import collect
 
     up = _upright_frames(12)
     write_clip(tmp_path / "data" / "squat" / "phone.mp4", [stored_for(f, -90) for f in up], display_rotation=-90)

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from synth import MOVES, synthetic_sequence, synthetic_tracks
 
-from workout_classifier.checkpoint import Classifier
-from workout_classifier.evaluate import cross_validate, make_splits, rare_classes
-from workout_classifier.features import FeatureConfig
+from workout_classifier.learn.checkpoint import Classifier
+from workout_classifier.learn.evaluate import cross_validate, make_splits, rare_classes
+from workout_classifier.learn.features import FeatureConfig
+from workout_classifier.learn.report import write_report
+from workout_classifier.learn.train import TrainConfig, fit, inner_split
 from workout_classifier.predict import UNKNOWN, answer, classify_sequence
-from workout_classifier.report import write_report
-from workout_classifier.train import TrainConfig, fit, inner_split
 
 FAST = TrainConfig(epochs=20, patience=20, lr=3e-3, windows_per_clip=2, seed=0, threads=1)
 FEATS = FeatureConfig(steps=24)
@@ -94,7 +94,7 @@ def test_saved_model_predicts_the_same(tmp_path):
 
 
 def test_source_protocol_never_puts_one_source_on_both_sides():
-    from workout_classifier.evaluate import source_splits
+    from workout_classifier.learn.evaluate import source_splits
 
     y = np.repeat([0, 1, 2], 12)
     sources = np.array((["ucf101"] * 8 + ["kaggle"] * 4) + ["pushfit"] * 12 + (["kaggle"] * 6 + ["other"] * 6))

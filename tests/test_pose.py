@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from workout_classifier.pose import NUM_JOINTS, PoseSequence, PoseSettings
+from workout_classifier.pose.landmarks import NUM_JOINTS, PoseSequence, PoseSettings
 
 
 def test_settings_key_is_stable_and_type_blind():
@@ -43,7 +43,7 @@ def test_mediapipe_import_leaves_matplotlib_alone(preload):
     code = f"""
 import sys
 {preload}
-from workout_classifier.pose import import_mediapipe
+from workout_classifier.pose.landmarks import import_mediapipe
 mp = import_mediapipe()
 assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"
 assert hasattr(mp.solutions.pose, "Pose")

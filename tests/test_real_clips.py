@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import real_clip
 
-from workout_classifier.cache import PoseCache
-from workout_classifier.extract import extract_clips
+from workout_classifier.pose.cache import PoseCache
+from workout_classifier.pose.extract import extract_clips
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def test_two_workers_on_real_clips(real_clips, tmp_path):
 
 
 def test_prefetch_does_not_change_results(real_clips, monkeypatch):
-    import workout_classifier.pose as pose
+    import workout_classifier.pose.landmarks as pose
 
     clip = real_clip(real_clips, "squat/squat_16.mp4")
     monkeypatch.setattr(pose, "PREFETCH_FRAMES", 0)
@@ -64,7 +64,7 @@ def test_two_people_side_by_side_get_one_answer_not_a_crash(real_clips, tmp_path
     """MediaPipe Pose follows one person; a clip with two gets an ordinary answer about one of them."""
     import cv2
 
-    from workout_classifier.checkpoint import Classifier
+    from workout_classifier.learn.checkpoint import Classifier
     from workout_classifier.predict import predict_videos
 
     left, right = (cv2.VideoCapture(str(real_clip(real_clips, p))) for p in ("squat/squat_16.mp4", "push up/push-up_2.mp4"))

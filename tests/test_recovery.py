@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import real_clip
 
-from workout_classifier.pose import PoseSettings, extract_pose
-from workout_classifier.recovery import _unturn
+from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+from workout_classifier.pose.recovery import _unturn
 
 
 @pytest.mark.parametrize("turn", [cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE])
@@ -58,7 +58,7 @@ class _FakePose:
 
 
 def test_recovery_trackers_all_see_each_missed_frame_and_the_first_finder_wins():
-    from workout_classifier.recovery import Recovery
+    from workout_classifier.pose.recovery import Recovery
 
     made = []
 
@@ -84,7 +84,7 @@ def test_recovery_trackers_all_see_each_missed_frame_and_the_first_finder_wins()
 
 
 def _recovery(answers):
-    from workout_classifier.recovery import Recovery
+    from workout_classifier.pose.recovery import Recovery
 
     made = []
 

@@ -5,9 +5,9 @@ import pytest
 from conftest import real_clip
 from synth import synthetic_sequence
 
-from workout_classifier.pose import PoseSequence
-from workout_classifier.reps import count_reps
-from workout_classifier.timeline import join_sequences
+from workout_classifier.analysis.reps import count_reps
+from workout_classifier.analysis.timeline import join_sequences
+from workout_classifier.pose.landmarks import PoseSequence
 
 
 def _cycles(seq: PoseSequence, seed: int) -> float:
@@ -74,7 +74,7 @@ def test_tiny_and_empty_inputs():
 
 @pytest.mark.slow
 def test_real_squats(real_clips, tmp_path):
-    from workout_classifier.pose import extract_pose
+    from workout_classifier.pose.landmarks import extract_pose
 
     clip = real_clip(real_clips, "squat/v_BodyWeightSquats_g10_c02.mp4")  # 5 reps, counted from the frames
     assert abs(count_reps(extract_pose(clip)).reps - 5) <= 1
@@ -90,7 +90,7 @@ def _stream(seq: PoseSequence, counter) -> list[tuple[float, int]]:
 
 @pytest.mark.parametrize("move", ["squat", "curl", "jack"])
 def test_online_counter_matches_offline_within_one_rep(move):
-    from workout_classifier.reps import OnlineRepCounter
+    from workout_classifier.analysis.reps import OnlineRepCounter
 
     seq = synthetic_sequence(move, seconds=14, seed=11, missing=0.05)
     offline = count_reps(seq)
@@ -101,7 +101,7 @@ def test_online_counter_matches_offline_within_one_rep(move):
 
 
 def test_online_counter_commits_each_rep_within_a_second():
-    from workout_classifier.reps import OnlineRepCounter
+    from workout_classifier.analysis.reps import OnlineRepCounter
 
     seq = synthetic_sequence("squat", seconds=14, seed=12)
     counter = OnlineRepCounter("squat")
@@ -118,7 +118,7 @@ def test_online_counter_commits_each_rep_within_a_second():
 
 
 def test_online_counter_still_and_nobody_count_nothing():
-    from workout_classifier.reps import OnlineRepCounter
+    from workout_classifier.analysis.reps import OnlineRepCounter
 
     seq = synthetic_sequence("squat", seconds=6, seed=13)
     counter = OnlineRepCounter()
@@ -130,7 +130,7 @@ def test_online_counter_still_and_nobody_count_nothing():
 
 
 def test_exercise_profile_and_unknown_label():
-    from workout_classifier.reps import normalize_exercise
+    from workout_classifier.analysis.reps import normalize_exercise
 
     assert normalize_exercise("Push-Up") == "push up" and normalize_exercise("lunge") == "lunges"
     assert normalize_exercise("underwater basket weaving") is None
@@ -140,7 +140,7 @@ def test_exercise_profile_and_unknown_label():
 
 
 def test_rep_details_cover_each_rep_in_order():
-    from workout_classifier.reps import rep_details
+    from workout_classifier.analysis.repdetail import rep_details
 
     seq = synthetic_sequence("squat", seconds=12, seed=15)
     res = count_reps(seq, "squat")
@@ -184,7 +184,7 @@ def _push_up_pose(elbow_deg: float, hip_drop: float) -> np.ndarray:
 
 
 def test_per_rep_cues_follow_the_measures():
-    from workout_classifier.repmeasures import _turn_form
+    from workout_classifier.analysis.repmeasures import _turn_form
 
     t = np.zeros(1)
     good, cues = _turn_form(_push_up_pose(80, 0.0), t, 0.0, "push up")
@@ -199,7 +199,7 @@ def test_per_rep_cues_follow_the_measures():
 
 
 def test_clip_opening_at_a_turning_point_counts_that_rep():
-    from workout_classifier.reps import find_reps
+    from workout_classifier.analysis.reps import find_reps
 
     fps = 15.0
     t = np.arange(0, 6, 1 / fps)
@@ -212,7 +212,7 @@ def test_clip_opening_at_a_turning_point_counts_that_rep():
 
 
 def test_deadlift_lockout_at_the_clip_end_counts():
-    from workout_classifier.reps import COUNT_AT_END, find_reps
+    from workout_classifier.analysis.reps import COUNT_AT_END, find_reps
 
     fps = 15.0
     t = np.arange(0, 4, 1 / fps)

@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from workout_classifier import serve as serve_mod
-from workout_classifier.checkpoint import DEFAULT_MODEL, ModelFileError
+from workout_classifier.learn.checkpoint import DEFAULT_MODEL, ModelFileError
 from workout_classifier.serve import create_app, display_name, server_name
 
 REAL_CLIP = "squat/squat_16.mp4"  # about 2 s, one person
@@ -41,8 +41,8 @@ def model_for_tests(folder: Path) -> Path | None:
         return None
     from synth import synthetic_tracks
 
-    from workout_classifier.features import FeatureConfig
-    from workout_classifier.train import TrainConfig, fit
+    from workout_classifier.learn.features import FeatureConfig
+    from workout_classifier.learn.train import TrainConfig, fit
 
     if _TINY and _TINY[0].is_file():  # trained once per test session
         return _TINY[0]
@@ -353,18 +353,19 @@ def test_annotated_route_serves_only_its_own_files(served):
     made.unlink()
 
 
-def test_predict_job_uses_optional_answers_and_annotation_when_they_exist(model_file, tmp_path, monkeypatch):
-    """The worker function, in this process, with issue-5 features faked in."""
+def test_predict_job_asks_for_every_answer_and_annotates(model_file, tmp_path, monkeypatch):
+    """The worker function, in this process, with prediction and annotation faked."""
     import workout_classifier.predict as predict_mod
     from workout_classifier.annotate import annotate_video as real_annotate_video
-    from workout_classifier.checkpoint import Classifier
+    from workout_classifier.learn.checkpoint import Classifier
     from workout_classifier.serve import workers as serve_workers  # where the worker's globals live
 
     clip = write_video(tmp_path / "up" / "0123.mp4", frames=10, fps=10)
     seen = {}
 
-    def fake_predict(videos, clf, cache_dir=None, top=3, keep_internal=False, reps=False, timeline=False, **kw):
-        seen.update(reps=reps, timeline=timeline, top=top)
+    def fake_predict(videos, clf, cache_dir=None, top=3, keep_internal=False, reps=False, form=False,
+                     timeline=False, **kw):  # fmt: skip
+        seen.update(reps=reps, form=form, timeline=timeline, top=top)
         return [{"video": str(videos[0]), "label": "squat", "confidence": 0.9, "error": None,
                  "top": [{"label": "squat", "probability": 0.9}], "reps": 3, "_window_probs": None}]  # fmt: skip
 
@@ -383,20 +384,20 @@ def test_predict_job_uses_optional_answers_and_annotation_when_they_exist(model_
         return {"video": str(a["video"]), "output": str(a["out_path"]), "label": "squat"}
 
     monkeypatch.setattr(predict_mod, "predict_videos", fake_predict)
-    monkeypatch.setattr(serve_workers, "annotate_function", lambda: annotate_video)
+    monkeypatch.setattr("workout_classifier.annotate.annotate_video", annotate_video)
     monkeypatch.setattr(serve_workers, "_CLF", Classifier.load(model_file))
     out = tmp_path / "ann.mp4"
     job = serve_workers.predict_job(str(clip), "mine.mp4", 2, str(out))
     assert job["status"] == 200 and job["annotated"] and out.read_bytes() == b"mp4"
     assert job["result"]["video"] == "mine.mp4" and job["result"]["reps"] == 3
     assert "_window_probs" not in job["result"]
-    assert seen["reps"] and seen["timeline"] and seen["top"] == 2
+    assert seen["reps"] and seen["form"] and seen["timeline"] and seen["top"] == 2
     assert job["note"] is None
     assert seen["clf"] is serve_workers._CLF  # the worker's loaded model, not a second load
     # The job's pose cache, which predict_job makes and removes when not given one.
     assert seen["cache_there"] and seen["cache_dir"].name.startswith("job-")
     assert not seen["cache_dir"].exists()
-    assert serve_mod.optional_predict_options() == {"reps": True, "timeline": True}
+    assert serve_mod.features() == {"reps": True, "form": True, "timeline": True, "annotated_video": True}
 
 
 # ---- model and command line --------------------------------------------------------------------------

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from conftest import real_clip, write_video
 
-from workout_classifier.pose import PoseSettings, extract_pose
-from workout_classifier.split import (
+from workout_classifier.frames.video import open_frames
+from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+from workout_classifier.pose.split import (
     HELPER_START,
     HELPER_START_S,
     MIN_TAIL,
@@ -15,7 +16,6 @@ from workout_classifier.split import (
     extract_pose_split,
     plan_cuts,
 )
-from workout_classifier.video import open_frames
 
 
 def test_plan_cuts_balances_late_helpers():
@@ -96,7 +96,7 @@ def _session(real_clips, out, rels) -> str:
 
 
 def test_chunked_session_gives_the_one_graph_timeline(real_clips, tmp_path):
-    from workout_classifier.checkpoint import DEFAULT_MODEL, Classifier
+    from workout_classifier.learn.checkpoint import DEFAULT_MODEL, Classifier
     from workout_classifier.predict import add_extras, classify_sequence
 
     if not DEFAULT_MODEL.is_file():
@@ -115,7 +115,7 @@ def test_chunked_session_gives_the_one_graph_timeline(real_clips, tmp_path):
 
 
 def test_cold_predict_of_one_clip_uses_both_halves(real_clips, tmp_path):
-    from workout_classifier.checkpoint import DEFAULT_MODEL, Classifier
+    from workout_classifier.learn.checkpoint import DEFAULT_MODEL, Classifier
     from workout_classifier.predict import predict_videos
 
     clip = real_clip(real_clips, "squat/v_BodyWeightSquats_g25_c07.mp4")

@@ -10,7 +10,7 @@ import pytest
 from conftest import UNICODE_NAME
 from rich.console import Console
 
-from workout_classifier.stats import collect, summary_table, write_stats
+from workout_classifier.learn.stats import collect, summary_table, write_stats
 
 
 @pytest.fixture(scope="module")

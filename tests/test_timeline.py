@@ -3,9 +3,9 @@
 import numpy as np
 from synth import MOVES, synthetic_sequence
 
-from workout_classifier.features import FeatureConfig
+from workout_classifier.analysis.timeline import build_timeline, join_sequences, viterbi_smooth
+from workout_classifier.learn.features import FeatureConfig
 from workout_classifier.predict import classify_sequence
-from workout_classifier.timeline import build_timeline, join_sequences, viterbi_smooth
 
 
 class MotionClassifier:

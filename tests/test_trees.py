@@ -5,11 +5,11 @@ import pytest
 from sklearn.ensemble import ExtraTreesClassifier
 from synth import synthetic_tracks
 
-from workout_classifier.checkpoint import Classifier
-from workout_classifier.features import FeatureConfig, eval_windows
-from workout_classifier.models import count_parameters, create_model
-from workout_classifier.summary import window_summary
-from workout_classifier.train import TrainConfig, fit
+from workout_classifier.learn.checkpoint import Classifier
+from workout_classifier.learn.features import FeatureConfig, eval_windows
+from workout_classifier.learn.models import count_parameters, create_model
+from workout_classifier.learn.summary import window_summary
+from workout_classifier.learn.train import TrainConfig, fit
 
 FEATS = FeatureConfig(streams=("raw",))
 

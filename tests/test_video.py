@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import UNICODE_NAME, truncate_half, write_video
 
-from workout_classifier.prefetch import prefetch
-from workout_classifier.video import (
+from workout_classifier.frames.prefetch import prefetch
+from workout_classifier.frames.video import (
     VideoError,
     iter_frames,
     open_frames,

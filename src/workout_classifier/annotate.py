@@ -15,11 +15,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from workout_classifier.cache import PoseCache
-from workout_classifier.checkpoint import Classifier
-from workout_classifier.extract import extract_clips
-from workout_classifier.pose import BONES, PoseSequence
-from workout_classifier.video import VideoError, open_frames, probe
+from workout_classifier.frames.video import VideoError, open_frames, probe
+from workout_classifier.learn.checkpoint import Classifier
+from workout_classifier.pose.cache import PoseCache
+from workout_classifier.pose.extract import extract_clips
+from workout_classifier.pose.landmarks import BONES, PoseSequence
 
 # Body bones only (the face mesh clutters a small video).
 _BODY = [(a, b) for a, b in BONES if a >= 11 and b >= 11]
@@ -65,7 +65,7 @@ def _panel(img: np.ndarray, lines: list[tuple[str, tuple]]) -> None:
 
 def analyse(seq: PoseSequence, clf: Classifier, form: bool = True) -> dict:
     """Everything the overlay shows, from a clip's landmarks."""
-    from workout_classifier.pose import NoPersonError
+    from workout_classifier.pose.landmarks import NoPersonError
     from workout_classifier.predict import add_extras, classify_sequence, is_push_up
 
     try:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from workout_classifier.cache import PoseCache
-from workout_classifier.checkpoint import Classifier
-from workout_classifier.extract import extract_clips
-from workout_classifier.features import prepare, windows
-from workout_classifier.pose import NoPersonError, PoseSequence, PoseSettings
-from workout_classifier.posture import resting_windows
-from workout_classifier.video import VideoError
+from workout_classifier.analysis.posture import resting_windows
+from workout_classifier.frames.video import VideoError
+from workout_classifier.learn.checkpoint import Classifier
+from workout_classifier.learn.features import prepare, windows
+from workout_classifier.pose.cache import PoseCache
+from workout_classifier.pose.extract import extract_clips
+from workout_classifier.pose.landmarks import NoPersonError, PoseSequence, PoseSettings
 
 UNKNOWN = "unknown"
 
@@ -128,7 +128,7 @@ def _extract_on_all_cores(video, cache: PoseCache) -> None:
     """One uncached clip whose poses are not kept: its chunks at once, one per core (split.py), so a
     long session is answered in about 1/cores of the time. On any trouble, nothing is written and
     extract_clips does the clip the usual way (and reports its errors)."""
-    from workout_classifier.split import extract_pose_split
+    from workout_classifier.pose.split import extract_pose_split
 
     try:
         seq = extract_pose_split(video, cache.settings)  # hashes the file while its helpers start
@@ -149,7 +149,8 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
                timeline: bool = False) -> dict:  # fmt: skip
     """Add the optional answers (reps, push-up form, timeline) to one classified clip."""
     if reps:
-        from workout_classifier.reps import count_reps, rep_details
+        from workout_classifier.analysis.repdetail import rep_details
+        from workout_classifier.analysis.reps import count_reps
 
         rc = count_reps(seq, res.get("label"))  # the exercise's profile; class-agnostic when unknown
         res["reps"] = rc.reps
@@ -161,7 +162,7 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
     if form:
         res.update(form=None, form_confidence=None, form_cues=[])
         if is_push_up(res.get("label")):
-            from workout_classifier.form import check_form
+            from workout_classifier.analysis.form import check_form
 
             try:
                 fc = check_form(seq)
@@ -170,7 +171,7 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
             if fc:
                 res.update(form=fc["form"], form_confidence=fc["form_confidence"], form_cues=fc["form_cues"])
     if timeline:
-        from workout_classifier.timeline import build_timeline
+        from workout_classifier.analysis.timeline import build_timeline
 
         res["timeline"] = build_timeline(seq, res["_window_probs"], res["_window_starts"], clf.classes,
                                          clf.features.window_seconds)  # fmt: skip

@@ -57,7 +57,7 @@ def fail(msg: str, code: int = 1) -> None:
 
 
 def _clips_or_fail(data: Path):
-    from workout_classifier.dataset import DatasetError, scan_dataset
+    from workout_classifier.learn.dataset import DatasetError, scan_dataset
 
     try:
         return scan_dataset(data)
@@ -66,8 +66,8 @@ def _clips_or_fail(data: Path):
 
 
 def _cache_or_fail(cache: Path, fps: float):
-    from workout_classifier.cache import CacheError, PoseCache
-    from workout_classifier.pose import PoseSettings
+    from workout_classifier.pose.cache import CacheError, PoseCache
+    from workout_classifier.pose.landmarks import PoseSettings
 
     try:
         return PoseCache(cache, PoseSettings(fps=fps))
@@ -85,7 +85,7 @@ def _print_skipped(items: list[dict], verb: str) -> None:
 
 
 def _load_classifier(model: Path | None):
-    from workout_classifier.checkpoint import Classifier, ModelFileError
+    from workout_classifier.learn.checkpoint import Classifier, ModelFileError
 
     try:
         return Classifier.load(model)
@@ -97,7 +97,7 @@ def ray_backend_or_fail(address: str | None, workers: int | None):
     """The Ray extraction backend for `--ray ADDRESS`, or None without it; one line if Ray is missing."""
     if address is None:
         return None
-    from workout_classifier.distributed import RayBackend, RayMissingError
+    from workout_classifier.pose.distributed import RayBackend, RayMissingError
 
     try:
         return RayBackend(address=address, workers=workers)
@@ -109,7 +109,7 @@ def fold_mapper_or_fail(address: str | None):
     """`map_folds` for cross_validate: folds as Ray tasks with `--ray`, else None (in this process)."""
     if address is None:
         return None
-    from workout_classifier.distributed import RayMissingError, import_ray, ray_map
+    from workout_classifier.pose.distributed import RayMissingError, import_ray, ray_map
 
     try:
         import_ray()
@@ -122,7 +122,7 @@ def run_extraction(paths, cache, workers: int | None, quiet: bool = False, ray: 
     """Extract what the cache lacks; print a summary of failures. Shared by several commands.
 
     With `ray` (an address or "local") the clips run on Ray, `workers` actors (default: every CPU)."""
-    from workout_classifier.extract import extract_clips
+    from workout_classifier.pose.extract import extract_clips
 
     backend = ray_backend_or_fail(ray, workers)
     try:

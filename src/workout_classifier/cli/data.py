@@ -42,8 +42,8 @@ def stats(
     out: Path = typer.Option(Path("out/stats"), "--out", "-o", help="Folder for stats.json, clips.csv, plots."),
 ):
     """Count clips, durations, resolutions and frame rates; write stats.json, clips.csv and plots."""
-    from workout_classifier.dataset import DatasetError
-    from workout_classifier.stats import summary_table, write_stats
+    from workout_classifier.learn.dataset import DatasetError
+    from workout_classifier.learn.stats import summary_table, write_stats
 
     try:
         summary = write_stats(data, out)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 import typer
@@ -26,21 +25,17 @@ from workout_classifier.cli.common import (
 
 def _training_set(data: Path, cache: Path, fps: float, workers: int | None, quiet: bool = False, min_clips: int = 1,
                   ray: str | None = None):  # fmt: skip
-    clips, _ = _clips_or_fail(data)
-    counts = Counter(c.label for c in clips)
-    small = sorted(k for k, n in counts.items() if n < min_clips)
-    if small:
-        err.print(f"leaving out exercises with fewer than {min_clips} clips: {', '.join(small)}")
-        clips = [c for c in clips if counts[c.label] >= min_clips]
-    pc = _cache_or_fail(cache, fps)
-    run_extraction([c.path for c in clips], pc, workers, quiet=quiet, ray=ray)
-    from workout_classifier.train import load_training_set
+    from workout_classifier.api import training_set
 
-    ts = load_training_set(clips, pc)
+    _clips_or_fail(data)
+    pc = _cache_or_fail(cache, fps)
+    try:
+        ts, pc = training_set(data, pc.root, fps=fps, min_clips=min_clips, log=err.print,
+                              extractor=lambda paths, pc: run_extraction(paths, pc, workers, quiet=quiet, ray=ray))  # fmt: skip
+    except ValueError as e:
+        fail(str(e))
     if not quiet:
         _print_skipped(ts.skipped, "not used")
-    if len(ts.classes) < 2:
-        fail(f"need at least two exercises with usable clips, found {len(ts.classes)}")
     return ts, pc
 
 
@@ -57,17 +52,18 @@ def _model_options(options: list[str]) -> dict:
     return out
 
 
-MIN_CLIPS = 7  # exercises with fewer clips are left out of train/evaluate (too few to learn or measure)
+from workout_classifier.api import DEFAULT_MODEL_NAME as _DEFAULT_MODEL_NAME  # noqa: E402
+from workout_classifier.api import MIN_CLIPS  # noqa: E402
+
 _MIN_HELP = f"Leave out exercises with fewer clips (default {MIN_CLIPS}: the nine exercises of ../shared/data)."
 _MODEL_HELP = "Model name from the registry (see `workout models`)."
-_DEFAULT_MODEL_NAME = "trees"  # best by the mean of both protocols' macro-F1 (bench/results/accuracy.md)
 _TTA_HELP = "Average with the mirrored clip at test time (default: as benchmarked for the model)."
 
 
 @app.command()
 def models():
     """List the registered models (neural ones say so when torch is not installed)."""
-    from workout_classifier.models import INSTALL_NEURAL, NEURAL, available, list_models
+    from workout_classifier.learn.models import INSTALL_NEURAL, NEURAL, available, list_models
 
     for name in list_models():
         missing = name in NEURAL and not available(name)
@@ -80,7 +76,7 @@ def convert_model(
     out: Path = typer.Option(None, "--out", help="File to write (default: OLD with the .safetensors suffix)."),
 ):
     """Rewrite a model file in the current format (safetensors + JSON; loads without torch where it can)."""
-    from workout_classifier.checkpoint import SUFFIX
+    from workout_classifier.learn.checkpoint import SUFFIX
 
     out = out or old.with_suffix(SUFFIX)
     if out.resolve() == old.resolve():
@@ -109,24 +105,21 @@ def evaluate(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
     """Cross-validate a model and write a report (metrics.json, report.md, plots)."""
-    from workout_classifier.evaluate import PROTOCOLS, cross_validate
-    from workout_classifier.models import default_features, mirror_tta
-    from workout_classifier.report import write_report
-    from workout_classifier.train import TrainConfig
+    from workout_classifier.api import cross_validate_training_set
+    from workout_classifier.learn.evaluate import PROTOCOLS
+    from workout_classifier.learn.report import write_report
 
     if protocol not in PROTOCOLS:
         fail(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
     _check_model_name(model)
-    tta = mirror_tta(model) if tta is None else tta
     ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips, ray=ray)
     err.print(f"{len(ts.y)} clips, {len(ts.classes)} exercises, {len(set(ts.groups))} groups; "
               f"{protocol} {folds}-fold, model {model}")  # fmt: skip
     try:
-        res = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
-                             TrainConfig(epochs=epochs, seed=seed), _model_options(option), folds=folds,
-                             protocol=protocol, tta=tta, log=err.print,
-                             epoch_log=err.print if verbose and not ray else None,
-                             map_folds=fold_mapper_or_fail(ray), sources=ts.sources)  # fmt: skip
+        res = cross_validate_training_set(ts, model, folds=folds, protocol=protocol, epochs=epochs, seed=seed,
+                                          options=_model_options(option), tta=tta, log=err.print,
+                                          epoch_log=err.print if verbose and not ray else None,
+                                          map_folds=fold_mapper_or_fail(ray))  # fmt: skip
     except ValueError as e:
         fail(str(e))
     m = write_report(res, out, {"skipped_clips": ts.skipped, "pose": pc.settings.to_dict()})
@@ -135,7 +128,7 @@ def evaluate(
 
 
 def _check_model_name(name: str) -> None:
-    from workout_classifier.models import MissingExtraError, list_models, mirror_tta
+    from workout_classifier.learn.models import MissingExtraError, list_models, mirror_tta
 
     if name not in list_models():
         fail(f"unknown model {name!r}; available: {', '.join(list_models())}")
@@ -179,35 +172,14 @@ def train(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
     """Train on every usable clip and write one model file."""
-    from dataclasses import asdict
-
-    from workout_classifier.models import default_features, mirror_tta
-    from workout_classifier.train import TrainConfig, fit
+    from workout_classifier.api import fit_training_set
 
     _check_model_name(model)
-    tta = mirror_tta(model) if tta is None else tta
     ts, pc = _training_set(data, cache, fps, workers, min_clips=min_clips, ray=ray)
     err.print(f"training {model} on {len(ts.y)} clips of {len(ts.classes)} exercises")
-    cfg, oof = TrainConfig(epochs=epochs, seed=seed), None
-    if calibrate:  # the gate is fitted on out-of-fold predictions of a whole grouped 5-fold CV
-        from workout_classifier.evaluate import cross_validate
-
-        try:
-            oof = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
-                                 _model_options(option), folds=5, tta=tta)  # fmt: skip
-        except ValueError:  # too few groups for 5 folds: the inner hold-out instead
-            cfg = TrainConfig(epochs=epochs, seed=seed, calibrate=True)
-    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
-                    _model_options(option), log=err.print if verbose else None)  # fmt: skip
-    if oof is not None:
-        from workout_classifier.calibrate import calibrate_oof
-        from workout_classifier.posture import resting_clips
-
-        rest = resting_clips([ts.tracks[i] for i in oof.tested], clf.features)
-        calibrate_oof(clf, oof.probs, oof.y_true, resting=rest)
-    clf.extra["pose"] = asdict(pc.settings)
-    clf.extra["tta"] = tta
-    clf.extra["trained_on"] = {c: int((ts.y == i).sum()) for i, c in enumerate(ts.classes)}
-    clf.save(out)
+    trained = fit_training_set(ts, pc.settings, model, epochs=epochs, seed=seed, options=_model_options(option),
+                               tta=tta, calibrate=calibrate, log=err.print if verbose else None)  # fmt: skip
+    trained.save(out)
+    hist = trained.history_
     how = "one fit" if len(hist["train_loss"]) <= 1 else f"best epoch {hist['best_epoch']}"  # trees: no epochs
     console.print(f"wrote {out} ({len(ts.classes)} exercises, {how}, {hist['seconds']:.0f}s)")

@@ -22,9 +22,9 @@ def live(
                                        "with; --every-frame takes them all, as fast as it can."),
 ):
     """Classify and count live: skeleton, exercise, sets and reps as they happen; a summary at the end (Ctrl-C)."""
-    from workout_classifier.live import LiveTracker
-    from workout_classifier.stream import draw, has_display, json_state, run_live
-    from workout_classifier.video import VideoError
+    from workout_classifier.frames.video import VideoError
+    from workout_classifier.live.stream import draw, has_display, json_state, run_live
+    from workout_classifier.live.tracker import LiveTracker
 
     clf = _load_classifier(model)
     show = has_display() if window is None else window

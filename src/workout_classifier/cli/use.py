@@ -34,15 +34,15 @@ def predict(
     timeline: bool = typer.Option(False, "--timeline", help="Segments of a long video (adds timeline)."),
 ):
     """Say which exercise each video shows."""
-    from workout_classifier.cache import CacheError
-    from workout_classifier.predict import predict_videos
+    from workout_classifier.api import Model
+    from workout_classifier.pose.cache import CacheError
 
     clf = _load_classifier(model)
     backend = ray_backend_or_fail(ray, None if ray else workers)
     try:
-        results = predict_videos(videos, clf, cache, top=top, tta=tta, workers=workers, backend=backend,
-                                 progress=not json_out, console=err,
-                                 reps=reps, form=form, timeline=timeline)  # fmt: skip
+        answers = Model(clf).predict(list(videos), top=top, tta=tta, cache=cache, workers=workers, backend=backend,
+                                     progress=not json_out, console=err, reps=reps, form=form, timeline=timeline)
+        results = [a.to_dict() for a in answers]
     except CacheError as e:
         fail(str(e))
     except KeyboardInterrupt:
@@ -101,8 +101,8 @@ def annotate(
 ):
     """Write a copy of VIDEO with the skeleton, exercise, rep counter and push-up form on it."""
     from workout_classifier.annotate import annotate_video
-    from workout_classifier.cache import CacheError
-    from workout_classifier.video import VideoError
+    from workout_classifier.frames.video import VideoError
+    from workout_classifier.pose.cache import CacheError
 
     clf = _load_classifier(model)
     try:
@@ -133,7 +133,7 @@ def serve(
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="Processes doing the pose work."),
 ):
     """Start the web page and JSON API (POST /api/predict, GET /api/health, /openapi.json)."""
-    from workout_classifier.checkpoint import ModelFileError
+    from workout_classifier.learn.checkpoint import ModelFileError
     from workout_classifier.serve import run
 
     try:

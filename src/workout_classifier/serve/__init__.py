@@ -29,7 +29,7 @@ Modules, each one concern:
 - ``uploads``: streamed multipart parsing, the byte limit, safe file names.
 - ``state``: one server's temp folders, process pool and queue limit.
 - ``workers``: what runs inside the pool's processes (``predict_job``), how the
-  pool is started and stopped, and which optional answers this install has.
+  pool is started and stopped, and which answers each upload asks for.
 """
 
 from __future__ import annotations
@@ -38,19 +38,13 @@ from __future__ import annotations
 # and the helpers the tests call keep working now that serve is a package.
 from workout_classifier.serve.app import create_app, run
 from workout_classifier.serve.uploads import display_name, server_name
-from workout_classifier.serve.workers import (
-    annotate_function,
-    features,
-    optional_predict_options,
-    predict_job,
-)
+from workout_classifier.serve.workers import ANSWERS, features, predict_job
 
 __all__ = [
-    "annotate_function",
+    "ANSWERS",
     "create_app",
     "display_name",
     "features",
-    "optional_predict_options",
     "predict_job",
     "run",
     "server_name",

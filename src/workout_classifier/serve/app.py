@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
 
 from workout_classifier import __version__
-from workout_classifier.checkpoint import DEFAULT_MODEL, Classifier
+from workout_classifier.learn.checkpoint import DEFAULT_MODEL, Classifier
 from workout_classifier.serve.camera import LiveWorkers, add_camera_routes
 from workout_classifier.serve.state import ServerState
 from workout_classifier.serve.uploads import receive_upload

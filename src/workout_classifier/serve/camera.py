@@ -43,8 +43,8 @@ def _worker_main(conn, model_path: str | None) -> None:
     import cv2
     import numpy as np
 
-    from workout_classifier.checkpoint import Classifier
-    from workout_classifier.live import LiveTracker
+    from workout_classifier.learn.checkpoint import Classifier
+    from workout_classifier.live.tracker import LiveTracker
 
     def warm() -> LiveTracker:
         spare = LiveTracker(clf)

@@ -7,48 +7,31 @@ takes down one worker, not the server. Each worker loads the model once, in
 what the server submits per upload. Everything it returns is plain data, since
 it crosses a process boundary.
 
-Also here: which optional answers (reps, form, timeline, annotated video) this
-install can give, found at run time, because the worker needs that to build
-its call to `predict_videos` and the app reports it in /api/health.
+Also here: the answers each upload asks for (`ANSWERS`), which /api/health reports.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import multiprocessing as mp
 import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from workout_classifier.checkpoint import Classifier
+from workout_classifier.learn.checkpoint import Classifier
 
 OPTIONAL_ANSWERS = ("reps", "form", "timeline")
 
 
-# ---- optional answers from the beyond-a-label work (issue 5), found at run time ------------
-def optional_predict_options() -> dict:
-    """`reps=True, form=True, timeline=True` for those `predict_videos` accepts."""
-    from workout_classifier.predict import predict_videos
-
-    params = inspect.signature(predict_videos).parameters
-    return {k: True for k in OPTIONAL_ANSWERS if k in params}
-
-
-def annotate_function():
-    """`workout_classifier.annotate.annotate_video` where it exists, else None."""
-    try:
-        from workout_classifier import annotate
-    except ImportError:
-        return None
-    fn = getattr(annotate, "annotate_video", None)
-    return fn if callable(fn) else None
+# ---- the answers every upload gets, asked for by name ----------------------------------------
+# The page shows all of them; `predict_videos` computes each only when asked.
+ANSWERS = {"reps": True, "form": True, "timeline": True}
 
 
 def features() -> dict[str, bool]:
-    opts = optional_predict_options()
-    return {**{k: k in opts for k in OPTIONAL_ANSWERS}, "annotated_video": annotate_function() is not None}
+    """What /api/health reports this server answers."""
+    return {**ANSWERS, "annotated_video": True}
 
 
 # ---- the pool, seen from the server ---------------------------------------------------------
@@ -91,7 +74,7 @@ def _worker_init(model_path: str | None) -> None:
 
 def worker_warm_up() -> int:
     """Load MediaPipe once so the first real request does not pay for it."""
-    from workout_classifier.pose import create_pose
+    from workout_classifier.pose.landmarks import create_pose
     from workout_classifier.predict import pose_settings_for
 
     create_pose(pose_settings_for(_CLF)).close()
@@ -114,9 +97,10 @@ def predict_job(
     server), since a worker killed mid-job never gets to remove it; without one,
     a temporary folder next to the upload is used and removed here.
     """
-    from workout_classifier.cache import PoseCache
-    from workout_classifier.predict import pose_settings_for, predict_videos, public
-    from workout_classifier.video import VideoError, looks_like_video, probe
+    from workout_classifier.api import Model
+    from workout_classifier.frames.video import VideoError, looks_like_video, probe
+    from workout_classifier.pose.cache import PoseCache
+    from workout_classifier.predict import pose_settings_for
 
     try:
         probe(path)
@@ -125,26 +109,26 @@ def predict_job(
         # 422, anything that does not look like a video at all is 415.
         code = 422 if looks_like_video(path) else 415
         return {"status": code, "detail": _scrub(str(e), path, name)}
-    opts = optional_predict_options()
     own_cache = cache_dir is None
     with (
         tempfile.TemporaryDirectory(prefix="job-", dir=str(Path(path).parent))
         if own_cache
         else contextlib.nullcontext(cache_dir)
     ) as cache_dir:
-        res = predict_videos([path], _CLF, cache_dir=cache_dir, top=top, keep_internal=True, **opts)[0]
+        res = Model(_CLF).predict([path], top=top, cache=cache_dir, **ANSWERS)[0].to_dict()
         if res["error"] and PoseCache(cache_dir, pose_settings_for(_CLF)).status(path) == "failed":
             return {"status": 422, "detail": _scrub(res["error"], path, name)}
         annotated, note = False, None
-        fn = annotate_function() if annotated_out else None
-        if fn is not None and res["label"] is not None:
+        if annotated_out and res["label"] is not None:
+            from workout_classifier import annotate
+
             try:
                 # The job's cache already holds the clip's landmarks: not extracted twice.
-                fn(path, annotated_out, clf=_CLF, cache_dir=cache_dir)
+                annotate.annotate_video(path, annotated_out, clf=_CLF, cache_dir=cache_dir)
                 annotated = Path(annotated_out).is_file() and Path(annotated_out).stat().st_size > 0
             except Exception as e:  # the label stands even if drawing fails
                 note = f"{type(e).__name__}: {e}"
-    out = public(res)
+    out = res
     out["video"] = name
     out["error"] = _scrub(out["error"], path, name)
     return {"status": 200, "result": out, "annotated": annotated, "note": note}

@@ -1,0 +1,371 @@
+"""Repetition counting and hold timing from the pose signal, offline (a whole clip) and online (live).
+
+Steps (pure numpy/scipy on one clip's landmarks):
+
+1. ``frame_measures``: per frame, body measures that do not depend on where the
+   camera is or how it moves: joint angles (elbows, knees, hips, shoulders) and
+   distances in the metric, hip-centred world landmarks, in torso lengths. Each
+   measure is the mean of the left and right side, so alternating-side reps
+   (lunges left, right, left) each move it once: each leg's lunge is a rep.
+2. On an even time grid, smoothed. When the exercise is known, its profile names
+   the measures that make its reps and which way they move at the turning point
+   (the bottom of a squat, the top of a pull-up); the first principal component of
+   those is the rep signal. For an exercise the counter does not know, the
+   component of all measures with the strongest periodicity that moves enough is
+   used, and its turning side is the one away from the pose held most of the time.
+3. Peaks of that signal are reps when they stand out by a good part of the typical
+   rep's amplitude and the body moves back afterwards. Setup and rest are flat or
+   non-repeating and fall below that bar.
+
+``OnlineRepCounter`` runs the same steps on a trailing window as frames arrive and
+commits each rep once the body has moved back from its turning point (well under
+a second after it), so its total matches the offline count on the same clip.
+A hold (plank) reports the seconds held instead of reps (``hold_seconds``).
+
+A still pose gives 0 reps; a clip shorter than one rep gives 0 or 1; a clip with
+nobody gives 0 with a reason.
+
+The body measures and the plank test live in ``repmeasures``, per-rep details and cues in
+``repdetail`` (which reads a ``RepResult``; this module does not import it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks
+
+from workout_classifier.analysis.repmeasures import (  # noqa: F401  (MEASURES, frame_measures re-exported)
+    _HIP,
+    _SH,
+    MEASURES,
+    frame_measures,
+    hold_seconds,
+    measure_visibility,
+    plank_mask,
+)
+from workout_classifier.learn.features import interpolate_missing
+from workout_classifier.pose.landmarks import PoseSequence
+
+GRID_FPS = 15.0
+MIN_AMPLITUDE = 0.18  # signal units (about torso lengths / half-radians): below this the body holds still
+MIN_PERIOD, MAX_PERIOD = 0.5, 8.0  # seconds
+SMOOTH_SECONDS = 0.12
+
+# Per exercise: {measure: +1 if it rises toward the rep's turning point, -1 if it falls}.
+PROFILES = {
+    "squat": {"knee_flex": 1, "hip_flex": 1, "hip_low": 1},
+    "lunges": {"knee_flex": 1, "hip_low": 1},
+    "push up": {"elbow_flex": 1, "wrist_up": 1},
+    "pull up": {"elbow_flex": 1, "wrist_up": -1},
+    "bench press": {"elbow_flex": 1},
+    "tricep dips": {"elbow_flex": 1},
+    "barbell biceps curl": {"elbow_flex": 1, "wrist_up": 1},
+    "hammer curl": {"elbow_flex": 1, "wrist_up": 1},
+    "shoulder press": {"elbow_flex": -1, "wrist_up": 1},
+    "lateral raise": {"arm_raise": 1, "wrist_up": 1},
+    "chest fly machine": {"hands_apart": -1},
+    "deadlift": {"hip_flex": -1, "knee_flex": -1, "trunk_down": -1},  # counted at lockout
+    "jumping jack": {"arm_raise": 1, "feet_apart": 1},
+}
+HOLDS = ("plank",)  # exercises timed in seconds held instead of counted
+
+
+def normalize_exercise(label: str | None) -> str | None:
+    """Profile name for a model label ('Push-Up', 'push_up' -> 'push up'), or None when unknown."""
+    if not label:
+        return None
+    name = label.lower().replace("_", " ").replace("-", " ").strip()
+    aliases = {"pushup": "push up", "push ups": "push up", "pullup": "pull up", "pull ups": "pull up",
+               "lunge": "lunges", "squats": "squat", "deadlifts": "deadlift"}  # fmt: skip
+    name = aliases.get(name, name)
+    return name if name in PROFILES or name in HOLDS else None
+
+
+@dataclass
+class RepResult:
+    reps: int
+    rep_times: list[float] = field(default_factory=list)  # time of each rep's turning point, s
+    period: float | None = None  # typical seconds per rep, when periodic
+    reason: str | None = None  # why the count is 0, when it is
+    signal: np.ndarray | None = None  # the 1-D rep signal on `times` (for plots, annotation)
+    times: np.ndarray | None = None
+    peaks: np.ndarray | None = None  # indices into `times` of the turning points
+    exercise: str | None = None  # the profile used (None: class-agnostic)
+    hold_seconds: float | None = None  # for holds (plank): the longest time held
+
+    def to_dict(self) -> dict:
+        out = {"reps": self.reps, "rep_times": [round(t, 2) for t in self.rep_times],
+               "rep_period": None if self.period is None else round(self.period, 2)}  # fmt: skip
+        if self.hold_seconds is not None:
+            out["hold_seconds"] = round(self.hold_seconds, 1)
+        return out
+
+
+
+def _on_grid(times: np.ndarray, rows: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Linear resampling of (T0, M) rows (NaN rows are gaps) onto an even grid."""
+    ok = np.isfinite(rows).all(1)
+    t0, r0 = times[ok], rows[ok]
+    if len(t0) < 2 or t0[-1] - t0[0] <= 0:
+        return t0[:1], r0[:1]
+    grid = np.arange(t0[0], t0[-1] + 1e-9, 1.0 / fps)
+    return grid, np.stack([np.interp(grid, t0, r0[:, k]) for k in range(r0.shape[1])], -1)
+
+
+def _autocorr_period(x: np.ndarray, fps: float) -> tuple[float | None, float]:
+    """(period in s, strength 0..1) from the first clear autocorrelation peak."""
+    n = len(x)
+    x = x - x.mean()
+    if n < 8 or not np.any(x):
+        return None, 0.0
+    f = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(f * np.conj(f))[:n]
+    ac = ac / (ac[0] + 1e-12)
+    ac = ac * n / np.maximum(n - np.arange(n), 1)  # unbiased: long lags are not penalised
+    lo, hi = int(MIN_PERIOD * fps), min(int(MAX_PERIOD * fps), int(n * 0.75))
+    if hi <= lo + 1:
+        return None, 0.0
+    peaks, _ = find_peaks(ac[: hi + 1], height=0.1)
+    peaks = peaks[peaks >= lo]
+    if not len(peaks):
+        return None, 0.0
+    best = peaks[np.argmax(ac[peaks])]
+    # Prefer the first peak nearly as high as the best (the fundamental, not a multiple).
+    for p in peaks:
+        if ac[p] >= 0.8 * ac[best]:
+            best = p
+            break
+    return best / fps, float(np.clip(ac[best], 0, 1))
+
+
+def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
+               visibility: np.ndarray | None = None) -> tuple[np.ndarray, float, float | None]:  # fmt: skip
+    """(x (T,), amplitude, period) from smoothed measures (T, M); x peaks at the turning points."""
+    cols = np.arange(len(MEASURES))
+    signs = np.ones(len(MEASURES))
+    profile = PROFILES.get(exercise or "")
+    if profile:
+        cols = np.array([MEASURES.index(m) for m in profile])
+        signs = np.array(list(profile.values()), np.float64)
+    elif visibility is not None and (visibility >= 0.5).sum() >= 2:
+        cols = cols[visibility >= 0.5]  # unseen joints only add noise
+        signs = signs[cols]
+    z = smooth[:, cols] * signs
+    centred = z - z.mean(0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    best = None
+    for k in range(1 if profile else min(3, len(s))):
+        comp = u[:, k] * s[k]
+        amp = float(np.percentile(comp, 97) - np.percentile(comp, 3))
+        period, strength = _autocorr_period(comp, fps)
+        score = amp * (0.5 + strength)
+        if best is None or score > best[0]:
+            best = (score, comp, amp, period)
+    _, x, amp, period = best
+    if profile:
+        if np.dot(x, centred.sum(1)) < 0:
+            x = -x  # the component rises where the profile's measures move toward the turning point
+    else:
+        med = np.median(x)
+        if np.percentile(x, 97) - med < med - np.percentile(x, 3):
+            x = -x  # rest side: the pose held most of the time; reps are excursions away from it
+    return x, amp, period
+
+
+# Start of a clip: a clip that opens at (or just after) a turning point and then moves back counts
+# that rep, as a person counting would. How near the top of the range the opening must be, and how far
+# the body must move back, in shares of the rep amplitude (tuned on the tuning labels only).
+START_NEAR, START_DROP, START_WITHIN = 0.6, 0.4, 0.6  # START_WITHIN: seconds
+# Exercises counted when the turning point is reached even if the clip ends there (a lifter counts
+# a deadlift at lockout); others need the body to move back.
+COUNT_AT_END = ("deadlift",)
+END_RISE, END_NEAR = 0.6, 0.25  # the last rise and how near the clip's top it must end
+
+
+def find_reps(x: np.ndarray, amp: float, fps: float, from_start: bool = True, to_end: bool = False) -> np.ndarray:
+    """Indices of the turning points of complete reps in the rep signal x.
+
+    ``from_start``: x starts at the start of the clip (a clip that starts at a turning
+    point and moves back counts that rep); False for a trailing window of a stream.
+    ``to_end``: x ends at the end of the clip and the exercise counts at the turning point
+    (``COUNT_AT_END``): a last rise that reaches the top and stays there counts.
+    """
+    min_dist = int(0.4 * fps)
+    peaks, props = find_peaks(x, distance=max(min_dist, 1), prominence=0.3 * amp)
+    if len(peaks):
+        # A rep stands out by a good share of the typical rep amplitude.
+        typical = float(np.median(props["prominences"]))
+        peaks = peaks[props["prominences"] >= 0.45 * max(typical, 0.5 * amp)]
+    # The body must come back afterwards (at least part way) for the rep to count.
+    peaks = np.asarray([p for p in peaks if x[p:].min() <= x[p] - 0.35 * amp], int)
+    within = int(START_WITHIN * fps) + 1
+    if from_start and len(x) > 3:
+        h = int(np.argmax(x[:within]))
+        nxt = int(peaks[0]) if len(peaks) else len(x)
+        if h < nxt - min_dist and x[h] >= x.max() - START_NEAR * amp and x[h:nxt].min() <= x[h] - START_DROP * amp:
+            peaks = np.concatenate([[h], peaks]).astype(int)
+    if to_end and len(x) > 3:
+        last = int(peaks[-1]) if len(peaks) else 0
+        low = last + int(np.argmin(x[last:]))
+        top = low + int(np.argmax(x[low:]))
+        if x[top] - x[low] >= END_RISE * amp and x[top] >= x.max() - END_NEAR * amp and top - last > min_dist:
+            peaks = np.concatenate([peaks, [top]]).astype(int)
+    return peaks
+
+
+def _measures_of(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(times, measures (T, M), visibility (M,)) of the detected span, or None when nobody is visible."""
+    det = np.asarray(seq.detected, bool)
+    if det.sum() < 2:
+        return None
+    first, last = np.argmax(det), len(det) - 1 - np.argmax(det[::-1])
+    world = interpolate_missing(seq.world.astype(np.float64), det)[first : last + 1]
+    rows = frame_measures(world)
+    vis = measure_visibility(np.where(det[:, None], seq.landmarks[:, :, 3], np.nan)[first : last + 1])
+    return seq.times[first : last + 1], rows, vis
+
+
+def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = None,
+                 visibility: np.ndarray | None = None, min_amplitude: float = MIN_AMPLITUDE,
+                 from_start: bool = True, fps: float = GRID_FPS, to_end: bool = True) -> RepResult:  # fmt: skip
+    """Count reps in per-frame measures (T0, M) at `times` (s); the core of offline and online counting."""
+    grid, sig = _on_grid(np.asarray(times, np.float64), rows, fps)
+    if len(grid) < 4:
+        return RepResult(0, reason="clip too short", times=grid, exercise=exercise)
+    smooth = gaussian_filter1d(sig, sigma=SMOOTH_SECONDS * fps, axis=0, mode="nearest")
+    if not np.isfinite(smooth).all():
+        return RepResult(0, reason="no usable pose signal", times=grid, exercise=exercise)
+    x, amp, period = rep_signal(smooth, fps, exercise, visibility)
+    if amp < min_amplitude:
+        return RepResult(0, reason="no repeated movement (the body holds still)", signal=x, times=grid,
+                         exercise=exercise)  # fmt: skip
+    peaks = find_reps(x, amp, fps, from_start, to_end and exercise in COUNT_AT_END)
+    rep_times = [float(grid[p]) for p in peaks]
+    if len(peaks) >= 2:
+        period = float(np.median(np.diff(grid[peaks])))
+    reason = None if len(peaks) else "no complete repetition"
+    return RepResult(len(peaks), rep_times, period, reason, x, grid, peaks, exercise)
+
+
+def count_reps(seq: PoseSequence, exercise: str | None = None, min_amplitude: float = MIN_AMPLITUDE) -> RepResult:
+    """Count repetitions in one clip's landmarks (``exercise``: a model label; None = class-agnostic).
+
+    For a hold (plank) the count is 0 and ``hold_seconds`` is the time held. Never raises for odd input.
+    """
+    ex = normalize_exercise(exercise)
+    got = _measures_of(seq)
+    if got is None:
+        return RepResult(0, reason="no person visible", exercise=ex)
+    times, rows, vis = got
+    if ex in HOLDS:
+        held = hold_seconds(times, seq.world[np.argmax(seq.detected) :][: len(times)])
+        return RepResult(0, reason="a hold: timed, not counted", times=times, exercise=ex, hold_seconds=held)
+    return count_series(times, rows, ex, vis, min_amplitude)
+
+
+class OnlineRepCounter:
+    """Reps as they happen: ``update(t, world)`` per frame returns the count so far.
+
+    Each update re-runs the offline steps (``count_series``) on the last ``window`` seconds
+    and commits a turning point once the body has moved back from it and a second look
+    ``confirm`` seconds later still finds it (a short window sees only part of the range, so a
+    twitch can look like a rep for one evaluation), so a rep shows up well within a second of
+    when the offline counter could confirm it. A rep at the very start of the clip is judged
+    against the range of the reps after it, so it is committed only after ``start_wait`` seconds
+    (or at ``finish``) and goes in front. Committed reps are never taken back. ``exercise`` picks the profile (None: class-agnostic); ``hold_seconds`` times a plank.
+    """
+
+    def __init__(self, exercise: str | None = None, window: float = 12.0, fps: float = GRID_FPS,
+                 min_amplitude: float = MIN_AMPLITUDE, every: float = 0.2, warmup: float = 2.5,
+                 confirm: float = 0.2, start_wait: float = 5.0):  # fmt: skip
+        self.exercise = normalize_exercise(exercise)
+        self.confirm, self.start_wait = confirm, start_wait
+        self._pending: list[tuple[float, float]] = []  # (rep time, when first seen) not yet committed
+        self.warmup = warmup
+        self.window, self.fps, self.min_amplitude, self.every = window, fps, min_amplitude, every
+        self._t: list[float] = []
+        self._rows: list[np.ndarray] = []
+        self._vis: list[np.ndarray] = []
+        self._plank: list[bool] = []
+        self._last_eval = -np.inf
+        self.rep_times: list[float] = []
+        self.committed: list[tuple[float, float]] = []  # (rep time, stream time it was committed at)
+        self.hold_seconds = 0.0
+        self._hold_start: float | None = None
+        self._hold_last: float | None = None
+        self._torso: float | None = None
+        self._first_t: float | None = None
+
+    @property
+    def reps(self) -> int:
+        return len(self.rep_times)
+
+    def update(self, t: float, world: np.ndarray | None = None, landmarks: np.ndarray | None = None) -> int:
+        """Add one frame at time t (s): world landmarks (33, >=3) or None when nobody was found."""
+        t = float(t)
+        if world is not None and np.isfinite(np.asarray(world)[..., :3]).all():
+            w = np.asarray(world, np.float64)[None]
+            if self._torso is None:
+                self._torso = float(np.linalg.norm(w[0, list(_SH), :3].mean(0) - w[0, list(_HIP), :3].mean(0)))
+            if self._first_t is None:
+                self._first_t = t
+            self._t.append(t)
+            self._rows.append(frame_measures(w, self._torso)[0])
+            vis = np.asarray(landmarks if landmarks is not None else world, np.float64)
+            self._vis.append(vis[:, 3] if vis.shape[-1] > 3 else np.ones(vis.shape[0]))
+            self._update_hold(t, bool(plank_mask(w)[0]))
+        # Keep a little more than the window (the gaussian smoothing looks past its edge).
+        while self._t and self._t[0] < t - self.window - 2.0:
+            self._t.pop(0), self._rows.pop(0), self._vis.pop(0)
+        # Wait for a little history: on a second of data any twitch looks like a full rep.
+        warm = bool(self._t) and self._t[-1] - self._first_t >= self.warmup
+        if warm and t - self._last_eval >= self.every and len(self._t) >= 4 and self.exercise not in HOLDS:
+            self._last_eval = t
+            self._evaluate(t)
+        return self.reps
+
+    def finish(self) -> int:
+        """End of the stream: confirm what the last frames show (a clip shorter than the warm-up too)."""
+        if len(self._t) >= 4 and self.exercise not in HOLDS:
+            self._evaluate(self._t[-1], at_end=True)
+        return self.reps
+
+    def _update_hold(self, t: float, in_plank: bool) -> None:
+        if not in_plank:
+            return
+        if self._hold_start is None or t - self._hold_last > 1.0:
+            self._hold_start = t
+        self._hold_last = t
+        self.hold_seconds = max(self.hold_seconds, t - self._hold_start)
+
+    def _evaluate(self, now: float, at_end: bool = False) -> None:
+        times = np.asarray(self._t)
+        keep = times >= now - self.window
+        from_start = bool(keep.all()) and times[0] == self._first_t
+        vis = measure_visibility(np.asarray(self._vis)[keep])
+        res = count_series(times[keep], np.asarray(self._rows)[keep], self.exercise, vis,
+                           self.min_amplitude, from_start, self.fps, to_end=at_end)  # fmt: skip
+        start = float(times[keep][0])
+        period = res.period or 1.0
+        tol = max(0.4, 0.5 * min(period, 4.0))
+        pending, self._pending = self._pending, []
+        for rt in res.rep_times:
+            if not from_start and rt < start + 1.0:
+                continue  # at the window's left edge: seen (or not) by earlier windows
+            if any(abs(rt - c) <= tol for c in self.rep_times):
+                continue
+            at_start = from_start and rt <= self._first_t + START_WITHIN + 0.05
+            if at_start and not at_end and now - self._first_t < self.start_wait:
+                continue
+            if not at_start and self.rep_times and rt <= self.rep_times[-1]:
+                continue
+            seen = [f for c, f in pending if abs(rt - c) <= 0.2]
+            if at_end or at_start or (seen and now - seen[0] >= self.confirm):
+                self.rep_times.append(rt)
+                self.rep_times.sort()
+                self.committed.append((rt, now))
+            else:
+                self._pending.append((rt, seen[0] if seen else now))
