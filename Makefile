@@ -47,10 +47,12 @@ test-core: setup-core
 test-neural: setup
 	$(BIN)/python -m pytest -q -m neural
 
-ci: test-core test-neural
+ci: lint test-core test-neural
 
-lint: setup
-	$(BIN)/ruff check src tests bench
+# Style is part of CI: ruff's rules (pyproject.toml) and its formatter, checked, not applied.
+lint: setup-core
+	$(CORE)/bin/ruff check src tests bench
+	$(CORE)/bin/ruff format --check src tests bench
 
 bench: setup
 	$(BIN)/python bench/extract.py

@@ -45,7 +45,11 @@ def run(model: str, protocol: str, cache: str, reuse: bool = False) -> dict | No
     """The metrics of `workout evaluate`; with `reuse`, an earlier run's, or None where there is none."""
     out = OUT / "accuracy" / f"{model}-{protocol}"
     if reuse:  # a model run earlier on the same code: read, not rerun
-        return json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").is_file() else None
+        return (
+            json.loads((out / "metrics.json").read_text())
+            if (out / "metrics.json").is_file()
+            else None
+        )
     cmd = [sys.executable, "-m", "workout_classifier.cli", "evaluate", str(DATA), "--cache", cache,
            "--model", model, "--protocol", protocol, "--out", str(out)]  # fmt: skip
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -75,9 +79,14 @@ def _f1(pc: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default="cache")
-    ap.add_argument("--models", nargs="*", default=["trees", *(m for m in list_models() if m != "trees")])
-    ap.add_argument("--reuse", action="store_true",
-                    help="read a model's earlier reports under bench/results/accuracy/ instead of rerunning it")
+    ap.add_argument(
+        "--models", nargs="*", default=["trees", *(m for m in list_models() if m != "trees")]
+    )
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="read a model's earlier reports under bench/results/accuracy/ instead of rerunning it",
+    )
     args = ap.parse_args()
     if not DATA.is_dir():
         sys.exit(f"skipped: {DATA} not found (the shared clips sit beside the checkout)")
@@ -91,7 +100,11 @@ def main() -> None:
         if not res:
             continue
         g, s = res.get("grouped"), res.get("source")
-        mean = f"{(g['pooled_macro_f1'] + s['pooled_macro_f1']) / 2:.3f}" if g and s else "not measured"
+        mean = (
+            f"{(g['pooled_macro_f1'] + s['pooled_macro_f1']) / 2:.3f}"
+            if g and s
+            else "not measured"
+        )
         rows.append(f"| `{model}` | {_cell(g, 'accuracy_mean', 'accuracy_std')} | {_cell(g, 'pooled_macro_f1')} "
                     f"| {_cell(s, 'pooled_accuracy')} | {_cell(s, 'pooled_macro_f1')} "
                     f"| {mean} | {_pose(g or s)} |")  # fmt: skip

@@ -49,11 +49,16 @@ REFERENCE_NOTE = (
 # `tta`: average with the mirrored clip at test time (Classifier.predict_windows(tta=True)).
 # The stgcn and transformer rows are the shipped ensemble's members, as models/ensemble.py defines them.
 CANDIDATES = {
-    "cnn-lstm": dict(model="cnn-lstm", streams=None, options={}, train={}, tta=False),  # its own defaults
+    "cnn-lstm": dict(
+        model="cnn-lstm", streams=None, options={}, train={}, tta=False
+    ),  # its own defaults
     "trees": dict(model="trees", streams=("raw",), options={}, train={}, tta=False),
     **{m["model"]: {**m, "streams": tuple(m["streams"]), "tta": True} for m in RECOMMENDED},
 }
-ENSEMBLE = ("stgcn", "transformer")  # members of the late-fusion row (the registry's default ensemble)
+ENSEMBLE = (
+    "stgcn",
+    "transformer",
+)  # members of the late-fusion row (the registry's default ensemble)
 WITH_TREES = "ensemble + trees"  # the same fusion with trees as a third member, for comparison
 DEFAULT = "trees"  # the model proposed for `workout train` and the package (best grouped macro-F1)
 
@@ -83,7 +88,14 @@ def ensemble_specs(args) -> list[dict]:
         from workout_classifier.learn.train import TrainConfig
 
         diff = {k: v for k, v in vars(tc).items() if getattr(TrainConfig(), k) != v}
-        out.append({"model": s["model"], "streams": list(s["streams"]), "options": s["options"], "train": diff})
+        out.append(
+            {
+                "model": s["model"],
+                "streams": list(s["streams"]),
+                "options": s["options"],
+                "train": diff,
+            }
+        )
     return out
 
 
@@ -104,7 +116,9 @@ def fused_result(parts: list, splits, y, classes):
     from workout_classifier.learn.evaluate import CVResult, fold_metrics
 
     probs = np.mean([p.probs for p in parts], axis=0)
-    res = CVResult(protocol=parts[0].protocol, model="ensemble", classes=list(classes), rare=parts[0].rare)
+    res = CVResult(
+        protocol=parts[0].protocol, model="ensemble", classes=list(classes), rare=parts[0].rare
+    )
     for k, (_, te) in enumerate(splits):
         pred = probs[te].argmax(1)
         res.folds.append({"fold": k + 1, "clips": int(len(te)), **fold_metrics(y[te], pred)})
@@ -140,7 +154,10 @@ def _cv_task(item):
     name, protocol = item
     ts, args = _STATE["ts"], _STATE["args"]
     s = CANDIDATES[name]
-    print(f"== {name} ({protocol}): streams {spec_features(s).streams}, train {s['train']}", flush=True)
+    print(
+        f"== {name} ({protocol}): streams {spec_features(s).streams}, train {s['train']}",
+        flush=True,
+    )
     return cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, s["model"], spec_features(s), spec_train(s, args),
                           s["options"], folds=args.folds, protocol=protocol, tta=s["tta"] and protocol == "grouped",
                           log=lambda m: print(f"[{name} {protocol}] {m}", flush=True))  # fmt: skip
@@ -165,18 +182,30 @@ def run_models(ts, names, args, log):
             continue
         s = CANDIDATES[name]
         feats = spec_features(s)
-        model = create_model(s["model"], len(ts.classes), feats.channels, steps=feats.steps, **s["options"])
-        if hasattr(model, "fit_windows"):  # trees: their size and depth set the time, so fit them first
+        model = create_model(
+            s["model"], len(ts.classes), feats.channels, steps=feats.steps, **s["options"]
+        )
+        if hasattr(
+            model, "fit_windows"
+        ):  # trees: their size and depth set the time, so fit them first
             raw, owner = eval_windows(ts.tracks, feats)
             model.fit_windows(raw, ts.y[owner])
-        clf = Classifier(model, s["model"], ts.classes, feats)  # nets untrained: weights do not change the timing
-        rows[name] = (results[name, "grouped"], count_parameters(clf.model), infer_ms(clf, ts.tracks[probe], s["tta"]))
+        clf = Classifier(
+            model, s["model"], ts.classes, feats
+        )  # nets untrained: weights do not change the timing
+        rows[name] = (
+            results[name, "grouped"],
+            count_parameters(clf.model),
+            infer_ms(clf, ts.tracks[probe], s["tta"]),
+        )
     if "ensemble" in names and all(m in rows for m in ENSEMBLE):
         splits = make_splits(ts.y, ts.groups, args.folds, "grouped", args.seed)
         res = fused_result([rows[m][0] for m in ENSEMBLE], splits, ts.y, ts.classes)
         specs = ensemble_specs(args)
         feats = replace(spec_features({"streams": None}), streams=stream_channels(specs)[0])
-        clf = Classifier(build_ensemble(specs, len(ts.classes), feats.steps), "ensemble", ts.classes, feats)
+        clf = Classifier(
+            build_ensemble(specs, len(ts.classes), feats.steps), "ensemble", ts.classes, feats
+        )
         tta = any(CANDIDATES[m]["tta"] for m in ENSEMBLE)
         rows["ensemble"] = (res, count_parameters(clf.model), infer_ms(clf, ts.tracks[probe], tta))
         if "trees" in rows:  # members' own out-of-fold probabilities; cost: the sum of theirs
@@ -184,7 +213,11 @@ def run_models(ts, names, args, log):
             res3 = fused_result([p[0] for p in parts], splits, ts.y, ts.classes)
             rows[WITH_TREES] = (res3, sum(p[1] for p in parts), sum(p[2] for p in parts))
     if ("cnn-lstm", "seed") in results:
-        rows["cnn-lstm (plain k-fold)"] = (results["cnn-lstm", "seed"], rows["cnn-lstm"][1], rows["cnn-lstm"][2])
+        rows["cnn-lstm (plain k-fold)"] = (
+            results["cnn-lstm", "seed"],
+            rows["cnn-lstm"][1],
+            rows["cnn-lstm"][2],
+        )
     return rows
 
 
@@ -310,23 +343,44 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--cache", type=Path, default=ROOT / "cache")
-    ap.add_argument("--models", default=None, help="comma-separated (default: all registered + ensemble)")
+    ap.add_argument(
+        "--models", default=None, help="comma-separated (default: all registered + ensemble)"
+    )
     ap.add_argument("--epochs", type=int, default=None, help="override every model's epochs")
-    ap.add_argument("--quick", action="store_true", help="≤ 15 epochs, no plain-k-fold row, no unknown study")
-    ap.add_argument("--no-unknown", action="store_true", help="skip the leave-one-exercise-out study")
-    ap.add_argument("--unknown-only", action="store_true",
-                    help="only the leave-one-exercise-out study, written to bench/results/unknown.md")
+    ap.add_argument(
+        "--quick", action="store_true", help="≤ 15 epochs, no plain-k-fold row, no unknown study"
+    )
+    ap.add_argument(
+        "--no-unknown", action="store_true", help="skip the leave-one-exercise-out study"
+    )
+    ap.add_argument(
+        "--unknown-only",
+        action="store_true",
+        help="only the leave-one-exercise-out study, written to bench/results/unknown.md",
+    )
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--seed", type=int, default=0, help="split and training seed (another seed: another split)")
+    ap.add_argument(
+        "--seed", type=int, default=0, help="split and training seed (another seed: another split)"
+    )
     ap.add_argument("--jobs", type=int, default=1, help="parallel processes, one thread each")
-    ap.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                    help="run the models' CVs and the leave-one-out study as Ray tasks (local, or a cluster address)")
-    ap.add_argument("--unknown-model", default=DEFAULT, help="model of the leave-one-exercise-out study")
+    ap.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run the models' CVs and the leave-one-out study as Ray tasks (local, or a cluster address)",
+    )
+    ap.add_argument(
+        "--unknown-model", default=DEFAULT, help="model of the leave-one-exercise-out study"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "accuracy_five.md")
     args = ap.parse_args(argv)
     clips_dir = args.data / "clips"
     if not clips_dir.is_dir():
-        print(f"skipping: no shared data at {clips_dir} (clone the data beside the repo as ../shared)")
+        print(
+            f"skipping: no shared data at {clips_dir} (clone the data beside the repo as ../shared)"
+        )
         return 0
 
     import torch
@@ -346,9 +400,14 @@ def main(argv=None) -> int:
     clips, _ = scan_dataset(clips_dir)
     clips = [c for c in clips if c.label in FIVE]
     cache = PoseCache(args.cache)
-    extract_clips([str(c.path) for c in clips], cache, workers=1, progress=False)  # only what the cache lacks
+    extract_clips(
+        [str(c.path) for c in clips], cache, workers=1, progress=False
+    )  # only what the cache lacks
     ts = load_training_set(clips, cache, classes=FIVE)
-    print(f"{len(ts.y)} clips, {len(np.unique(ts.groups))} groups, {len(ts.skipped)} skipped", flush=True)
+    print(
+        f"{len(ts.y)} clips, {len(np.unique(ts.groups))} groups, {len(ts.skipped)} skipped",
+        flush=True,
+    )
 
     _STATE.update(ts=ts, args=args)
     t0 = time.perf_counter()
@@ -362,7 +421,11 @@ def main(argv=None) -> int:
         print(text)
         return 0
     rows = run_models(ts, names, args, log=lambda s: print(s, flush=True))
-    loo = [] if (args.quick or args.no_unknown) else leave_one_out(ts, args, log=lambda s: print(s, flush=True))
+    loo = (
+        []
+        if (args.quick or args.no_unknown)
+        else leave_one_out(ts, args, log=lambda s: print(s, flush=True))
+    )
 
     md = [f"# Accuracy: grouped {args.folds}-fold on the five exercises with many clips", "",
           f"Protocol: `evaluate.make_splits(protocol='grouped', seed={args.seed})` (StratifiedGroupKFold: clips of one source "
@@ -379,9 +442,13 @@ def main(argv=None) -> int:
             md.append(f"- {name}: streams {list(spec_features(s).streams)}, options {s['options']}, "
                       f"TrainConfig overrides {s['train'] or 'none (defaults)'}")  # fmt: skip
     if "ensemble" in rows:
-        md.append(f"- ensemble: mean of the probabilities of {', '.join(ENSEMBLE)} as above (late fusion)")
+        md.append(
+            f"- ensemble: mean of the probabilities of {', '.join(ENSEMBLE)} as above (late fusion)"
+        )
     if WITH_TREES in rows:
-        md.append(f"- {WITH_TREES}: mean of the probabilities of {', '.join(ENSEMBLE)} and trees as above")
+        md.append(
+            f"- {WITH_TREES}: mean of the probabilities of {', '.join(ENSEMBLE)} and trees as above"
+        )
     md += ["", "## Targets", "", *target_lines(rows), "", REFERENCE_NOTE]
     md += unknown_lines(loo, args.unknown_model)
     md += ["", f"Total benchmark time {time.perf_counter() - t0:.0f} s."]

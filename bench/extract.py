@@ -189,15 +189,25 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--repeat", type=int, default=3, help="rounds; each row keeps its median")
     ap.add_argument("--out", type=Path, default=None, help="results file (default per mode)")
-    ap.add_argument("--full", action="store_true", help="the whole data set into an empty cache, timed")
+    ap.add_argument(
+        "--full", action="store_true", help="the whole data set into an empty cache, timed"
+    )
     ap.add_argument("--fps", type=float, default=10.0, help="--full: sampling rate")
     ap.add_argument("--workers", type=int, default=2, help="--full: extraction workers")
-    ap.add_argument("--cache", type=Path, default=None, help="--full: an empty (or new) cache folder to keep")
+    ap.add_argument(
+        "--cache", type=Path, default=None, help="--full: an empty (or new) cache folder to keep"
+    )
     args = ap.parse_args()
     if args.full:
         from extract_full import run_full
 
-        return run_full(args.data, args.fps, args.workers, args.cache, args.out or HERE / "results" / "extract_full.md")
+        return run_full(
+            args.data,
+            args.fps,
+            args.workers,
+            args.cache,
+            args.out or HERE / "results" / "extract_full.md",
+        )
     args.out = args.out or HERE / "results" / "extract.md"
 
     paths = [args.data / c for c in CLIPS]

@@ -83,7 +83,10 @@ def main() -> None:
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     t0 = time.perf_counter()
     hi, lo = args.rates
-    acc = {fps: accuracy(args.data, c, fps, seeds) for fps, c in ((hi, args.cache15), (lo, args.cache10))}
+    acc = {
+        fps: accuracy(args.data, c, fps, seeds)
+        for fps, c in ((hi, args.cache15), (lo, args.cache10))
+    }
     rep = {fps: reps(args.data, c, fps) for fps, c in ((hi, args.cache15), (lo, args.cache10))}
     a15, a10 = np.mean(acc[hi][0]), np.mean(acc[lo][0])
     diffs = [b - a for a, b in zip(acc[hi][0], acc[lo][0], strict=True)]
@@ -99,8 +102,10 @@ def main() -> None:
         "",
         f"| split seed | {hi:g} fps | {lo:g} fps | {lo:g} - {hi:g} |",
         "| ---: | ---: | ---: | ---: |",
-        *[f"| {s} | {a:.4f} | {b:.4f} | {b - a:+.4f} |" for s, a, b in zip(seeds, acc[hi][0], acc[lo][0],
-                                                                           strict=True)],  # fmt: skip
+        *[
+            f"| {s} | {a:.4f} | {b:.4f} | {b - a:+.4f} |"
+            for s, a, b in zip(seeds, acc[hi][0], acc[lo][0], strict=True)
+        ],  # fmt: skip
         f"| mean | {a15:.4f} | {a10:.4f} | {a10 - a15:+.4f} |",
         "",
         f"Seed-to-seed spread at {hi:g} fps: {np.ptp(acc[hi][0]):.4f} (max - min); differences {lo:g} - {hi:g} "

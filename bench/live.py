@@ -37,11 +37,17 @@ CLI_CLIPS = [  # (clip, its exercise): 6-12 s clips of several exercises, and a 
     "squat/v_BodyWeightSquats_g17_c03.mp4", "lunges/v_Lunges_g15_c02.mp4", "bench press/v_BenchPress_g17_c02.mp4",
 ]  # fmt: skip
 CAMERA_CLIP = "push up/push up_smayan.mp4"
-LEAD_SECONDS = 3.0  # the camera file starts with the clip's first frame held: the session is ready by then
+LEAD_SECONDS = (
+    3.0  # the camera file starts with the clip's first frame held: the session is ready by then
+)
 
 
 def load() -> str:
-    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+    return (
+        "load average "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f" on {os.cpu_count()} cores"
+    )
 
 
 def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -102,7 +108,9 @@ def camera_file(clip: Path, folder: Path) -> tuple[dict, dict]:
     ok, first = cap.read()
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     lead = folder / "lead.mp4"
-    vw = cv2.VideoWriter(str(lead), cv2.VideoWriter_fourcc(*"mp4v"), fps, (first.shape[1], first.shape[0]))
+    vw = cv2.VideoWriter(
+        str(lead), cv2.VideoWriter_fourcc(*"mp4v"), fps, (first.shape[1], first.shape[0])
+    )
     for _ in range(int(LEAD_SECONDS * fps)):
         vw.write(first)
     while ok:
@@ -116,7 +124,10 @@ def run_pages(browser, base: str, pages: int, seconds: float) -> list[dict]:
     """`pages` pages in camera mode at once for `seconds` after the first is ready; then Stop, and the summaries."""
     from fakecam import live_stats, wait_until
 
-    pgs = [browser.new_context(viewport={"width": 1280, "height": 860}).new_page() for _ in range(pages)]
+    pgs = [
+        browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+        for _ in range(pages)
+    ]
     for pg in pgs:
         pg.goto(base + "/")
         pg.wait_for_selector("#model-info:not(:empty)")
@@ -129,7 +140,9 @@ def run_pages(browser, base: str, pages: int, seconds: float) -> list[dict]:
     for pg in pgs:
         st = live_stats(pg)
         pg.click("#camera-stop")
-        pg.wait_for_selector("#cam-sets li, #cam-label:text('No exercise recognised')", timeout=30_000)
+        pg.wait_for_selector(
+            "#cam-sets li, #cam-label:text('No exercise recognised')", timeout=30_000
+        )
         st["sets"] = [li.text_content() for li in pg.locator("#cam-sets li").all()]
         out.append(st)
         pg.context.close()
@@ -159,7 +172,9 @@ def part_page(data: Path, folder: Path) -> tuple[list[str], dict]:
     from workout_classifier.serve import create_app
 
     cam, off = camera_file(data / "clips" / CAMERA_CLIP, folder)
-    seconds = cam["seconds"] - 1.0  # one pass of the file: the summary's reps compare with the offline count
+    seconds = (
+        cam["seconds"] - 1.0
+    )  # one pass of the file: the summary's reps compare with the offline count
     app = create_app(None, workers=1, tmp_dir=folder, warm_up=False)
     server = LiveServer(app)
     pool = app.state.camera
@@ -175,7 +190,9 @@ def part_page(data: Path, folder: Path) -> tuple[list[str], dict]:
             w.call(("start",))
             pool.release(w)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera_args(cam["path"]))
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera_args(cam["path"])
+            )
             for run, pages in (("one session", 1), ("two sessions", 2)):
                 figs = [page_figures(st) for st in run_pages(browser, base, pages, seconds)]
                 res[run] = figs
@@ -205,7 +222,9 @@ def main() -> None:
         tmp = Path(tmp)
         from figure import write_squat_clip
 
-        gen = write_squat_clip(tmp / "gen" / "drawn_squats.mp4", reps=5, period=2.0, fps=30, lead=1.0)
+        gen = write_squat_clip(
+            tmp / "gen" / "drawn_squats.mp4", reps=5, period=2.0, fps=30, lead=1.0
+        )
         clips = [data / "clips" / c for c in CLI_CLIPS[: 2 if args.quick else None]] + [gen]
         t0 = time.perf_counter()
         cli_rows, cli_res = part_cli(clips)
@@ -213,7 +232,9 @@ def main() -> None:
         load_mid = load()
         page_rows, page_res = ([], {}) if args.skip_page else part_page(data, tmp)
     load_after = load()
-    write(args.out, cli_rows, cli_res, cli_s, page_rows, page_res, (load_before, load_mid, load_after))
+    write(
+        args.out, cli_rows, cli_res, cli_s, page_rows, page_res, (load_before, load_mid, load_after)
+    )
 
 
 def write(out, cli_rows, cli_res, cli_s, page_rows, page_res, loads) -> None:

@@ -48,7 +48,11 @@ def _load_store() -> dict:
 
 def _save(part: str, value) -> None:
     store = _load_store()
-    store[part] = {"value": value, "load": list(os.getloadavg()), "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    store[part] = {
+        "value": value,
+        "load": list(os.getloadavg()),
+        "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
     STORE.write_text(json.dumps(store, indent=1))
 
 
@@ -58,7 +62,10 @@ def _metas(cache_dir: Path) -> dict[str, tuple[dict, np.ndarray]]:
     for f in sorted(Path(cache_dir).glob("*.npz")):
         with np.load(f, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            out[(meta["source"], meta["settings"]["version"], meta["settings"]["recover"])] = (meta, z["detected"])
+            out[(meta["source"], meta["settings"]["version"], meta["settings"]["recover"])] = (
+                meta,
+                z["detected"],
+            )
     return out
 
 
@@ -85,7 +92,11 @@ def frames(args) -> None:
         r["none_after"] += found == 0
         r["needs_recovery"] += found - rec < n
     if args.new:
-        new = {_rel(k[0]): v for k, v in _metas(Path(args.new)).items() if k[1] == PoseSettings.VERSION and k[2]}
+        new = {
+            _rel(k[0]): v
+            for k, v in _metas(Path(args.new)).items()
+            if k[1] == PoseSettings.VERSION and k[2]
+        }
         for src, (meta, det) in new.items():
             if src not in shared:
                 continue
@@ -97,9 +108,16 @@ def frames(args) -> None:
             r["new_old_found"] += int(old_det.sum())  # the same clips in the shared cache
             r["new_none"] += int(det.sum()) == 0
             r["new_people"] += meta.get("people", 1) > 1
-        for src, (_, det) in shared.items():  # the whole exercise: re-extracted clips new, the others as cached
-            rows[_exercise(src)]["whole_new"] += int(new[src][1].sum()) if src in new else int(det.sum())
-            rows[_exercise(src)]["whole_new_none"] += int((new[src][1] if src in new else det).sum()) == 0
+        for src, (
+            _,
+            det,
+        ) in shared.items():  # the whole exercise: re-extracted clips new, the others as cached
+            rows[_exercise(src)]["whole_new"] += (
+                int(new[src][1].sum()) if src in new else int(det.sum())
+            )
+            rows[_exercise(src)]["whole_new_none"] += (
+                int((new[src][1] if src in new else det).sum()) == 0
+            )
     _save("frames", {k: dict(v) for k, v in sorted(rows.items())})
     print(json.dumps(_load_store()["frames"], indent=1))
 
@@ -124,7 +142,9 @@ def _shared(args):
 
 def build_off(args) -> None:
     """recover=False (and no main-person choice) copies of the clips that had recovered frames."""
-    todo = sorted(str(DATA / _rel(src)) for src, m, _ in _shared(args) if m.get("recovered_frames", 0) > 0)
+    todo = sorted(
+        str(DATA / _rel(src)) for src, m, _ in _shared(args) if m.get("recovered_frames", 0) > 0
+    )
     _extract_into(PoseCache(args.off, PoseSettings(recover=False, main_person=False)), todo)
 
 
@@ -140,7 +160,10 @@ def timing(args) -> None:
     clean = sorted(str(DATA / _rel(src)) for src, m, det in _shared(args)
                    if det.all() and m.get("recovered_frames", 0) == 0)  # fmt: skip
     sample = random.Random(0).sample(clean, min(args.sample, len(clean)))
-    on, off = PoseSettings(main_person=bool(args.main_person)), PoseSettings(recover=False, main_person=False)
+    on, off = (
+        PoseSettings(main_person=bool(args.main_person)),
+        PoseSettings(recover=False, main_person=False),
+    )
     extract_pose(sample[0], on)  # warm-up: imports and the first graph
     secs = {"on": [], "off": []}
     people = 0
@@ -152,8 +175,12 @@ def timing(args) -> None:
                 seq = extract_pose(p, s)
                 secs[name].append(time.perf_counter() - t)
                 people += name == "on" and rep == 0 and seq.meta["people"] > 1
-        print(f"repeat {rep + 1}: on {sum(secs['on']):.1f}s off {sum(secs['off']):.1f}s", flush=True)
-    part = "timing" if args.main_person else "timing_default"  # main person on (the default since 2026-12-04) / off
+        print(
+            f"repeat {rep + 1}: on {sum(secs['on']):.1f}s off {sum(secs['off']):.1f}s", flush=True
+        )
+    part = (
+        "timing" if args.main_person else "timing_default"
+    )  # main person on (the default since 2026-12-04) / off
     _save(part, {"clips": len(sample), "repeats": args.repeats, "pool": len(clean), "multi_person": people,
                      "on_s": sum(secs["on"]), "off_s": sum(secs["off"]),
                      "per_clip_ratio_median": float(np.median(np.divide(secs["on"], secs["off"])))})  # fmt: skip
@@ -173,14 +200,18 @@ class _Layers:
         raise KeyError(f"not in any cache: {path}")
 
 
-def _files(cache_dir: Path, version: int | None = None, recover: bool | None = None) -> dict[str, Path]:
+def _files(
+    cache_dir: Path, version: int | None = None, recover: bool | None = None
+) -> dict[str, Path]:
     """source path -> npz file in `cache_dir`, for files made with that settings version and recover flag."""
     out = {}
     for f in sorted(Path(cache_dir).glob("*.npz")):
         with np.load(f, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
         s = meta["settings"]
-        if (version is None or s["version"] == version) and (recover is None or s["recover"] == recover):
+        if (version is None or s["version"] == version) and (
+            recover is None or s["recover"] == recover
+        ):
             out[_rel(meta["source"])] = f
     return out
 
@@ -195,7 +226,10 @@ def accuracy(args) -> None:
     counts = Counter(c.label for c in clips)
     clips = [c for c in clips if counts[c.label] >= 7]  # as `workout evaluate` (--min-clips 7)
     shared = _files(Path(args.cache), args.shared_version, recover=True)
-    sets = {"on": _Layers(shared), "off": _Layers(_files(Path(args.off), args.shared_version, recover=False), shared)}
+    sets = {
+        "on": _Layers(shared),
+        "off": _Layers(_files(Path(args.off), args.shared_version, recover=False), shared),
+    }
     if args.new:  # the clips re-extracted by the current code, the others as in the shared cache
         sets["new"] = _Layers(_files(Path(args.new), PoseSettings.VERSION, recover=True), shared)
     out, right = {}, {}
@@ -210,9 +244,16 @@ def accuracy(args) -> None:
             f1 += [f["macro_f1"] for f in res.folds]
             for i, ok in zip(res.tested, res.y_pred == res.y_true, strict=True):
                 right.setdefault(name, {}).setdefault(names[i], []).append(bool(ok))
-        out[name] = {"clips": len(ts.y), "skipped": len(ts.skipped), "seeds": args.seeds,
-                     "accuracy": float(np.mean(acc)), "accuracy_std": float(np.std(acc)),
-                     "macro_f1": float(np.mean(f1)), "macro_f1_std": float(np.std(f1)), "seconds": time.time() - t}
+        out[name] = {
+            "clips": len(ts.y),
+            "skipped": len(ts.skipped),
+            "seeds": args.seeds,
+            "accuracy": float(np.mean(acc)),
+            "accuracy_std": float(np.std(acc)),
+            "macro_f1": float(np.mean(f1)),
+            "macro_f1_std": float(np.std(f1)),
+            "seconds": time.time() - t,
+        }
         print(name, out[name], flush=True)
     common = set.intersection(*(set(r) for r in right.values()))  # clips every variant could use
     for name, r in right.items():
@@ -231,22 +272,40 @@ def report(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("step", choices=["frames", "build-off", "extract-new", "timing", "accuracy", "report"])
+    ap.add_argument(
+        "step", choices=["frames", "build-off", "extract-new", "timing", "accuracy", "report"]
+    )
     ap.add_argument("--cache", default="/work/cache", help="the shared cache (current settings)")
     ap.add_argument("--off", default="/work/cache-10", help="where recover=False copies go")
     ap.add_argument("--new", default=None, help="a cache made by newer code (settings VERSION now)")
-    ap.add_argument("--shared-version", type=int, default=3, help="settings VERSION of the shared cache's files")
+    ap.add_argument(
+        "--shared-version", type=int, default=3, help="settings VERSION of the shared cache's files"
+    )
     ap.add_argument("--exercise", default=None, help="extract-new: only this exercise")
     ap.add_argument("--every", type=int, default=1, help="extract-new: every n-th clip of the list")
-    ap.add_argument("--part", type=int, default=0, help="extract-new: start at this index (split a run)")
-    ap.add_argument("--main-person", type=int, default=1, help="extract-new, timing: main-person choice on (1) or off (0)")
+    ap.add_argument(
+        "--part", type=int, default=0, help="extract-new: start at this index (split a run)"
+    )
+    ap.add_argument(
+        "--main-person",
+        type=int,
+        default=1,
+        help="extract-new, timing: main-person choice on (1) or off (0)",
+    )
     ap.add_argument("--seeds", type=int, default=3, help="accuracy: split seeds 0..n-1, averaged")
     ap.add_argument("--sample", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--out", default=str(RESULTS / "pose_recovery.md"))
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
-    {"frames": frames, "build-off": build_off, "extract-new": extract_new, "timing": timing, "accuracy": accuracy, "report": report}[args.step](args)
+    {
+        "frames": frames,
+        "build-off": build_off,
+        "extract-new": extract_new,
+        "timing": timing,
+        "accuracy": accuracy,
+        "report": report,
+    }[args.step](args)
 
 
 if __name__ == "__main__":

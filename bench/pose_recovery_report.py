@@ -13,17 +13,23 @@ def render(store: dict) -> str:
     if "frames" in store:
         fr = store["frames"]["value"]
         new = any("new_clips" in r for r in fr.values())
-        out += ["## Frames with a person, per exercise", "",
-                "Whole set, from the shared cache's metadata (no re-extraction): before = the tracker alone "
-                "(detected minus recovered_frames), after = with recovery (settings VERSION 3). "
-                "The 'new' columns: the clips needing recovery re-extracted with this branch's code (VERSION 4: "
-                "recovery trackers, main person) into /work/cache-10; 'whole exercise, new' counts those new and "
-                "every other clip as cached (found on every frame by the tracker alone, so recovery cannot change "
-                "it; a second person there is not measured).", ""]
+        out += [
+            "## Frames with a person, per exercise",
+            "",
+            "Whole set, from the shared cache's metadata (no re-extraction): before = the tracker alone "
+            "(detected minus recovered_frames), after = with recovery (settings VERSION 3). "
+            "The 'new' columns: the clips needing recovery re-extracted with this branch's code (VERSION 4: "
+            "recovery trackers, main person) into /work/cache-10; 'whole exercise, new' counts those new and "
+            "every other clip as cached (found on every frame by the tracker alone, so recovery cannot change "
+            "it; a second person there is not measured).",
+            "",
+        ]
         head = "| exercise | clips | frames | before | after | clips needing recovery | no-person clips before | after |"
         if new:
-            head += (" re-extracted clips (new code) | their share, v3 | new | no-person, new | several people "
-                     "| whole exercise, new | no-person clips, new |")
+            head += (
+                " re-extracted clips (new code) | their share, v3 | new | no-person, new | several people "
+                "| whole exercise, new | no-person clips, new |"
+            )
         out += [head, "|" + "---|" * (head.count("|") - 1)]
         tot = {}
         for ex, r in fr.items():
@@ -32,7 +38,10 @@ def render(store: dict) -> str:
             out.append(_row(ex, r, new))
         out.append(_row("**all**", tot, new))
         out += ["", f"({_load(store['frames'])}.)", ""]
-    for part, what in (("timing", "recovery + main person on"), ("timing_default", "defaults (recovery on, main person off)")):
+    for part, what in (
+        ("timing", "recovery + main person on"),
+        ("timing_default", "defaults (recovery on, main person off)"),
+    ):
         if part not in store:
             continue
         t = store[part]["value"]
@@ -48,13 +57,18 @@ def render(store: dict) -> str:
                 f"({_load(store[part])}.)", ""]  # fmt: skip
     if "accuracy" in store:
         a = store["accuracy"]["value"]
-        out += ["## Grouped 5-fold accuracy, default model (trees)", "",
-                "Exercises with at least 7 clips (as `workout evaluate`), StratifiedGroupKFold, split seeds 0 to n-1. "
-                "off = the clips that had recovered frames re-extracted with recover=False, the rest as on.", "",
-                "Mean and std over the folds of all seeds; 'common' is the out-of-fold accuracy on the clips "
-                "every row could use (a clip with nobody found is left out of that row).", "",
-                "| cache | clips | skipped (no person) | seeds | accuracy | macro-F1 | accuracy, common clips |",
-                "|---|---|---|---|---|---|---|"]
+        out += [
+            "## Grouped 5-fold accuracy, default model (trees)",
+            "",
+            "Exercises with at least 7 clips (as `workout evaluate`), StratifiedGroupKFold, split seeds 0 to n-1. "
+            "off = the clips that had recovered frames re-extracted with recover=False, the rest as on.",
+            "",
+            "Mean and std over the folds of all seeds; 'common' is the out-of-fold accuracy on the clips "
+            "every row could use (a clip with nobody found is left out of that row).",
+            "",
+            "| cache | clips | skipped (no person) | seeds | accuracy | macro-F1 | accuracy, common clips |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for name, r in a.items():
             out.append(f"| {name} | {r['clips']} | {r['skipped']} | {r['seeds']} | {r['accuracy']:.3f} +- "
                        f"{r['accuracy_std']:.3f} | {r['macro_f1']:.3f} +- {r['macro_f1_std']:.3f} "

@@ -93,7 +93,9 @@ def duration(path: Path) -> float:
 
 def five_second_clip(data: Path) -> Path:
     """The real squat clip closest to 5 s (first by name among equals): the same one every run."""
-    clips = sorted(p for p in (data / "squat").glob("*") if p.suffix.lower() in {".mp4", ".mov", ".avi"})
+    clips = sorted(
+        p for p in (data / "squat").glob("*") if p.suffix.lower() in {".mp4", ".mov", ".avi"}
+    )
     return min(clips, key=lambda p: (abs(duration(p) - 5.0), str(p)))
 
 
@@ -182,7 +184,9 @@ def main() -> None:
                 post(port, v)
                 warm.append(time.perf_counter() - t0)
             b, c, w = (float(np.median(x)) for x in (bare, cold, warm))
-            rows.append((name, v, duration(v), b, c, w, answer["label"] or answer["error"], len(bare)))
+            rows.append(
+                (name, v, duration(v), b, c, w, answer["label"] or answer["error"], len(bare))
+            )
             print(rows[-1], flush=True)
     finally:
         server.terminate()
@@ -201,9 +205,11 @@ def main() -> None:
         "",
         "| video | length s | runs | bare s | cold s | cold / bare | warm s | warm / bare | video s per cold s | answer |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-        *[f"| {n} (`{v.name if n != 'session' else 'squat, push up, lunges at 720p'}`) | {d:.1f} | {k} | {b:.2f} | "
-          f"{c:.2f} | {c / b:.2f} | {w:.2f} | {w / b:.2f} | {d / c:.1f} | {a} |"
-          for n, v, d, b, c, w, a, k in rows],  # fmt: skip
+        *[
+            f"| {n} (`{v.name if n != 'session' else 'squat, push up, lunges at 720p'}`) | {d:.1f} | {k} | {b:.2f} | "
+            f"{c:.2f} | {c / b:.2f} | {w:.2f} | {w / b:.2f} | {d / c:.1f} | {a} |"
+            for n, v, d, b, c, w, a, k in rows
+        ],  # fmt: skip
         "",
     ]
     write_table(lines, args.out)

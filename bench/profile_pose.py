@@ -75,7 +75,9 @@ def profile(paths: list[Path], fps: float) -> list[str]:
     saved = pose_mod.create_pose
     pose_mod.create_pose = timed_pose_factory(clock)
     try:
-        pose_mod.extract_pose(paths[0], settings)  # warm-up (the first graph of a process loads the model)
+        pose_mod.extract_pose(
+            paths[0], settings
+        )  # warm-up (the first graph of a process loads the model)
         clock.clear()
         with tempfile.TemporaryDirectory() as d:
             t = time.perf_counter()
@@ -110,7 +112,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=HERE / "results" / "profile_pose.md")
     args = ap.parse_args()
-    paths = sorted(p for p in CLIPS.glob("*/*") if p.suffix.lower() in {".mp4", ".avi", ".mov", ".mkv", ".webm"})
+    paths = sorted(
+        p
+        for p in CLIPS.glob("*/*")
+        if p.suffix.lower() in {".mp4", ".avi", ".mov", ".mkv", ".webm"}
+    )
     if not paths:
         print(f"skipped: no clips (the shared clips sit beside the checkout at {CLIPS})")
         return

@@ -58,8 +58,13 @@ def per_clip_costs(paths: list[Path]) -> dict:
             write += time.perf_counter() - t0
             frames += n
     k = len(paths)
-    return {"clips": k, "frames": frames, "decode_s": dec / k, "pose_s": max(pose - dec, 0) / k,
-            "write_s": write / k}
+    return {
+        "clips": k,
+        "frames": frames,
+        "decode_s": dec / k,
+        "pose_s": max(pose - dec, 0) / k,
+        "write_s": write / k,
+    }
 
 
 def main(argv=None) -> int:
@@ -91,14 +96,20 @@ def main(argv=None) -> int:
                     t_ray_work = time.perf_counter() - t1
                 t_ray = time.perf_counter() - t0
             t0 = time.perf_counter()
-            loc = extract_clips(paths, PoseCache(Path(tmp) / f"local{k}"), workers=args.cpus, progress=False)
+            loc = extract_clips(
+                paths, PoseCache(Path(tmp) / f"local{k}"), workers=args.cpus, progress=False
+            )
             t_locals.append(time.perf_counter() - t0)
         t_local = sum(t_locals) / 2
         sizes = [f.stat().st_size for f in (Path(tmp) / "ray").glob("*.npz")]
     costs = per_clip_costs(paths[: args.cost_clips])
     load1 = os.getloadavg()
 
-    fps_local, fps_ray, fps_ray_work = loc.frames / t_local, ray_s.frames / t_ray, ray_s.frames / t_ray_work
+    fps_local, fps_ray, fps_ray_work = (
+        loc.frames / t_local,
+        ray_s.frames / t_ray,
+        ray_s.frames / t_ray_work,
+    )
     ratio, ratio_work = fps_ray / fps_local, fps_ray_work / fps_local
     frames_per_clip = loc.frames / max(loc.extracted, 1)
     core_s_per_clip = args.cpus * t_local / max(loc.extracted, 1)  # measured, both cores busy

@@ -65,7 +65,9 @@ def main() -> None:
         for i in te:
             raw, _ = windows(ts.tracks[i], clf.features)
             for v, (z, dx, dy) in VIEWS.items():
-                w = clf.predict_windows(reframe(raw, ts.tracks[i].aspect, z, dx, dy), tta=mirror_tta(args.model))
+                w = clf.predict_windows(
+                    reframe(raw, ts.tracks[i].aspect, z, dx, dy), tta=mirror_tta(args.model)
+                )
                 probs[v][i] = w.mean(0)
     lines = [
         "# Framing: the same test clips, re-framed",
@@ -79,7 +81,9 @@ def main() -> None:
     ]
     for v, p in probs.items():
         pred = p.argmax(1)
-        lines.append(f"| {v} | {(pred == ts.y).mean():.3f} | {f1_score(ts.y, pred, average='macro'):.3f} |")
+        lines.append(
+            f"| {v} | {(pred == ts.y).mean():.3f} | {f1_score(ts.y, pred, average='macro'):.3f} |"
+        )
     lines += ["", f"Time {time.perf_counter() - t0:.0f} s."]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")

@@ -95,7 +95,9 @@ def exercise_rows(out: list[dict], err: np.ndarray, true: np.ndarray) -> list[st
     lines = ["| exercise | clips | normalized MAE | off-by-one |", "| --- | ---: | ---: | ---: |"]
     for ex in sorted({o["exercise"] for o in out}):
         idx = [i for i, o in enumerate(out) if o["exercise"] == ex]
-        lines.append(f"| {ex} | {len(idx)} | {np.mean(err[idx] / true[idx]):.3f} | {np.mean(err[idx] <= 1):.3f} |")
+        lines.append(
+            f"| {ex} | {len(idx)} | {np.mean(err[idx] / true[idx]):.3f} | {np.mean(err[idx] <= 1):.3f} |"
+        )
     return lines
 
 
@@ -186,7 +188,9 @@ def main() -> None:
         held_all += [dict(r, clip=r["clip"]) for r in h_out]
         held_sections += ["", f"## {title}", "", f"{len(h_out)} clips (`bench/{name}`): " + intro[0], *intro[1:], "",
                           *metric_rows(hm), "", *exercise_rows(h_out, hm["err"], hm["true"]), "", *clip_rows(h_out)]  # fmt: skip
-        print(f"{name}: normalized MAE {hm['mae']:.3f}  off-by-one {hm['obo']:.3f}  exact {hm['exact']:.3f}")
+        print(
+            f"{name}: normalized MAE {hm['mae']:.3f}  off-by-one {hm['obo']:.3f}  exact {hm['exact']:.3f}"
+        )
     h_true = np.array([o["true"] for o in held_all])
     h_err = np.abs(np.array([o["pred"] for o in held_all]) - h_true)
     h_mae, h_obo = float(np.mean(h_err / h_true)), float(np.mean(h_err <= 1))
@@ -200,7 +204,9 @@ def main() -> None:
         "small and short to count by eye). The agnostic column is what a user gets when the model does not know",
         f"the exercise: normalized MAE **{um['agn_mae']:.3f}**, off-by-one **{um['agn_obo']:.3f}**; with the",
         f"exercise's own profile: {um['mae']:.3f} / {um['obo']:.3f}.", "", *clip_rows(unk)]  # fmt: skip
-    print(f"unknown exercises, agnostic: normalized MAE {um['agn_mae']:.3f}  off-by-one {um['agn_obo']:.3f}")
+    print(
+        f"unknown exercises, agnostic: normalized MAE {um['agn_mae']:.3f}  off-by-one {um['agn_obo']:.3f}"
+    )
     lines = [
         "# Repetition counting on real clips",
         "",
@@ -230,9 +236,16 @@ def main() -> None:
         "",
         lunge_line(held_all),
         "",
-        "Held-out clips off by more than one rep: " + (", ".join(
-            f"{o['clip']} (true {o['true']}, counted {o['pred']})" for o in held_all
-            if abs(o["pred"] - o["true"]) > 1) or "none") + ".",
+        "Held-out clips off by more than one rep: "
+        + (
+            ", ".join(
+                f"{o['clip']} (true {o['true']}, counted {o['pred']})"
+                for o in held_all
+                if abs(o["pred"] - o["true"]) > 1
+            )
+            or "none"
+        )
+        + ".",
         "",
         *exercise_rows(held_all, h_err, h_true),
         "",
@@ -262,7 +275,9 @@ def main() -> None:
     ]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
-    print(f"tuning: normalized MAE {m['mae']:.3f}  off-by-one {m['obo']:.3f}  exact {m['exact']:.3f}")
+    print(
+        f"tuning: normalized MAE {m['mae']:.3f}  off-by-one {m['obo']:.3f}  exact {m['exact']:.3f}"
+    )
     for o in out:
         flag = "" if o["pred"] == o["true"] else "  <--"
         print(f"{o['clip']:50s} true {o['true']} pred {o['pred']} x3 {o['pred3']}{flag}")

@@ -45,14 +45,20 @@ def differences(a, b, where: str = "") -> list[str]:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"{where}: {len(a)} vs {len(b)} items"]
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{where}[{i}]")]
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in differences(x, y, f"{where}[{i}]")
+        ]
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return [] if abs(a - b) <= TOL else [f"{where}: {a} vs {b}"]
     return [] if a == b else [f"{where}: {a!r} vs {b!r}"]
 
 
 def commit() -> str:
-    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE)
+    git = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+    )
     return git.stdout.strip() or "unknown"
 
 
@@ -69,7 +75,9 @@ def main() -> None:
     if args.against:
         saved = json.loads(args.against.read_text())
         diffs = differences(saved["answers"], now, "answers")
-        labels = sum(x.get("label") == y.get("label") for x, y in zip(saved["answers"], now, strict=False))
+        labels = sum(
+            x.get("label") == y.get("label") for x, y in zip(saved["answers"], now, strict=False)
+        )
         lines = [
             f"# Same answers: {saved['commit']} vs {commit()} ({dt.date.today()})",
             "",

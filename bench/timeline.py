@@ -36,7 +36,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=HERE.parent / "cache")
     ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--model", default="trees", help="registry name (trained on fold 1's training clips)")
+    ap.add_argument(
+        "--model", default="trees", help="registry name (trained on fold 1's training clips)"
+    )
     ap.add_argument("--out", type=Path, default=HERE / "results" / "timeline.md")
     args = ap.parse_args()
     if not args.data.is_dir():
@@ -77,12 +79,16 @@ def main() -> None:
         segs = build_timeline(seq, res["_window_probs"], res["_window_starts"], clf.classes,
                               clf.features.window_seconds, reps=False)  # fmt: skip
         grid = np.arange(0, seq.times[-1], step)
-        true_lab = np.array([truth[int(np.searchsorted(starts, t, side="right")) - 1] for t in grid])
+        true_lab = np.array(
+            [truth[int(np.searchsorted(starts, t, side="right")) - 1] for t in grid]
+        )
         pred_lab = np.full(len(grid), -1)
         for s in segs:
             pred_lab[(grid >= s["start"]) & (grid < s["end"] + 1e-9)] = ts.classes.index(s["label"])
         found = [s["start"] for s in segs[1:]]
-        errs = [min(abs(b - f) for f in found) if found else float(seq.times[-1]) for b in seg_bounds]
+        errs = [
+            min(abs(b - f) for f in found) if found else float(seq.times[-1]) for b in seg_bounds
+        ]
         rows.append({"frame_acc": float((pred_lab == true_lab).mean()), "errs": errs,
                      "n_ok": len(segs) == 3, "length": float(seq.times[-1])})  # fmt: skip
 

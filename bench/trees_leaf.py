@@ -70,7 +70,9 @@ def main() -> None:
     t0 = time.time()
     clips, _ = scan_dataset(args.data)
     n = Counter(c.label for c in clips)
-    ts = load_training_set([c for c in clips if n[c.label] >= 7], PoseCache(args.cache, PoseSettings()))
+    ts = load_training_set(
+        [c for c in clips if n[c.label] >= 7], PoseCache(args.cache, PoseSettings())
+    )
     raw, owner = eval_windows(ts.tracks, default_features("trees"))
     s = window_summary(raw)
     rows, low = [], []

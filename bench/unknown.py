@@ -77,7 +77,9 @@ class NoveltyScore:
     exercise, whatever the classifier's confidence. Learned arrays end in `_`.
     """
 
-    def __init__(self, mean_: np.ndarray, proj_: np.ndarray, centres_: np.ndarray, radius_: np.ndarray):
+    def __init__(
+        self, mean_: np.ndarray, proj_: np.ndarray, centres_: np.ndarray, radius_: np.ndarray
+    ):
         self.mean_, self.proj_, self.centres_, self.radius_ = mean_, proj_, centres_, radius_
 
     @classmethod
@@ -102,7 +104,9 @@ class NoveltyScore:
         """(N,) distance of each clip to the nearest exercise, in that exercise's spreads."""
         n = int(owner.max()) + 1 if len(owner) else 0
         z = _clip_mean((window_summary(raw).astype(np.float64) - self.mean_) @ self.proj_, owner, n)
-        d = np.linalg.norm(z[:, None, :] - self.centres_[None], axis=-1) / self.radius_[None]  # (N, K)
+        d = (
+            np.linalg.norm(z[:, None, :] - self.centres_[None], axis=-1) / self.radius_[None]
+        )  # (N, K)
         return d.min(1)
 
 
@@ -121,13 +125,22 @@ class Gate:
         self.thr = choose_threshold(conf, reject)
         self.thr_half = choose_threshold(conf, reject / 2)
         self.dist_thr = float(np.quantile(oof_dist, 1 - reject / 2))
-        clf = type("C", (), {"extra": {}})()  # what `workout train` ships: calibrate_oof with the resting rule
-        self.thr_rest = calibrate_oof(clf, oof_probs, oof_y, reject, resting=oof_rest)["unknown_threshold"]
+        clf = type(
+            "C", (), {"extra": {}}
+        )()  # what `workout train` ships: calibrate_oof with the resting rule
+        self.thr_rest = calibrate_oof(clf, oof_probs, oof_y, reject, resting=oof_rest)[
+            "unknown_threshold"
+        ]
 
-    def rejects(self, probs: np.ndarray, dist: np.ndarray, rest: np.ndarray) -> dict[str, np.ndarray]:
+    def rejects(
+        self, probs: np.ndarray, dist: np.ndarray, rest: np.ndarray
+    ) -> dict[str, np.ndarray]:
         conf = apply_temperature(probs, self.t).max(1)
-        return {"maxprob": conf < self.thr, "maxprob+resting": (conf < self.thr_rest) | rest,
-                "maxprob+dist": (conf < self.thr_half) | (dist > self.dist_thr)}
+        return {
+            "maxprob": conf < self.thr,
+            "maxprob+resting": (conf < self.thr_rest) | rest,
+            "maxprob+dist": (conf < self.thr_half) | (dist > self.dist_thr),
+        }
 
 
 def trained(tracks, y, groups, classes, reject: float):
@@ -136,7 +149,9 @@ def trained(tracks, y, groups, classes, reject: float):
     cv = cross_validate(tracks, y, groups, classes, MODEL, feats, TrainConfig(), folds=5)
     # The novelty score of each OOF clip comes from the fold model's training windows.
     dist = np.zeros(len(y))
-    for tr, te in make_splits(y, groups, 5, "grouped", TrainConfig().seed):  # the folds cross_validate ran
+    for tr, te in make_splits(
+        y, groups, 5, "grouped", TrainConfig().seed
+    ):  # the folds cross_validate ran
         ns = NoveltyScore.fit(*_raw(tracks, tr, feats), y[tr])
         dist[te] = ns.score(*_raw(tracks, te, feats))
     rest = resting_clips(tracks, feats)
@@ -160,28 +175,39 @@ def score(clf, ns, gate, tracks) -> dict[str, np.ndarray]:
 
 
 def _head(first: str, cols: list[str]) -> list[str]:
-    return [f"| {first} | " + " | ".join(cols) + " |", "| --- | " + " | ".join("---:" for _ in cols) + " |"]
+    return [
+        f"| {first} | " + " | ".join(cols) + " |",
+        "| --- | " + " | ".join("---:" for _ in cols) + " |",
+    ]
 
 
 def _by_group(rejected: dict[str, np.ndarray], names: list[str], gates, groups, label) -> list[str]:
     """A row per group: the share of its items each gate rejected."""
     names = np.asarray(names)
-    return [f"| {label(g)} | " + " | ".join(f"{rejected[k][names == g].mean():.2f}" for k in gates) + " |"
-            for g in groups]
+    return [
+        f"| {label(g)} | "
+        + " | ".join(f"{rejected[k][names == g].mean():.2f}" for k in gates)
+        + " |"
+        for g in groups
+    ]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cache", type=Path, required=True)
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--reject", type=float, default=0.03, help="share of known clips each gate may reject")
+    ap.add_argument(
+        "--reject", type=float, default=0.03, help="share of known clips each gate may reject"
+    )
     ap.add_argument("--out", type=Path, default=HERE / "results" / "unknown.md")
     args = ap.parse_args()
     if not args.data.is_dir():
         print(f"skipped: {args.data} not found (the shared clips sit beside the checkout)")
         return
     t0 = time.time()
-    warnings.filterwarnings("ignore", message="Only one sample available")  # LDA on a fold with a 1-window class
+    warnings.filterwarnings(
+        "ignore", message="Only one sample available"
+    )  # LDA on a fold with a 1-window class
     clips, _ = scan_dataset(args.data)
     counts = Counter(c.label for c in clips)
     cache = PoseCache(args.cache, PoseSettings())
@@ -194,12 +220,20 @@ def main() -> None:
     known = {g: float(oof_rej[g].mean()) for g in gates}
     untrained = score(clf, ns, gate, few.tracks)
     few_names = [few.classes[k] for k in few.y]
-    print(f"known rejected {known}; untrained unknown", {g: float(untrained[g].mean()) for g in gates}, flush=True)
+    print(
+        f"known rejected {known}; untrained unknown",
+        {g: float(untrained[g].mean()) for g in gates},
+        flush=True,
+    )
 
     # Everyday movement from standing frames of real clips.
     bases = []
     for c in clips:
-        if c.label in ("squat", "lunges", "deadlift") and len(bases) < 36 and cache.status(c.path) == "done":
+        if (
+            c.label in ("squat", "lunges", "deadlift")
+            and len(bases) < 36
+            and cache.status(c.path) == "done"
+        ):
             seq = cache.load(c.path)
             f = standing_frame(seq)
             if f is not None:
@@ -215,16 +249,26 @@ def main() -> None:
     # Known clips of a source held out (the class stays, taught by its other sources).
     by_source = {}
     for tr, te, k, src in source_splits(ts.y, ts.groups, ts.sources):
-        cs, ns_s, gs, _ = trained([ts.tracks[i] for i in tr], ts.y[tr], ts.groups[tr], ts.classes, args.reject)
+        cs, ns_s, gs, _ = trained(
+            [ts.tracks[i] for i in tr], ts.y[tr], ts.groups[tr], ts.classes, args.reject
+        )
         r = score(cs, ns_s, gs, [ts.tracks[i] for i in te])
         by_source[f"{ts.classes[k]} / {src}"] = (len(te), r, k)
-        print(f"held-out source {ts.classes[k]} / {src}:", {g: float(r[g].mean()) for g in gates}, flush=True)
+        print(
+            f"held-out source {ts.classes[k]} / {src}:",
+            {g: float(r[g].mean()) for g in gates},
+            flush=True,
+        )
     n_src = sum(n for n, _, _ in by_source.values())
     src_rej = {g: sum(float(r[g].sum()) for _, r, _ in by_source.values()) / n_src for g in gates}
     # Is an `unknown` on a new source a wrong answer held back, or a right one lost?
-    src_right = {"none": sum(float((r["label"] == k).sum()) for _, r, k in by_source.values()) / n_src}
+    src_right = {
+        "none": sum(float((r["label"] == k).sum()) for _, r, k in by_source.values()) / n_src
+    }
     for g in gates:
-        src_right[g] = sum(float(((r["label"] == k) & ~r[g]).sum()) for _, r, k in by_source.values()) / n_src
+        src_right[g] = (
+            sum(float(((r["label"] == k) & ~r[g]).sum()) for _, r, k in by_source.values()) / n_src
+        )
 
     # Each exercise left out in turn.
     left = {}
@@ -235,26 +279,36 @@ def main() -> None:
         c8, n8, g8, r8 = trained(sub, y8, ts.groups[keep], [c for c in ts.classes if c != name],
                                  args.reject)  # fmt: skip
         out = score(c8, n8, g8, [t for t, m in zip(ts.tracks, keep, strict=True) if not m])
-        left[name] = ({g: float(out[g].mean()) for g in gates}, {g: float(r8[g].mean()) for g in gates})
+        left[name] = (
+            {g: float(out[g].mean()) for g in gates},
+            {g: float(r8[g].mean()) for g in gates},
+        )
         print(f"left out {name}: {left[name]}", flush=True)
 
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     mean_left = {g: float(np.mean([v[0][g] for v in left.values()])) for g in gates}
     rows = [
         f"| known clips wrongly `unknown` (out-of-fold, {len(ts.y)} clips) | "
-        + " | ".join(f"{known[g]:.3f}" for g in gates) + " | <= 0.03 |",
+        + " | ".join(f"{known[g]:.3f}" for g in gates)
+        + " | <= 0.03 |",
         f"| known clips of a held-out source wrongly `unknown` (leave-source-out, {n_src} clips) | "
-        + " | ".join(f"{src_rej[g]:.3f}" for g in gates) + " | <= 0.03 |",
+        + " | ".join(f"{src_rej[g]:.3f}" for g in gates)
+        + " | <= 0.03 |",
         f"| left-out exercise answered `unknown` (mean of {len(left)}) | "
-        + " | ".join(f"{mean_left[g]:.3f}" for g in gates) + " | >= 0.60 |",
+        + " | ".join(f"{mean_left[g]:.3f}" for g in gates)
+        + " | >= 0.60 |",
         f"| untrained exercises answered `unknown` ({len(few.y)} clips) | "
-        + " | ".join(f"{untrained[g].mean():.3f}" for g in gates) + " | >= 0.60 |",
+        + " | ".join(f"{untrained[g].mean():.3f}" for g in gates)
+        + " | >= 0.60 |",
         f"| everyday movement answered `unknown` ({len(every_tracks)} generated) | "
-        + " | ".join(f"{everyday[g].mean():.3f}" for g in gates) + " | |",
+        + " | ".join(f"{everyday[g].mean():.3f}" for g in gates)
+        + " | |",
     ]
     per_left = [f"| {n} | " + " | ".join(f"{v[0][g]:.2f}" for g in gates) + " | "
                 + " | ".join(f"{v[1][g]:.3f}" for g in gates) + " |" for n, v in left.items()]  # fmt: skip
-    per_few = _by_group(untrained, few_names, gates, sorted(set(few_names)), lambda n: f"{n} ({few_names.count(n)})")
+    per_few = _by_group(
+        untrained, few_names, gates, sorted(set(few_names)), lambda n: f"{n} ({few_names.count(n)})"
+    )
     per_motion = _by_group(everyday, every_motion, gates, MOTIONS, str)
     lines = [
         "# Unknown: what the gate rejects (nine exercises, trees)",
@@ -275,21 +329,37 @@ def main() -> None:
         "",
         "## Each exercise left out in turn (trained on the other eight)",
         "",
-        *_head("left out", [*(f"`unknown`, {g}" for g in gates), *(f"known rejected (OOF), {g}" for g in gates)]),
+        *_head(
+            "left out",
+            [*(f"`unknown`, {g}" for g in gates), *(f"known rejected (OOF), {g}" for g in gates)],
+        ),
         *per_left,
         "",
         "## Known clips of each held-out source (trained without that source of the exercise)",
         "",
         "Share answered `unknown` by each gate, and share answered right: by the model alone, and "
         "with each gate (an `unknown` counts as not right). Overall, right: "
-        + ", ".join(f"{'no gate' if g == 'none' else f'`{g}`'} {v:.3f}" for g, v in src_right.items()) + ".",
+        + ", ".join(
+            f"{'no gate' if g == 'none' else f'`{g}`'} {v:.3f}" for g, v in src_right.items()
+        )
+        + ".",
         "",
-        *_head("exercise / source (clips)", [*(f"`unknown`, {g}" for g in gates), "right, no gate",
-                                              *(f"right, {g}" for g in gates)]),
-        *[f"| {name} ({n}) | " + " | ".join(f"{r[g].mean():.2f}" for g in gates)
-          + f" | {(r['label'] == k).mean():.2f} | "
-          + " | ".join(f"{((r['label'] == k) & ~r[g]).mean():.2f}" for g in gates) + " |"
-          for name, (n, r, k) in by_source.items()],
+        *_head(
+            "exercise / source (clips)",
+            [
+                *(f"`unknown`, {g}" for g in gates),
+                "right, no gate",
+                *(f"right, {g}" for g in gates),
+            ],
+        ),
+        *[
+            f"| {name} ({n}) | "
+            + " | ".join(f"{r[g].mean():.2f}" for g in gates)
+            + f" | {(r['label'] == k).mean():.2f} | "
+            + " | ".join(f"{((r['label'] == k) & ~r[g]).mean():.2f}" for g in gates)
+            + " |"
+            for name, (n, r, k) in by_source.items()
+        ],
         "",
         "## Untrained exercises of ../shared/data (model trained on all nine)",
         "",

@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 
 # Quiet encoders: x265 and SVT-AV1 log to the terminal themselves.
-_QUIET = {"libx265": {"x265-params": "log-level=none"}, "libsvtav1": {"svtav1-params": "svt-log-level=0"}}
+_QUIET = {
+    "libx265": {"x265-params": "log-level=none"},
+    "libsvtav1": {"svtav1-params": "svt-log-level=0"},
+}
 
 
 def upright_pattern(width: int, height: int, i: int = 0) -> np.ndarray:
@@ -73,7 +76,9 @@ def write_clip(
             s.codec_context.time_base = tb
         if display_rotation:
             if not hasattr(s, "set_display_rotation"):
-                pytest.skip(f"PyAV {av.__version__} cannot write a display matrix (needs set_display_rotation)")
+                pytest.skip(
+                    f"PyAV {av.__version__} cannot write a display matrix (needs set_display_rotation)"
+                )
             s.set_display_rotation(display_rotation)
         if rotate_tag is not None:
             s.metadata["rotate"] = str(rotate_tag)
@@ -97,7 +102,9 @@ def _write_silence(stream, container, seconds: float) -> None:
     import av
 
     for k in range(int(seconds * 44100 / 1024) + 1):
-        fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        fr = av.AudioFrame.from_ndarray(
+            np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+        )
         fr.sample_rate, fr.pts = 44100, k * 1024
         for p in stream.encode(fr):
             container.mux(p)

@@ -43,7 +43,9 @@ def _rotate(p: np.ndarray, axis: np.ndarray, angle: float, centre: np.ndarray) -
     return centre + v * c + np.cross(k, v) * s + np.outer((v @ k), k).reshape(v.shape) * (1 - c)
 
 
-def _knee_ik(hip: np.ndarray, ankle: np.ndarray, l1: float, l2: float, fwd: np.ndarray) -> np.ndarray:
+def _knee_ik(
+    hip: np.ndarray, ankle: np.ndarray, l1: float, l2: float, fwd: np.ndarray
+) -> np.ndarray:
     """Knee of a two-link leg from hip to ankle, bending forward (towards `fwd`)."""
     d = ankle - hip
     dist = np.clip(np.linalg.norm(d), 1e-6, l1 + l2 - 1e-6)
@@ -87,7 +89,9 @@ def animate(world0: np.ndarray, motion: str, seconds: float = 4.0, fps: float = 
         for side, (sh, arm) in enumerate(ARMS):
             ph = 2 * np.pi * t / period + (1 - side) * np.pi
             for i in range(len(t)):
-                out[i, list(arm)] = _rotate(out[i, list(arm)], lat, 0.6 * amp * np.sin(ph[i]), out[i, sh])
+                out[i, list(arm)] = _rotate(
+                    out[i, list(arm)], lat, 0.6 * amp * np.sin(ph[i]), out[i, sh]
+                )
         bob = 0.02 * np.abs(np.sin(2 * np.pi * t / period))
         out -= bob[:, None, None] * up
         move = (speed * t)[:, None] * fwd
@@ -101,7 +105,10 @@ def animate(world0: np.ndarray, motion: str, seconds: float = 4.0, fps: float = 
         dur = rng.uniform(1.5, 2.5)
         p = (1 - np.cos(np.pi * np.clip(t / dur, 0, 1))) / 2
         drop, back = rng.uniform(0.35, 0.45), rng.uniform(0.2, 0.3)
-        lean = np.deg2rad(rng.uniform(25, 40)) * np.sin(np.pi * np.clip(t / dur, 0, 1)) + np.deg2rad(10) * p
+        lean = (
+            np.deg2rad(rng.uniform(25, 40)) * np.sin(np.pi * np.clip(t / dur, 0, 1))
+            + np.deg2rad(10) * p
+        )
         for i in range(len(t)):
             shift = -drop * p[i] * up - back * p[i] * fwd
             new = out[i].copy()
@@ -128,12 +135,20 @@ def everyday_sequence(base: PoseSequence, frame: int, motion: str, seconds: floa
     n = len(world)
     hip0 = (w0[L_HIP, :3] + w0[R_HIP, :3]) / 2
     anchor = (xy0[L_HIP] + xy0[R_HIP]) / 2
-    yaw = rng.uniform(-np.pi, np.pi) if motion == "walking" else 0.0  # walk in any direction to the camera
+    yaw = (
+        rng.uniform(-np.pi, np.pi) if motion == "walking" else 0.0
+    )  # walk in any direction to the camera
     c, s = np.cos(yaw), np.sin(yaw)
-    move = np.stack([c * move[:, 0] + s * move[:, 2], move[:, 1], -s * move[:, 0] + c * move[:, 2]], -1)
-    if motion == "walking":  # turn the whole walk about the start point so it heads in that direction
+    move = np.stack(
+        [c * move[:, 0] + s * move[:, 2], move[:, 1], -s * move[:, 0] + c * move[:, 2]], -1
+    )
+    if (
+        motion == "walking"
+    ):  # turn the whole walk about the start point so it heads in that direction
         rel = world - hip0
-        world = hip0 + np.stack([c * rel[..., 0] + s * rel[..., 2], rel[..., 1], -s * rel[..., 0] + c * rel[..., 2]], -1)
+        world = hip0 + np.stack(
+            [c * rel[..., 0] + s * rel[..., 2], rel[..., 1], -s * rel[..., 0] + c * rel[..., 2]], -1
+        )
     depth = 3.0  # metres to the camera; walking towards it makes the person larger
     zoom = depth / np.clip(depth + move[:, 2], 1.0, None)
     xy = anchor + zoom[:, None, None] * scale * (world[..., :2] - hip0[:2] + move[:, None, :2])

@@ -13,7 +13,9 @@ from pathlib import Path
 import cv2
 
 
-def write_y4m(clip: Path, out: Path, fps: float = 30.0, width: int = 480, seconds: float | None = None) -> dict:
+def write_y4m(
+    clip: Path, out: Path, fps: float = 30.0, width: int = 480, seconds: float | None = None
+) -> dict:
     """`clip` resampled to `fps` and scaled to `width` (height to keep the aspect), as y4m; returns its facts."""
     cap = cv2.VideoCapture(str(clip))
     if not cap.isOpened():
@@ -35,14 +37,23 @@ def write_y4m(clip: Path, out: Path, fps: float = 30.0, width: int = 480, second
             if t + 1e-6 < due:  # resample: keep the frame nearest each output time
                 continue
             due += 1.0 / fps
-            yuv = cv2.cvtColor(cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2YUV_I420)
+            yuv = cv2.cvtColor(
+                cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2YUV_I420
+            )
             f.write(b"FRAME\n")
             f.write(yuv.tobytes())  # Y plane, then U, then V: what y4m's 420 layout is
             written += 1
     cap.release()
     if not written:
         raise ValueError(f"{clip}: no frames decoded")
-    return {"path": out, "width": w, "height": h, "fps": fps, "frames": written, "seconds": written / fps}
+    return {
+        "path": out,
+        "width": w,
+        "height": h,
+        "fps": fps,
+        "frames": written,
+        "seconds": written / fps,
+    }
 
 
 def camera_args(y4m: Path, fake_ui: bool = True) -> list[str]:

@@ -14,7 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-WALL, SKIN, SHIRT, TROUSERS, DARK = (200, 210, 220), (140, 170, 220), (60, 60, 180), (90, 60, 40), (30, 30, 30)
+WALL, SKIN, SHIRT, TROUSERS, DARK = (
+    (200, 210, 220),
+    (140, 170, 220),
+    (60, 60, 180),
+    (90, 60, 40),
+    (30, 30, 30),
+)
 
 
 def figure_frame(phase: float, width: int = 480, height: int = 640) -> np.ndarray:
@@ -30,10 +36,23 @@ def figure_frame(phase: float, width: int = 480, height: int = 640) -> np.ndarra
     sh_y, hip_y, ank_y = px(190) + drop, px(340) + drop, px(590)
     knee_y = (hip_y + ank_y) // 2 - px(20 * phase)
     for side in (-1, 1):
-        hip, knee, ankle = (cx + side * px(35), hip_y), (cx + side * px(30 + 70 * phase), knee_y), (cx + side * px(40), ank_y)
+        hip, knee, ankle = (
+            (cx + side * px(35), hip_y),
+            (cx + side * px(30 + 70 * phase), knee_y),
+            (cx + side * px(40), ank_y),
+        )
         cv2.line(img, hip, knee, TROUSERS, px(34))
         cv2.line(img, knee, ankle, TROUSERS, px(34))
-        cv2.ellipse(img, (ankle[0] + side * px(20), ankle[1] + px(12)), (px(30), px(12)), 0, 0, 360, DARK, -1)
+        cv2.ellipse(
+            img,
+            (ankle[0] + side * px(20), ankle[1] + px(12)),
+            (px(30), px(12)),
+            0,
+            0,
+            360,
+            DARK,
+            -1,
+        )
         shoulder = (cx + side * px(60), sh_y)
         elbow = (cx + side * px(80), sh_y + px(110 - 60 * phase))  # arms come forward at the bottom
         wrist = (cx + side * px(70), sh_y + px(210 - 170 * phase))
@@ -45,7 +64,9 @@ def figure_frame(phase: float, width: int = 480, height: int = 640) -> np.ndarra
     cv2.fillPoly(img, [np.array(torso, np.int32)], SHIRT)
     cv2.line(img, (cx, sh_y - px(20)), (cx, head[1]), SKIN, px(30))
     cv2.ellipse(img, head, (px(38), px(48)), 0, 0, 360, SKIN, -1)
-    cv2.ellipse(img, (head[0], head[1] - px(30)), (px(40), px(25)), 0, 180, 360, (30, 30, 50), -1)  # hair
+    cv2.ellipse(
+        img, (head[0], head[1] - px(30)), (px(40), px(25)), 0, 180, 360, (30, 30, 50), -1
+    )  # hair
     for side in (-1, 1):
         cv2.circle(img, (head[0] + side * px(14), head[1] - px(6)), px(5), DARK, -1)
     cv2.ellipse(img, (head[0], head[1] + px(22)), (px(12), px(5)), 0, 0, 180, (40, 40, 120), -1)

@@ -63,8 +63,14 @@ def synthetic_sequence(move: str, seconds: float = 4.0, fps: float = 15.0, seed:
     detected[len(t) // 2] = True
     img[~detected] = np.nan
     world[~detected] = np.nan
-    meta = {"fps": fps, "width": width, "height": height, "frame_count": len(t), "duration": seconds,
-            "period": period}  # the true seconds per rep, for rep-counting tests
+    meta = {
+        "fps": fps,
+        "width": width,
+        "height": height,
+        "frame_count": len(t),
+        "duration": seconds,
+        "period": period,
+    }  # the true seconds per rep, for rep-counting tests
     return PoseSequence(img, world, t.astype(np.float64), detected, meta)
 
 

@@ -39,7 +39,17 @@ def test_unreadable_video_raises_clear_error(tmp_path):
 def test_cli_annotate_reports_bad_model(tmp_path):
     clip = write_video(tmp_path / "c.mp4", frames=5)
     (tmp_path / "m.pt").write_text("junk")
-    r = CliRunner().invoke(app, ["annotate", str(clip), "--out", str(tmp_path / "o.mp4"), "--model", str(tmp_path / "m.pt")])
+    r = CliRunner().invoke(
+        app,
+        [
+            "annotate",
+            str(clip),
+            "--out",
+            str(tmp_path / "o.mp4"),
+            "--model",
+            str(tmp_path / "m.pt"),
+        ],
+    )
     assert r.exit_code == 1 and "model" in r.output.lower()
 
 

@@ -19,12 +19,18 @@ def test_readme_example_runs_as_written(real_clips, tmp_path, monkeypatch):
     import workout_classifier as wc
 
     model = wc.load_model()  # the shipped model, or wc.load_model("mine.safetensors")
-    r = model.predict("clip.mp4", reps=True, timeline=True)  # a list of results for a list of sources
+    r = model.predict(
+        "clip.mp4", reps=True, timeline=True
+    )  # a list of results for a list of sources
     r.label, r.confidence, r.top, r.reps, r.timeline, r.to_dict()
     # -- what it gives --
     assert isinstance(r, Result) and r.error is None
     assert r.label in model.classes + ["unknown"] and 0 < r.confidence <= 1
-    assert r.top[0]["label"] in model.classes and isinstance(r.reps, int) and isinstance(r.timeline, list)
+    assert (
+        r.top[0]["label"] in model.classes
+        and isinstance(r.reps, int)
+        and isinstance(r.timeline, list)
+    )
     d = r.to_dict()
     assert d["video"] == "clip.mp4" and d["label"] == r.label and d["reps"] == r.reps
     # to_dict() is exactly what `workout predict --json` prints for the same clip

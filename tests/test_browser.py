@@ -39,7 +39,9 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
         self.thread.start()
 
     @property
@@ -59,9 +61,13 @@ class LiveServer:
 
 def need_browser():
     """Skip (before starting anything) where Playwright or Chromium is missing."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+    )
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)")
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)"
+        )
     return sync_api
 
 
@@ -72,7 +78,9 @@ def live(tmp_path_factory):
     from workout_classifier.serve import create_app
 
     root = tmp_path_factory.mktemp("live")
-    server = LiveServer(create_app(model_for_tests(root), max_upload_mb=50, workers=1, tmp_dir=root))
+    server = LiveServer(
+        create_app(model_for_tests(root), max_upload_mb=50, workers=1, tmp_dir=root)
+    )
     yield server
     server.stop()
 
@@ -151,7 +159,10 @@ def test_upload_a_real_clip_and_see_the_answer(page, real_clips, shots):
     rows = page.locator("#chart .bar-row")
     assert rows.count() == len(answer["top"])
     assert rows.first.locator(".bar-name").text_content() == answer["top"][0]["label"]
-    assert rows.first.locator(".bar-pct").text_content() == f"{round(answer['top'][0]['probability'] * 100)}%"
+    assert (
+        rows.first.locator(".bar-pct").text_content()
+        == f"{round(answer['top'][0]['probability'] * 100)}%"
+    )
     assert page.locator("#error").is_hidden()
     page.wait_for_timeout(600)  # let the bars finish growing
     page.screenshot(path=str(shots / "web.png"), full_page=True)
@@ -171,7 +182,10 @@ def test_upload_a_real_clip_and_see_the_answer(page, real_clips, shots):
 def test_a_text_file_gets_a_clear_message(page, shots):
     open_page(page)
     page.set_viewport_size(PHONE)
-    page.set_input_files("#file", files=[{"name": "notes.mp4", "mimeType": "video/mp4", "buffer": b"not a video\n" * 50}])
+    page.set_input_files(
+        "#file",
+        files=[{"name": "notes.mp4", "mimeType": "video/mp4", "buffer": b"not a video\n" * 50}],
+    )
     page.wait_for_selector("#error:not([hidden])")
     assert page.text_content("#error-title") == "This file is not a video"
     text = page.text_content("#error-text")
@@ -197,7 +211,9 @@ def test_reps_form_and_timeline_are_shown_when_the_answer_has_them(page, shots):
     }  # fmt: skip
     page.route("**/api/predict*", lambda route: route.fulfill(json=fake))
     open_page(page)
-    page.set_input_files("#file", files=[{"name": "session.mp4", "mimeType": "video/mp4", "buffer": b"\0" * 64}])
+    page.set_input_files(
+        "#file", files=[{"name": "session.mp4", "mimeType": "video/mp4", "buffer": b"\0" * 64}]
+    )
     page.wait_for_selector("#result:not([hidden])")
     assert page.text_content("#label") == "push up"
     assert page.text_content("[data-fact='Repetitions'] dd") == "12"

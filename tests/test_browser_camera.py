@@ -64,7 +64,9 @@ def watch(pg) -> None:
 
 def test_camera_mode_shows_the_label_and_counts_reps(server, real_clips, tmp_path, record_property):
     sync_api = need_browser()
-    cam = write_y4m(real_clip(real_clips, REAL_LIVE_CLIP), tmp_path / "camera.y4m", fps=30, width=480)
+    cam = write_y4m(
+        real_clip(real_clips, REAL_LIVE_CLIP), tmp_path / "camera.y4m", fps=30, width=480
+    )
     p, browser = launch(sync_api, camera_args(cam["path"]))
     try:
         pg = browser.new_context(viewport=DESKTOP).new_page()
@@ -75,11 +77,15 @@ def test_camera_mode_shows_the_label_and_counts_reps(server, real_clips, tmp_pat
         # The clip shows push-ups (4 in 12 s; the fake camera loops it): the label, then reps counted as they happen.
         wait_until(pg, "document.getElementById('cam-label').dataset.label === 'push up'")
         first = int(pg.text_content("#cam-reps"))
-        wait_until(pg, f"Number(document.getElementById('cam-reps').textContent) >= {max(first, 1) + 1}")
+        wait_until(
+            pg, f"Number(document.getElementById('cam-reps').textContent) >= {max(first, 1) + 1}"
+        )
         st = live_stats(pg)
         shown = [s["reps"] for s in st["samples"]]
         assert st["maxReps"] >= 2 and shown[-1] >= 2
-        assert all(b >= a for a, b in zip(shown, shown[1:], strict=False)), "the rep counter went down"
+        assert all(b >= a for a, b in zip(shown, shown[1:], strict=False)), (
+            "the rep counter went down"
+        )
         assert pg.locator("#cam-overlay").is_visible() and pg.locator("#error").is_hidden()
         # The page's own figures: every answered frame has a latency, capture to overlay drawn.
         assert st["frames"] >= 20 and len(st["samples"]) == st["frames"]
@@ -113,7 +119,10 @@ def test_camera_mode_shows_the_label_and_counts_reps(server, real_clips, tmp_pat
 @pytest.mark.parametrize(
     ("args", "title"),
     [
-        (["--use-fake-device-for-media-stream"], "Camera access was denied"),  # the prompt is answered no
+        (
+            ["--use-fake-device-for-media-stream"],
+            "Camera access was denied",
+        ),  # the prompt is answered no
         (["--use-fake-ui-for-media-stream"], "No camera found"),  # allowed, but there is no camera
     ],
     ids=["denied", "no-camera"],

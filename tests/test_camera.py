@@ -27,7 +27,14 @@ def jpeg_frames(clip, limit=None, fps=15.0):
         if not ok or (limit and len(out) >= limit):
             break
         if i % max(round(src / fps), 1) == 0:
-            out.append((i / src, cv2.imencode(".jpg", cv2.resize(bgr, (480, 270)) if bgr.shape[1] > 480 else bgr)[1].tobytes()))
+            out.append(
+                (
+                    i / src,
+                    cv2.imencode(
+                        ".jpg", cv2.resize(bgr, (480, 270)) if bgr.shape[1] > 480 else bgr
+                    )[1].tobytes(),
+                )
+            )
         i += 1
     return out
 
@@ -72,7 +79,9 @@ def test_two_sessions_each_with_their_own_state(real_clips, tmp_path):
 
 
 def test_more_sessions_than_allowed_are_told_so(tmp_path):
-    app = create_app(model_for_tests(tmp_path), workers=1, tmp_dir=tmp_path, warm_up=False, camera_sessions=1)
+    app = create_app(
+        model_for_tests(tmp_path), workers=1, tmp_dir=tmp_path, warm_up=False, camera_sessions=1
+    )
     with TestClient(app) as client:
         with client.websocket_connect("/api/live") as a:
             assert a.receive_json()["type"] == "ready"

@@ -28,7 +28,9 @@ def no_torch(monkeypatch):
             models._lookup(name)
     monkeypatch.setitem(sys.modules, "torch", None)
     for name in models.NEURAL:  # a module imported earlier would not register itself again
-        monkeypatch.delitem(sys.modules, f"workout_classifier.learn.models.{models._MODULES[name]}", raising=False)
+        monkeypatch.delitem(
+            sys.modules, f"workout_classifier.learn.models.{models._MODULES[name]}", raising=False
+        )
     kept = {k: v for k, v in models._REGISTRY.items() if k not in models.NEURAL}
     monkeypatch.setattr(models, "_REGISTRY", kept)
 
@@ -49,7 +51,11 @@ def test_file_is_safetensors_with_versioned_json_header(trees_clf, tmp_path):
     n = struct.unpack("<Q", path.read_bytes()[:8])[0]
     header = json.loads(path.read_bytes()[8 : 8 + n])
     meta = json.loads(header["__metadata__"]["workout-classifier"])
-    assert meta["format"] == FORMAT and meta["model_name"] == "trees" and meta["classes"] == clf.classes
+    assert (
+        meta["format"] == FORMAT
+        and meta["model_name"] == "trees"
+        and meta["classes"] == clf.classes
+    )
     assert {"feature", "threshold", "left", "right", "value"} <= set(header)
     assert header["value"]["dtype"] == "F16"
     assert not list(tmp_path.glob("*.tmp"))  # written atomically
@@ -68,7 +74,9 @@ def test_shipped_model_is_numpy(no_torch):
         pytest.skip(f"no shipped model at {DEFAULT_MODEL}")
     clf = Classifier.load()
     assert models.is_numpy(clf.model)
-    p = clf.predict_windows(np.random.default_rng(0).normal(0.5, 0.2, (3, 48, 33, 8)).astype(np.float32))
+    p = clf.predict_windows(
+        np.random.default_rng(0).normal(0.5, 0.2, (3, 48, 33, 8)).astype(np.float32)
+    )
     np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-5)
 
 
@@ -107,7 +115,9 @@ def test_neural_model_file_without_torch_names_the_extra(tmp_path, no_torch):
         Classifier.load(tmp_path / "n.safetensors")
 
 
-@pytest.mark.parametrize("content", [b"", b"hello, not a model", b"PK\x03\x04garbage", b"\x10" + b"\x00" * 7 + b"{}"])
+@pytest.mark.parametrize(
+    "content", [b"", b"hello, not a model", b"PK\x03\x04garbage", b"\x10" + b"\x00" * 7 + b"{}"]
+)
 def test_bad_model_file(tmp_path, content):
     p = tmp_path / "bad.safetensors"
     p.write_bytes(content)
@@ -120,7 +130,9 @@ def test_missing_and_foreign_model_file(tmp_path):
 
     with pytest.raises(ModelFileError, match="not found"):
         Classifier.load(tmp_path / "missing.safetensors")
-    save_file({"w": np.zeros(2, np.float32)}, str(tmp_path / "other.safetensors"))  # someone else's weights
+    save_file(
+        {"w": np.zeros(2, np.float32)}, str(tmp_path / "other.safetensors")
+    )  # someone else's weights
     with pytest.raises(ModelFileError, match="not a workout-classifier model"):
         Classifier.load(tmp_path / "other.safetensors")
 
@@ -158,11 +170,15 @@ def test_old_torch_file_loads_and_converts(trees_clf, tmp_path):
     torch.save({"format": LEGACY_FORMAT, "model_name": "trees", "model_config": vars(clf.model.config),
                 "state_dict": {k: torch.from_numpy(v) for k, v in clf.model.state_dict().items()},
                 "classes": clf.classes, "features": clf.features.to_dict(), "extra": {"tta": False}}, old)  # fmt: skip
-    np.testing.assert_allclose(Classifier.load(old).predict_windows(raw), clf.predict_windows(raw), atol=1e-6)
+    np.testing.assert_allclose(
+        Classifier.load(old).predict_windows(raw), clf.predict_windows(raw), atol=1e-6
+    )
     r = runner.invoke(app, ["convert-model", str(old)])
     assert r.exit_code == 0, r.output
     new = tmp_path / "old.safetensors"
-    np.testing.assert_allclose(Classifier.load(new).predict_windows(raw), clf.predict_windows(raw), atol=1e-6)
+    np.testing.assert_allclose(
+        Classifier.load(new).predict_windows(raw), clf.predict_windows(raw), atol=1e-6
+    )
     torch.save({"state_dict": {}}, tmp_path / "foreign.pt")
     with pytest.raises(ModelFileError):
         Classifier.load(tmp_path / "foreign.pt")

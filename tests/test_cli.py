@@ -29,7 +29,9 @@ def tiny_dataset(tmp_path):
 
 def _on_folder(command: str, data, tmp_path):
     """`workout extract|stats DATA` with its output folder under tmp_path."""
-    return runner.invoke(app, [command, str(data), "--out" if command == "stats" else "--cache", str(tmp_path / "o")])
+    return runner.invoke(
+        app, [command, str(data), "--out" if command == "stats" else "--cache", str(tmp_path / "o")]
+    )
 
 
 @pytest.mark.parametrize("command", ["extract", "stats"])

@@ -40,7 +40,21 @@ def test_evaluate_bad_protocol_and_model(fake_dataset):
 def test_train_then_predict_json(fake_dataset):
     data, cache, root = fake_dataset
     model = root / "m.pt"
-    r = runner.invoke(app, ["train", str(data), "--cache", str(cache), "--epochs", "4", "--out", str(model), "--min-clips", "1"])
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            str(data),
+            "--cache",
+            str(cache),
+            "--epochs",
+            "4",
+            "--out",
+            str(model),
+            "--min-clips",
+            "1",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert model.exists()
     from workout_classifier.learn.checkpoint import Classifier
@@ -48,8 +62,12 @@ def test_train_then_predict_json(fake_dataset):
     clf = Classifier.load(model)  # the default model reads the streams it needs, without mirror TTA
     assert (clf.model_name, clf.features.streams, clf.extra["tta"]) == ("trees", ("raw",), False)
     # The unknown gate comes from out-of-fold predictions of a whole grouped CV, every clip once.
-    assert clf.extra["calibration"] == {"clips": 18, "reject_rate": 0.03, "on": "out-of-fold grouped CV",
-                                        "resting_clips": 0}
+    assert clf.extra["calibration"] == {
+        "clips": 18,
+        "reject_rate": 0.03,
+        "on": "out-of-fold grouped CV",
+        "resting_clips": 0,
+    }
     assert 0 < clf.extra["unknown_threshold"] < 1
     assert "one fit" in r.output
     videos = sorted(str(p) for p in data.rglob("*.mp4"))[:2]

@@ -19,7 +19,9 @@ from workout_classifier.pose.cache import PoseCache
 from workout_classifier.pose.extract import extract_clips
 from workout_classifier.pose.landmarks import PoseSequence
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'workout-classifier[ray]')")
+ray = pytest.importorskip(
+    "ray", reason="Ray is not installed (pip install 'workout-classifier[ray]')"
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +35,29 @@ def ray_local():
 # The two tests without Ray come first, before the module's Ray starts: its threads print
 # late messages (a killed worker) to stderr, which CliRunner swaps out during a test.
 def test_bare_ray_flag_means_local():
-    assert bare_ray_means_local(["extract", "data", "--ray"]) == ["extract", "data", "--ray", "local"]
-    assert bare_ray_means_local(["extract", "--ray", "data"]) == ["extract", "--ray", "local", "data"]
-    assert bare_ray_means_local(["extract", "--ray", "-w", "2"])[:3] == ["extract", "--ray", "local"]
-    assert bare_ray_means_local(["extract", "--ray", "10.0.0.1:6379", "d"]) == ["extract", "--ray", "10.0.0.1:6379", "d"]
+    assert bare_ray_means_local(["extract", "data", "--ray"]) == [
+        "extract",
+        "data",
+        "--ray",
+        "local",
+    ]
+    assert bare_ray_means_local(["extract", "--ray", "data"]) == [
+        "extract",
+        "--ray",
+        "local",
+        "data",
+    ]
+    assert bare_ray_means_local(["extract", "--ray", "-w", "2"])[:3] == [
+        "extract",
+        "--ray",
+        "local",
+    ]
+    assert bare_ray_means_local(["extract", "--ray", "10.0.0.1:6379", "d"]) == [
+        "extract",
+        "--ray",
+        "10.0.0.1:6379",
+        "d",
+    ]
     assert bare_ray_means_local(["x", "--ray", "auto"]) == ["x", "--ray", "auto"]
 
 
@@ -50,13 +71,17 @@ def test_cli_without_ray_says_what_to_install(synthetic_dataset, tmp_path, monke
     real_import = builtins.__import__
     me = threading.get_ident()
 
-    def no_ray(name, *a, **kw):  # this thread only: the module's Ray keeps importing in its own threads
+    def no_ray(
+        name, *a, **kw
+    ):  # this thread only: the module's Ray keeps importing in its own threads
         if threading.get_ident() == me and (name == "ray" or name.startswith("ray.")):
             raise ImportError("No module named 'ray'")
         return real_import(name, *a, **kw)
 
     monkeypatch.setattr(builtins, "__import__", no_ray)
-    res = CliRunner().invoke(app, ["extract", str(synthetic_dataset), "--cache", str(tmp_path), "--ray", "local"])
+    res = CliRunner().invoke(
+        app, ["extract", str(synthetic_dataset), "--cache", str(tmp_path), "--ray", "local"]
+    )
     assert res.exit_code == 1
     assert "pip install 'workout-classifier[ray]'" in res.output and "Traceback" not in res.output
 
@@ -116,7 +141,9 @@ def test_worker_killed_mid_clip_is_retried(ray_local, tmp_path):
         def clip_done(self):
             pass
 
-    todo = [(str(clip), str(cache.data_path(cache.key(clip))), str(cache.fail_path(cache.key(clip))))]
+    todo = [
+        (str(clip), str(cache.data_path(cache.key(clip))), str(cache.fail_path(cache.key(clip))))
+    ]
     results: list = []
     t0 = time.monotonic()
     backend(todo, cache, Bar(), results)
@@ -139,7 +166,9 @@ def _group_gone(pgid: int, timeout: float) -> bool:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to a process group")
-@pytest.mark.parametrize("how", [["--ray", "--workers", "2"], ["--workers", "2"]], ids=["ray", "local-workers"])
+@pytest.mark.parametrize(
+    "how", [["--ray", "--workers", "2"], ["--workers", "2"]], ids=["ray", "local-workers"]
+)
 def test_ctrl_c_stops_the_run_and_a_rerun_does_only_the_rest(ray_local, tmp_path, how):
     """Ctrl-C as a terminal sends it: SIGINT to the whole process group (driver, Ray, workers)."""
     from workout_classifier.pose.distributed import RayBackend
@@ -147,8 +176,19 @@ def test_ctrl_c_stops_the_run_and_a_rerun_does_only_the_rest(ray_local, tmp_path
     data = tmp_path / "data"
     clips = [write_video(data / "squat" / f"c{i}.mp4", frames=60, fps=30, seed=i) for i in range(6)]
     cache_dir = tmp_path / "cache"
-    cmd = [sys.executable, "-m", "workout_classifier.cli", "extract", str(data), "--cache", str(cache_dir), *how]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "workout_classifier.cli",
+        "extract",
+        str(data),
+        "--cache",
+        str(cache_dir),
+        *how,
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     deadline, sent = time.monotonic() + 120, False
     while proc.poll() is None and time.monotonic() < deadline:
         if any(cache_dir.glob("*.npz")):
@@ -163,8 +203,12 @@ def test_ctrl_c_stops_the_run_and_a_rerun_does_only_the_rest(ray_local, tmp_path
     assert 1 <= done_before
     if proc.returncode != 0:  # interrupted (it may have finished first)
         assert proc.returncode == 130, err
-        lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("extracting poses")]
-        assert len(lines) == 1 and lines[0].startswith("interrupted:"), err  # one line, nothing else
+        lines = [
+            ln for ln in err.splitlines() if ln.strip() and not ln.startswith("extracting poses")
+        ]
+        assert len(lines) == 1 and lines[0].startswith("interrupted:"), (
+            err
+        )  # one line, nothing else
     for f in cache_dir.glob("*.npz"):  # whatever was written is whole
         assert PoseSequence.load(f).num_frames == 20  # 60 frames at 30 fps, sampled at 10 fps
     assert not list(cache_dir.glob("*.tmp")) and not list(cache_dir.glob("*.fail.json"))
@@ -235,7 +279,9 @@ def test_leave_one_exercise_out_study_on_ray_equals_local(ray_local, monkeypatch
             tracks.append(prepare(synthetic_sequence(move, seconds=4, seed=10 * k + i)))
             y.append(k)
             groups.append(f"{move}{i}")
-    ts = types.SimpleNamespace(tracks=tracks, y=np.array(y), groups=np.array(groups), classes=list(MOVES))
+    ts = types.SimpleNamespace(
+        tracks=tracks, y=np.array(y), groups=np.array(groups), classes=list(MOVES)
+    )
     args = argparse.Namespace(folds=3, seed=0, epochs=None, quick=False, unknown_model="trees")
     monkeypatch.setitem(acc._STATE, "ts", ts)
     monkeypatch.setitem(acc._STATE, "args", args)

@@ -33,8 +33,16 @@ def test_ensemble_module_probabilities_sum_to_one():
 def test_fitted_stream_ensemble_sums_to_one_and_round_trips(tmp_path):
     tracks, y, groups, classes = synthetic_tracks(n_per_class=4)
     specs = [
-        {"model": "stgcn", "streams": ["joint", "bone"], "options": {"channels": [8, 8], "strides": [2, 1]}},
-        {"model": "transformer", "streams": ["joint", "motion", "detect"], "options": {"dim": 16, "layers": 1}},
+        {
+            "model": "stgcn",
+            "streams": ["joint", "bone"],
+            "options": {"channels": [8, 8], "strides": [2, 1]},
+        },
+        {
+            "model": "transformer",
+            "streams": ["joint", "motion", "detect"],
+            "options": {"dim": 16, "layers": 1},
+        },
     ]
     clf, hist = fit(tracks, y, groups, classes, "ensemble", FEATS, TrainConfig(epochs=1, threads=1),
                     {"members": specs})  # fmt: skip
@@ -76,7 +84,11 @@ def noise_sequence(seconds=4.0, fps=15.0, seed=0) -> PoseSequence:
 @pytest.mark.parametrize("name", [pytest.param("transformer", marks=pytest.mark.neural), "trees"])
 def test_unknown_threshold_rejects_far_out_input(tmp_path, name):
     tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
-    feats, options = (FEATS, {"dim": 32, "layers": 1}) if name == "transformer" else (replace(FEATS, streams=("raw",)), {})
+    feats, options = (
+        (FEATS, {"dim": 32, "layers": 1})
+        if name == "transformer"
+        else (replace(FEATS, streams=("raw",)), {})
+    )
     clf, _ = fit(tracks, y, groups, classes, name, feats, replace(FAST, calibrate=True), options)
     assert 0 < clf.extra["temperature"] and 1 / 3 <= clf.extra["unknown_threshold"] < 1
     clf.save(tmp_path / "m.safetensors")
@@ -94,7 +106,15 @@ def test_gate_rejects_generated_everyday_movement_and_keeps_a_known_clip(motion)
     from everyday import everyday_sequence
 
     tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
-    clf, _ = fit(tracks, y, groups, classes, "trees", replace(FEATS, streams=("raw",)), replace(FAST, calibrate=True))
+    clf, _ = fit(
+        tracks,
+        y,
+        groups,
+        classes,
+        "trees",
+        replace(FEATS, streams=("raw",)),
+        replace(FAST, calibrate=True),
+    )
     base = synthetic_sequence("curl", seed=7)
     frame = 0  # the synthetic figure stands upright at rest
     assert classify_sequence(synthetic_sequence("squat", seed=4242), clf)["label"] == "squat"
@@ -108,11 +128,21 @@ def test_resting_through_a_clip_is_unknown_whatever_the_model_says(motion):
     from everyday import everyday_sequence
 
     tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
-    clf, _ = fit(tracks, y, groups, classes, "trees", replace(FEATS, streams=("raw",)), replace(FAST, calibrate=True))
+    clf, _ = fit(
+        tracks,
+        y,
+        groups,
+        classes,
+        "trees",
+        replace(FEATS, streams=("raw",)),
+        replace(FAST, calibrate=True),
+    )
     clf.extra["unknown_threshold"] = 0.0  # the confidence gate never rejects
     squat = classify_sequence(synthetic_sequence("squat", seed=4242), clf)
     assert squat["label"] == "squat" and not squat["resting"]
-    res = classify_sequence(everyday_sequence(synthetic_sequence("curl", seed=7), 0, motion, seed=1), clf)
+    res = classify_sequence(
+        everyday_sequence(synthetic_sequence("curl", seed=7), 0, motion, seed=1), clf
+    )
     assert res["resting"] and res["label"] == UNKNOWN
 
 
@@ -129,7 +159,9 @@ def test_oof_threshold_leaves_room_for_resting_clips():
     conf = apply_temperature(probs, clf.extra["temperature"]).max(1)
     rejected = (conf < thr) | rest
     assert abs(rejected.mean() - 0.03) <= 0.005  # both together within the budget
-    assert thr < calibrate_oof(clf, probs, y, 0.03)["unknown_threshold"]  # a lower bar than without them
+    assert (
+        thr < calibrate_oof(clf, probs, y, 0.03)["unknown_threshold"]
+    )  # a lower bar than without them
 
 
 @pytest.mark.parametrize("move", ["squat", "curl", "jack"])

@@ -321,6 +321,8 @@ def test_clips_go_out_longest_first(tmp_path):
     from workout_classifier.pose.extract import longest_first
 
     clips = [write_video(tmp_path / f"{n}.mp4", frames=n) for n in (10, 90, 40)]
-    todo = [(str(c), "out", "fail") for c in clips] + [(str(tmp_path / "missing.mp4"), "out", "fail")]
+    todo = [(str(c), "out", "fail") for c in clips] + [
+        (str(tmp_path / "missing.mp4"), "out", "fail")
+    ]
     order = [Path(item[0]).stem for item in longest_first(todo, 15.0)]
     assert order == ["90", "40", "10", "missing"]  # an unreadable clip fails fast: last

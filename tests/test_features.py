@@ -44,7 +44,18 @@ def test_normalization_makes_scale_and_position_irrelevant():
 
 
 def test_all_streams_shapes_and_finite():
-    streams = ("joint", "bone", "motion", "accel", "world", "world_motion", "vis", "weighted", "angle", "orient")
+    streams = (
+        "joint",
+        "bone",
+        "motion",
+        "accel",
+        "world",
+        "world_motion",
+        "vis",
+        "weighted",
+        "angle",
+        "orient",
+    )
     cfg = FeatureConfig(streams=streams)
     x = to_features(_raw(), streams)
     assert x.shape == (1, cfg.steps, 33, cfg.channels)
@@ -67,7 +78,9 @@ def test_missing_frames_are_interpolated_not_zero():
     tr = prepare(seq)
     assert np.isfinite(tr.raw).all()
     x = np.array([[0.0], [np.nan], [2.0]])
-    np.testing.assert_allclose(interpolate_missing(x, np.array([True, False, True])), [[0.0], [1.0], [2.0]])
+    np.testing.assert_allclose(
+        interpolate_missing(x, np.array([True, False, True])), [[0.0], [1.0], [2.0]]
+    )
 
 
 def test_no_person_is_an_error():

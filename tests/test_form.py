@@ -16,7 +16,9 @@ from workout_classifier.analysis.form import (
 from workout_classifier.pose.landmarks import NoPersonError, PoseSequence
 
 
-def _pushup(sag: float = 0.0, seconds: float = 3.0, knee_bend: float = 0.0, seed: int = 0) -> PoseSequence:
+def _pushup(
+    sag: float = 0.0, seconds: float = 3.0, knee_bend: float = 0.0, seed: int = 0
+) -> PoseSequence:
     """A side-view push-up in world coordinates (y down); `sag` drops the hips (metres)."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * 15)) / 15
@@ -32,14 +34,22 @@ def _pushup(sag: float = 0.0, seconds: float = 3.0, knee_bend: float = 0.0, seed
         hip[:, 1] += sag
         knee = hip + (ankle - hip) * 0.5
         knee[:, 1] += knee_bend
-        elbow = (shoulder + wrist) / 2 + np.stack([0.12 * depth, np.zeros_like(t), np.zeros_like(t)], -1)
+        elbow = (shoulder + wrist) / 2 + np.stack(
+            [0.12 * depth, np.zeros_like(t), np.zeros_like(t)], -1
+        )
         for j, p in ((11, shoulder), (13, elbow), (15, wrist), (23, hip), (25, knee), (27, ankle)):
             w[:, j + o, :3] = p
         w[:, 7 + o, :3] = shoulder + np.array([-0.2, -0.05, 0])
     w[..., :3] += rng.normal(0, 0.003, w[..., :3].shape)
     img = w.copy()
     img[..., :2] = img[..., :2] * 0.3 + 0.5
-    return PoseSequence(img.astype(np.float32), w.astype(np.float32), t, np.ones(len(t), bool), {"width": 640, "height": 480})
+    return PoseSequence(
+        img.astype(np.float32),
+        w.astype(np.float32),
+        t,
+        np.ones(len(t), bool),
+        {"width": 640, "height": 480},
+    )
 
 
 def test_hip_sag_and_bent_knees_are_measured():
@@ -47,7 +57,10 @@ def test_hip_sag_and_bent_knees_are_measured():
     sagging = form_features(_pushup(sag=0.12))
     assert sagging["hip_sag_median"] > straight["hip_sag_median"] + 0.1
     assert sagging["body_line_median"] < straight["body_line_median"]
-    assert form_features(_pushup(knee_bend=0.1))["knee_angle_median"] < straight["knee_angle_median"] - 5
+    assert (
+        form_features(_pushup(knee_bend=0.1))["knee_angle_median"]
+        < straight["knee_angle_median"] - 5
+    )
     assert set(straight) == set(FEATURES) and all(np.isfinite(list(straight.values())))
 
 

@@ -24,7 +24,11 @@ def _imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             out |= {a.name for a in node.names if a.name.startswith("workout_classifier")}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("workout_classifier"):
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("workout_classifier")
+        ):
             mods = _modules()
             for a in node.names:  # `from workout_classifier.pose import cache` imports a module
                 sub = f"{node.module}.{a.name}"
@@ -56,7 +60,9 @@ def test_imports_only_go_down():
 
 
 def test_no_import_cycle():
-    graph = {m: {d for d in _imports(p) if d != "workout_classifier"} for m, p in _modules().items()}
+    graph = {
+        m: {d for d in _imports(p) if d != "workout_classifier"} for m, p in _modules().items()
+    }
     state: dict[str, int] = {}
     cycles = []
 
@@ -64,7 +70,7 @@ def test_no_import_cycle():
         state[m] = 1
         for d in graph.get(m, ()):
             if state.get(d) == 1:
-                cycles.append(" -> ".join(stack[stack.index(d):] + [d]))
+                cycles.append(" -> ".join(stack[stack.index(d) :] + [d]))
             elif d in graph and not state.get(d):
                 visit(d, stack + [d])
         state[m] = 2
@@ -81,5 +87,7 @@ def test_root_package_is_light():
     import sys
 
     code = "import sys, workout_classifier; print(sorted(m for m in sys.modules if m.startswith('workout_classifier')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "['workout_classifier', 'workout_classifier._quiet']"

@@ -39,18 +39,25 @@ def parse_lines(stdout: str) -> tuple[list[dict], dict]:
 
 def live_process(clip: Path) -> tuple[list[dict], dict]:
     """`workout live --source CLIP --json` in its own process, as a script would run it; stderr must stay quiet."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
     res = subprocess.run([sys.executable, "-m", "workout_classifier.cli", "live", "--json", "--source", str(clip)],
                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
-    assert not res.stderr.strip(), f"noise on the terminal: {res.stderr[:500]}"  # MediaPipe/absl logs
+    assert not res.stderr.strip(), (
+        f"noise on the terminal: {res.stderr[:500]}"
+    )  # MediaPipe/absl logs
     return parse_lines(res.stdout)
 
 
 def offline(clip: Path) -> dict:
     """`workout predict --json --reps CLIP`: the offline label and rep count."""
     res = CliRunner().invoke(app, ["predict", "--json", "--reps", str(clip)])
-    assert res.exit_code in (0, 1), res.output  # 1: no clip could be classified (the answer says why)
+    assert res.exit_code in (0, 1), (
+        res.output
+    )  # 1: no clip could be classified (the answer says why)
     return json.loads(res.stdout)[0]
 
 
@@ -75,18 +82,27 @@ def test_latest_frame_keeps_only_the_newest():
 
 def test_sets_change_with_the_exercise_and_end_with_rest():
     st = SetTracker(LiveConfig(switch_seconds=1.0, rest_seconds=2.0, min_set_seconds=1.0))
-    labels = ["squat"] * 8 + ["lunges"] + ["squat"] * 2 + ["lunges"] * 6 + [RESTING] * 6 + ["squat"] * 6
+    labels = (
+        ["squat"] * 8 + ["lunges"] + ["squat"] * 2 + ["lunges"] * 6 + [RESTING] * 6 + ["squat"] * 6
+    )
     for i, lab in enumerate(labels):
         st.update(i * 0.5, lab, max(i * 0.5 - 4, 0))
     sets = st.finish()
-    assert [s.label for s in sets] == ["squat", "lunges", "squat"]  # one stray decision starts no set
+    assert [s.label for s in sets] == [
+        "squat",
+        "lunges",
+        "squat",
+    ]  # one stray decision starts no set
     assert sets[1].end <= 8.5 + 1e-9 and sets[2].start >= 11.0 - 1e-9
 
 
 def test_a_young_set_takes_the_later_label():
     # The first decisions see a short window: a different exercise within settle_seconds relabels the set.
     st = SetTracker(LiveConfig(settle_seconds=4.0))
-    events = [st.update(1.5 + i * 0.5, lab, 0.0) for i, lab in enumerate(["lunges", "lunges", "squat"] + ["squat"] * 10)]
+    events = [
+        st.update(1.5 + i * 0.5, lab, 0.0)
+        for i, lab in enumerate(["lunges", "lunges", "squat"] + ["squat"] * 10)
+    ]
     assert events[:3] == ["open", None, "relabel"] and set(events[3:]) == {None}
     sets = st.finish()
     assert [(s.label, s.start) for s in sets] == [("squat", 0.0)]
@@ -106,12 +122,21 @@ def test_live_on_a_generated_clip_sees_nobody(tmp_path):
     clip = write_video(tmp_path / "ball.mp4", frames=45, fps=30)
     frames, summary = run_json(["--source", str(clip)])
     assert offline(clip)["label"] is None  # offline sees nobody either
-    assert frames and all({"time", "label", "confidence", "reps", "latency_ms"} <= set(f) for f in frames)
-    assert all(f["label"] is None and f["reps"] == 0 for f in frames)  # no person: no exercise, no reps
+    assert frames and all(
+        {"time", "label", "confidence", "reps", "latency_ms"} <= set(f) for f in frames
+    )
+    assert all(
+        f["label"] is None and f["reps"] == 0 for f in frames
+    )  # no person: no exercise, no reps
     assert summary["sets"] == [] and summary["person_found"] == 0.0
-    assert summary["frames_read"] >= 40 and summary["frames_processed"] + summary["frames_dropped"] == summary["frames_read"]
+    assert (
+        summary["frames_read"] >= 40
+        and summary["frames_processed"] + summary["frames_dropped"] == summary["frames_read"]
+    )
     times = [f["time"] for f in frames]
-    assert times == sorted(times) and summary["wall_s"] >= 1.2  # played at its own speed (1.5 s), not faster
+    assert (
+        times == sorted(times) and summary["wall_s"] >= 1.2
+    )  # played at its own speed (1.5 s), not faster
 
 
 def test_live_bad_source_is_one_line(tmp_path):
@@ -128,7 +153,9 @@ def test_live_on_a_generated_squat_clip_matches_the_offline_answer(tmp_path):
     frames, summary = live_process(clip)
     assert_matches_offline(frames, summary, off)
     assert summary["sets"][0]["reps"] >= 3 and summary["person_found"] > 0.9
-    assert any(f["reps"] > 0 for f in frames[: len(frames) * 3 // 4])  # counted as it plays, not only at the end
+    assert any(
+        f["reps"] > 0 for f in frames[: len(frames) * 3 // 4]
+    )  # counted as it plays, not only at the end
 
 
 @pytest.mark.slow
@@ -149,21 +176,30 @@ def test_a_change_of_exercise_starts_a_new_counter():
     from workout_classifier.learn.checkpoint import Classifier
     from workout_classifier.live.tracker import LiveTracker
 
-    squat, curl = synthetic_sequence("squat", seconds=12, seed=3), synthetic_sequence("curl", seconds=12, seed=4)
+    squat, curl = (
+        synthetic_sequence("squat", seconds=12, seed=3),
+        synthetic_sequence("curl", seconds=12, seed=4),
+    )
     tracker = LiveTracker(Classifier.load())
     labels = iter(["squat"] * 24 + ["barbell biceps curl"] * 200)
-    tracker._decide = lambda t: _fake_decide(tracker, t, next(labels))  # the model is not under test here
+    tracker._decide = lambda t: _fake_decide(
+        tracker, t, next(labels)
+    )  # the model is not under test here
     counters = []
     for seq, shift in ((squat, 0.0), (curl, 12.0)):
         for t, lm, w, ok in zip(seq.times, seq.landmarks, seq.world, seq.detected, strict=True):
             tracker.add_pose(t + shift, lm, w, ok)
-            if tracker.counter is not None and (not counters or counters[-1] is not tracker.counter):
+            if tracker.counter is not None and (
+                not counters or counters[-1] is not tracker.counter
+            ):
                 counters.append(tracker.counter)
     summary = tracker.summary()
     tracker.close()
     assert [s["label"] for s in summary["sets"]] == ["squat", "barbell biceps curl"]
     assert [c.exercise for c in counters] == ["squat", "barbell biceps curl"]
-    for got, seq, name in zip(summary["sets"], (squat, curl), ("squat", "barbell biceps curl"), strict=True):
+    for got, seq, name in zip(
+        summary["sets"], (squat, curl), ("squat", "barbell biceps curl"), strict=True
+    ):
         assert abs(got["reps"] - count_reps(seq, name).reps) <= 1, (got, name)
     assert summary["sets"][1]["reps"] >= 3
 

@@ -52,7 +52,9 @@ def test_checkpoint_round_trip(tmp_path):
 
 def test_tuple_options_survive_the_json_config(tmp_path):
     model = create_model("stgcn", num_classes=2, in_channels=3, channels=(8, 8), strides=(2, 1))
-    Classifier(model, "stgcn", ["a", "b"], FeatureConfig(streams=("joint",))).save(tmp_path / "g.safetensors")
+    Classifier(model, "stgcn", ["a", "b"], FeatureConfig(streams=("joint",))).save(
+        tmp_path / "g.safetensors"
+    )
     back = Classifier.load(tmp_path / "g.safetensors")
     assert back.model.config == model.config  # (8, 8) comes back a tuple, not a list
 

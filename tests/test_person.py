@@ -128,8 +128,12 @@ def test_box_helpers():
     img = np.zeros((33, 4), np.float32)
     img[:, 0], img[:, 1], img[:, 3] = np.linspace(0.2, 0.4, 33), np.linspace(0.1, 0.7, 33), 1.0
     img[0, :2], img[0, 3] = (0.9, 0.9), 0.0  # an invisible joint does not stretch the box
-    np.testing.assert_allclose(landmark_box(img), [img[1:, 0].min(), img[1:, 1].min(), 0.4, 0.7], atol=1e-6)
-    np.testing.assert_allclose(expand(np.array([0.2, 0.2, 0.4, 0.6]), 0.5), [0.1, 0.0, 0.5, 0.8], atol=1e-12)
+    np.testing.assert_allclose(
+        landmark_box(img), [img[1:, 0].min(), img[1:, 1].min(), 0.4, 0.7], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        expand(np.array([0.2, 0.2, 0.4, 0.6]), 0.5), [0.1, 0.0, 0.5, 0.8], atol=1e-12
+    )
     f = np.full((10, 10, 3), 5, np.uint8)
     b = np.array([0.2, 0.2, 0.5, 0.5])
     assert blank(f, [b])[3, 3].max() == 0 and blank(f, [b])[8, 8].max() == 5

@@ -61,7 +61,11 @@ def test_stats_and_extraction_give_sizes_as_shown(tmp_path):
     from workout_classifier.learn.stats import collect
 
     up = _upright_frames(12)
-    write_clip(tmp_path / "data" / "squat" / "phone.mp4", [stored_for(f, -90) for f in up], display_rotation=-90)
+    write_clip(
+        tmp_path / "data" / "squat" / "phone.mp4",
+        [stored_for(f, -90) for f in up],
+        display_rotation=-90,
+    )
     (st,), problems = collect(tmp_path / "data")
     assert (st.width, st.height, st.rotation, st.codec, st.problem) == (W, H, 90, "h264", "")
     seq = extract_pose(tmp_path / "data" / "squat" / "phone.mp4", PoseSettings(fps=None))
@@ -217,7 +221,9 @@ def test_rotated_real_clip_gives_the_same_landmarks(real_clips, tmp_path):
     assert (ref.meta["width"], ref.meta["height"]) == (854, 480)
     for ccw in (90, 180, -90):
         seq = seqs[ccw]
-        assert (seq.meta["width"], seq.meta["height"]) == (854, 480) and seq.meta["rotation"] == (-ccw) % 360
+        assert (seq.meta["width"], seq.meta["height"]) == (854, 480) and seq.meta["rotation"] == (
+            -ccw
+        ) % 360
         both = ref.detected & seq.detected
         # Both found in nearly every frame; 0.9 exactly came up once in a clean-clone run (the rotated
         # encode differs by a frame or two), so the bound leaves that room. The landmarks are the test.
@@ -246,7 +252,9 @@ def test_annotated_phone_clip_comes_out_upright(tmp_path):
     from workout_classifier.annotate import annotate_video
 
     up = _upright_frames(8)
-    clip = write_clip(tmp_path / "phone.mp4", [stored_for(f, -90) for f in up], display_rotation=-90)
+    clip = write_clip(
+        tmp_path / "phone.mp4", [stored_for(f, -90) for f in up], display_rotation=-90
+    )
     out = tmp_path / "ann.mp4"
     annotate_video(clip, out, MotionClassifier())
     with av.open(str(out)) as c:

@@ -84,7 +84,9 @@ def test_unknown_below_threshold():
 @pytest.mark.neural
 def test_saved_model_predicts_the_same(tmp_path):
     tracks, y, groups, classes = synthetic_tracks(n_per_class=4)
-    clf, _ = fit(tracks, y, groups, classes, "cnn-lstm", FEATS, TrainConfig(epochs=2, seed=1, threads=1))
+    clf, _ = fit(
+        tracks, y, groups, classes, "cnn-lstm", FEATS, TrainConfig(epochs=2, seed=1, threads=1)
+    )
     clf.save(tmp_path / "m.safetensors")
     seq = synthetic_sequence("jack", seed=77, seconds=11)
     a = classify_sequence(seq, clf)
@@ -97,12 +99,23 @@ def test_source_protocol_never_puts_one_source_on_both_sides():
     from workout_classifier.learn.evaluate import source_splits
 
     y = np.repeat([0, 1, 2], 12)
-    sources = np.array((["ucf101"] * 8 + ["kaggle"] * 4) + ["pushfit"] * 12 + (["kaggle"] * 6 + ["other"] * 6))
-    groups = np.array([f"{k}/{s}/{i // 2}" for i, (k, s) in enumerate(zip(y, sources, strict=True))])
+    sources = np.array(
+        (["ucf101"] * 8 + ["kaggle"] * 4) + ["pushfit"] * 12 + (["kaggle"] * 6 + ["other"] * 6)
+    )
+    groups = np.array(
+        [f"{k}/{s}/{i // 2}" for i, (k, s) in enumerate(zip(y, sources, strict=True))]
+    )
     folds = source_splits(y, groups, sources)
-    assert [(k, s) for _, _, k, s in folds] == [(0, "kaggle"), (0, "ucf101"), (2, "kaggle"), (2, "other")]
+    assert [(k, s) for _, _, k, s in folds] == [
+        (0, "kaggle"),
+        (0, "ucf101"),
+        (2, "kaggle"),
+        (2, "other"),
+    ]
     for tr, te, k, s in folds:
-        assert set(zip(y[te], sources[te], strict=True)) == {(k, s)}  # one exercise's source is tested
+        assert set(zip(y[te], sources[te], strict=True)) == {
+            (k, s)
+        }  # one exercise's source is tested
         assert not ((y[tr] == k) & (sources[tr] == s)).any()  # and never trained on
         assert not set(groups[tr]) & set(groups[te])
     with pytest.raises(ValueError, match="two or more sources"):

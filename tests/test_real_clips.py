@@ -67,7 +67,10 @@ def test_two_people_side_by_side_get_one_answer_not_a_crash(real_clips, tmp_path
     from workout_classifier.learn.checkpoint import Classifier
     from workout_classifier.predict import predict_videos
 
-    left, right = (cv2.VideoCapture(str(real_clip(real_clips, p))) for p in ("squat/squat_16.mp4", "push up/push-up_2.mp4"))
+    left, right = (
+        cv2.VideoCapture(str(real_clip(real_clips, p)))
+        for p in ("squat/squat_16.mp4", "push up/push-up_2.mp4")
+    )
     out = tmp_path / "two.mp4"
     writer = None
     for _ in range(90):  # 3 s at 30 fps, or until the shorter clip ends
@@ -78,11 +81,15 @@ def test_two_people_side_by_side_get_one_answer_not_a_crash(real_clips, tmp_path
         b = cv2.resize(b, (int(b.shape[1] * a.shape[0] / b.shape[0]), a.shape[0]))
         frame = cv2.hconcat([a, b])
         if writer is None:
-            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 30, frame.shape[1::-1])
+            writer = cv2.VideoWriter(
+                str(out), cv2.VideoWriter_fourcc(*"mp4v"), 30, frame.shape[1::-1]
+            )
         writer.write(frame)
     writer.release()
     clf = Classifier.load()
-    [res] = predict_videos([out], clf, cache_dir=tmp_path / "cache", reps=True, form=True, timeline=True)
+    [res] = predict_videos(
+        [out], clf, cache_dir=tmp_path / "cache", reps=True, form=True, timeline=True
+    )
     assert res["error"] is None
     assert res["label"] in [*clf.classes, "unknown"]
     assert 0.0 <= res["confidence"] <= 1.0

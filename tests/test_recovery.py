@@ -36,7 +36,10 @@ def test_lying_down_clip_has_more_frames_after_recovery(real_clips):
     clip = real_clip(real_clips, "bench press/v_BenchPress_g18_c03.mp4")
     before = extract_pose(clip, PoseSettings(recover=False))
     after = extract_pose(clip, PoseSettings(recover=True))
-    assert after.detection_rate > before.detection_rate + 0.3, (before.detection_rate, after.detection_rate)
+    assert after.detection_rate > before.detection_rate + 0.3, (
+        before.detection_rate,
+        after.detection_rate,
+    )
     assert after.meta["recovered_frames"] > 0
     assert np.isfinite(after.landmarks[after.detected]).all()
 
@@ -77,7 +80,9 @@ def test_recovery_trackers_all_see_each_missed_frame_and_the_first_finder_wins()
     turned[-1, 0, 0] = 2  # bottom-left goes to top-left when turned clockwise
     img, _, how = rec.frame(turned)
     assert how == "tracked turned" and static.calls == 0
-    np.testing.assert_allclose(img[0, :2], (0.5, 0.75))  # (0.25, 0.5) on the turned frame, turned back
+    np.testing.assert_allclose(
+        img[0, :2], (0.5, 0.75)
+    )  # (0.25, 0.5) on the turned frame, turned back
     assert rec.frame(np.zeros((4, 6, 3), np.uint8)) is None  # nobody: the trackers look
     assert [p.calls for p in made] == [3, 3, 3]
     assert static.calls == 0  # no static look once a tracker has found the person in this clip
@@ -110,14 +115,20 @@ def test_a_tracker_that_never_finds_anybody_is_retired_and_runs_of_misses_back_o
         assert rec.frame(found)[2] == "tracked"
     assert [p.calls for p in made] == [rec.RETIRE_AFTER] * 3
     rec.frame(found)
-    assert [p.calls for p in made] == [rec.RETIRE_AFTER + 1, rec.RETIRE_AFTER, rec.RETIRE_AFTER]  # turned ones retired
+    assert [p.calls for p in made] == [
+        rec.RETIRE_AFTER + 1,
+        rec.RETIRE_AFTER,
+        rec.RETIRE_AFTER,
+    ]  # turned ones retired
     # Nobody anywhere: every missed frame is looked at until BACKOFF_AFTER in a row, then only some.
     empty = np.zeros((4, 6, 3), np.uint8)
     before = made[0].calls
     n = rec.BACKOFF_AFTER + 4 * rec.BACKOFF_EVERY
     assert all(rec.frame(empty) is None for _ in range(n))
     assert made[0].calls - before == rec.BACKOFF_AFTER + 4
-    assert rec.frame(found)[2] == "tracked"  # the person is back: found at the next looked-at frame ...
+    assert (
+        rec.frame(found)[2] == "tracked"
+    )  # the person is back: found at the next looked-at frame ...
     before = made[0].calls
     rec.frame(empty)
     rec.frame(empty)

@@ -51,7 +51,9 @@ def test_setup_and_rest_at_the_ends_add_nothing():
 def test_still_pose_gives_zero():
     seq = synthetic_sequence("squat", seconds=6, seed=6)
     still = _still(seq, 6)
-    still.landmarks[..., :2] += np.random.default_rng(0).normal(0, 0.002, still.landmarks[..., :2].shape)
+    still.landmarks[..., :2] += np.random.default_rng(0).normal(
+        0, 0.002, still.landmarks[..., :2].shape
+    )
     res = count_reps(still)
     assert res.reps == 0 and res.reason and res.rep_times == []
 
@@ -76,7 +78,9 @@ def test_tiny_and_empty_inputs():
 def test_real_squats(real_clips, tmp_path):
     from workout_classifier.pose.landmarks import extract_pose
 
-    clip = real_clip(real_clips, "squat/v_BodyWeightSquats_g10_c02.mp4")  # 5 reps, counted from the frames
+    clip = real_clip(
+        real_clips, "squat/v_BodyWeightSquats_g10_c02.mp4"
+    )  # 5 reps, counted from the frames
     assert abs(count_reps(extract_pose(clip)).reps - 5) <= 1
 
 
@@ -147,7 +151,12 @@ def test_rep_details_cover_each_rep_in_order():
     det = rep_details(res)
     assert len(det) == res.reps >= 4
     for d in det:
-        assert d["start"] < d["turn"] < d["end"] and d["down_s"] > 0 and d["up_s"] > 0 and d["range"] > 0
+        assert (
+            d["start"] < d["turn"] < d["end"]
+            and d["down_s"] > 0
+            and d["up_s"] > 0
+            and d["range"] > 0
+        )
         assert d["down_s"] + d["up_s"] < 1.2 * res.period
     assert all(a["end"] <= b["start"] + 1e-6 for a, b in zip(det, det[1:], strict=False))
 
@@ -166,7 +175,9 @@ def test_plank_reports_seconds_held_not_reps():
     still = _still(plank, 6)
     res = count_reps(still, "plank")
     assert res.reps == 0 and abs(res.hold_seconds - (still.times[-1] - still.times[0])) < 0.2
-    assert count_reps(_still(lying, 6), "plank").hold_seconds == 0.0  # lying flat, arms not under the body
+    assert (
+        count_reps(_still(lying, 6), "plank").hold_seconds == 0.0
+    )  # lying flat, arms not under the body
     assert count_reps(_still(seq, 6), "plank").hold_seconds == 0.0  # standing is no plank
 
 
@@ -203,11 +214,17 @@ def test_clip_opening_at_a_turning_point_counts_that_rep():
 
     fps = 15.0
     t = np.arange(0, 6, 1 / fps)
-    x = np.cos(2 * np.pi * t / 2.0)  # turning points at 0, 2, 4 s; the clip opens on one and moves back
+    x = np.cos(
+        2 * np.pi * t / 2.0
+    )  # turning points at 0, 2, 4 s; the clip opens on one and moves back
     assert len(find_reps(x, 2.0, fps)) == 3
-    assert len(find_reps(x, 2.0, fps, from_start=False)) == 2  # a stream window's left edge does not count
+    assert (
+        len(find_reps(x, 2.0, fps, from_start=False)) == 2
+    )  # a stream window's left edge does not count
     t = t[t <= 5.15]
-    rest = -np.cos(2 * np.pi * t / 2.0)  # opens at rest: turning points at 1, 3, 5 s; 5 s has no return
+    rest = -np.cos(
+        2 * np.pi * t / 2.0
+    )  # opens at rest: turning points at 1, 3, 5 s; 5 s has no return
     assert len(find_reps(rest, 2.0, fps)) == 2
 
 
@@ -229,15 +246,23 @@ def test_label_files_are_disjoint_and_name_real_clips():
     from pathlib import Path
 
     bench = Path(__file__).resolve().parents[1] / "bench"
-    tuning = {r["clip"] for n in ("rep_labels.csv", "rep_labels_tune2.csv") for r in csv.DictReader(open(bench / n))}
+    tuning = {
+        r["clip"]
+        for n in ("rep_labels.csv", "rep_labels_tune2.csv")
+        for r in csv.DictReader(open(bench / n))
+    }
     held = [r["clip"] for n in ("rep_labels_holdout.csv", "rep_labels_holdout2.csv", "rep_labels_holdout3.csv",
                                 "rep_labels_unknown.csv")
             for r in csv.DictReader(open(bench / n))]  # fmt: skip
-    assert len(held) == len(set(held)) and not tuning & set(held)  # nothing tuned on is reported as held out
+    assert len(held) == len(set(held)) and not tuning & set(
+        held
+    )  # nothing tuned on is reported as held out
     rows = [r for n in bench.glob("rep_labels*.csv") for r in csv.DictReader(open(n))]
     assert all(int(r["true_reps"]) >= 1 and r["how_counted"] for r in rows)
     holds = list(csv.DictReader(open(bench / "hold_labels.csv")))
-    assert holds and all(float(r["true_seconds"]) > 0 and r["tuning"] in ("yes", "no") for r in holds)
+    assert holds and all(
+        float(r["true_seconds"]) > 0 and r["tuning"] in ("yes", "no") for r in holds
+    )
     root = Path(__file__).resolve().parents[2] / "shared" / "data" / "clips"
     if not root.is_dir():
         pytest.skip(f"real clips not found at {root} (the labelled clips are checked there)")

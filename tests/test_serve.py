@@ -30,7 +30,13 @@ from workout_classifier.learn.checkpoint import DEFAULT_MODEL, ModelFileError
 from workout_classifier.serve import create_app, display_name, server_name
 
 REAL_CLIP = "squat/squat_16.mp4"  # about 2 s, one person
-KEYS = {"video", "label", "confidence", "top", "error"}  # always; plus windows, duration, detection_rate
+KEYS = {
+    "video",
+    "label",
+    "confidence",
+    "top",
+    "error",
+}  # always; plus windows, duration, detection_rate
 
 
 def model_for_tests(folder: Path) -> Path | None:
@@ -49,7 +55,9 @@ def model_for_tests(folder: Path) -> Path | None:
     path = Path(folder) / "tiny.safetensors"
     tracks, y, groups, classes = synthetic_tracks(n_per_class=4)
     cfg = TrainConfig(epochs=2, patience=2, windows_per_clip=1, seed=0, threads=1)
-    clf, _ = fit(tracks, y, groups, classes, "trees", FeatureConfig(steps=24, streams=("raw",)), cfg)
+    clf, _ = fit(
+        tracks, y, groups, classes, "trees", FeatureConfig(steps=24, streams=("raw",)), cfg
+    )
     clf.save(path)
     _TINY[:] = [path]
     return path
@@ -131,7 +139,9 @@ def test_page_and_everything_it_loads_come_from_the_app(client):
         assert client.get(ref).status_code == 200, ref
     for asset in ("/static/app.js", "/static/style.css"):
         text = client.get(asset).text
-        assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text), f"{asset} loads from elsewhere"
+        assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text), (
+            f"{asset} loads from elsewhere"
+        )
 
 
 # ---- clips -----------------------------------------------------------------------------------
@@ -147,7 +157,11 @@ def test_real_clip_gets_an_answer(served, real_clips):
     assert res["error"] is None and res["label"] in classes + ["unknown"]
     assert res["video"] == "squat_16.mp4"  # the client's name, not the server's temp path
     probs = [t["probability"] for t in res["top"]]
-    assert probs == sorted(probs, reverse=True) and all(0 <= p <= 1 for p in probs) and sum(probs) <= 1.001
+    assert (
+        probs == sorted(probs, reverse=True)
+        and all(0 <= p <= 1 for p in probs)
+        and sum(probs) <= 1.001
+    )
     assert res["confidence"] == res["top"][0]["probability"]
     assert 1.5 < res["duration"] < 2.5 and res["detection_rate"] > 0.5 and res["windows"] >= 1
     assert list(upload_dir(app).iterdir()) == []  # removed after use
@@ -219,7 +233,10 @@ def test_hostile_file_names_never_escape_the_upload_folder(served, no_person_cli
 
 def test_ten_uploads_at_once_are_all_answered_and_the_loop_stays_free(served, tmp_path):
     client, app, _ = served
-    clips = [write_video(tmp_path / f"c{i}.mp4", frames=15 + i, fps=15, seed=i).read_bytes() for i in range(10)]
+    clips = [
+        write_video(tmp_path / f"c{i}.mp4", frames=15 + i, fps=15, seed=i).read_bytes()
+        for i in range(10)
+    ]
     results: dict[int, object] = {}
 
     def one(i):
@@ -397,7 +414,12 @@ def test_predict_job_asks_for_every_answer_and_annotates(model_file, tmp_path, m
     # The job's pose cache, which predict_job makes and removes when not given one.
     assert seen["cache_there"] and seen["cache_dir"].name.startswith("job-")
     assert not seen["cache_dir"].exists()
-    assert serve_mod.features() == {"reps": True, "form": True, "timeline": True, "annotated_video": True}
+    assert serve_mod.features() == {
+        "reps": True,
+        "form": True,
+        "timeline": True,
+        "annotated_video": True,
+    }
 
 
 # ---- model and command line --------------------------------------------------------------------------
@@ -420,9 +442,11 @@ def test_serve_command_binds_to_localhost_by_default(monkeypatch):
 
     r = CliRunner().invoke(cli, ["serve"])
     assert r.exit_code == 0, r.output
-    (args, kw), = calls
+    ((args, kw),) = calls
     assert args[:2] == ("127.0.0.1", 8000) and kw == {"max_upload_mb": 200.0, "workers": 2}
-    r = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "9000", "--max-upload-mb", "5"])
+    r = CliRunner().invoke(
+        cli, ["serve", "--host", "0.0.0.0", "--port", "9000", "--max-upload-mb", "5"]
+    )
     assert calls[-1][0][:2] == ("0.0.0.0", 9000) and calls[-1][1]["max_upload_mb"] == 5.0
 
 

@@ -22,13 +22,22 @@ def test_plan_cuts_balances_late_helpers():
     assert plan_cuts(90, 2) == [(90 + OVERLAP + HELPER_START) // 2]
     cuts = plan_cuts(300, 3)
     rest = [b - a for a, b in zip(cuts, [*cuts[1:], 300], strict=True)]
-    assert cuts[0] == pytest.approx(rest[0] + OVERLAP + HELPER_START, abs=1) and abs(rest[0] - rest[1]) <= 1
-    assert plan_cuts(OVERLAP + HELPER_START + 2 * MIN_TAIL - 1, 2) == []  # a helper would get too little
-    assert len(plan_cuts(OVERLAP + HELPER_START + 2 * MIN_TAIL, 8)) == 1  # fewer parts, not tiny ones
+    assert (
+        cuts[0] == pytest.approx(rest[0] + OVERLAP + HELPER_START, abs=1)
+        and abs(rest[0] - rest[1]) <= 1
+    )
+    assert (
+        plan_cuts(OVERLAP + HELPER_START + 2 * MIN_TAIL - 1, 2) == []
+    )  # a helper would get too little
+    assert (
+        len(plan_cuts(OVERLAP + HELPER_START + 2 * MIN_TAIL, 8)) == 1
+    )  # fewer parts, not tiny ones
 
 
 def test_split_keeps_every_sampled_frame_once(tmp_path):
-    clip = write_video(tmp_path / "c.mp4", frames=180, fps=30)  # 60 sampled frames at the default 10 fps
+    clip = write_video(
+        tmp_path / "c.mp4", frames=180, fps=30
+    )  # 60 sampled frames at the default 10 fps
     one = extract_pose(clip, PoseSettings())
     two = extract_pose_split(clip, PoseSettings(), parts=2)
     np.testing.assert_array_equal(two.times, one.times)  # no frame lost or doubled at the cut
@@ -60,7 +69,9 @@ def test_a_chunk_of_frames_is_the_same_as_decoding_from_the_start(tmp_path):
 
 
 def test_short_clip_is_one_part(tmp_path):
-    clip = write_video(tmp_path / "s.mp4", frames=40, fps=30)  # 14 sampled at 10 fps: nothing left for the helper
+    clip = write_video(
+        tmp_path / "s.mp4", frames=40, fps=30
+    )  # 14 sampled at 10 fps: nothing left for the helper
     two = extract_pose_split(clip, PoseSettings(), parts=2)
     assert two.meta["split"]["parts"] == 1 and two.num_frames == 14
 
@@ -71,7 +82,9 @@ def test_real_clip_landmarks_match_one_graph(real_clips):
     two = extract_pose_split(clip, PoseSettings(), parts=2)
     cut = two.meta["split"]["cut_frames"][0]
     np.testing.assert_array_equal(two.times, one.times)
-    np.testing.assert_array_equal(two.landmarks[:cut], one.landmarks[:cut])  # the first half is one graph's
+    np.testing.assert_array_equal(
+        two.landmarks[:cut], one.landmarks[:cut]
+    )  # the first half is one graph's
     both = one.detected & two.detected
     gap = np.abs(two.landmarks[cut:, :, :2] - one.landmarks[cut:, :, :2])[both[cut:]]
     # The restarted tracker finds the same person nearby (its smoothing starts afresh; one graph run
@@ -105,7 +118,10 @@ def test_chunked_session_gives_the_one_graph_timeline(real_clips, tmp_path):
                     ["squat/v_BodyWeightSquats_g09_c01.mp4", "pull up/v_PullUps_g15_c02.mp4"])  # fmt: skip
     clf = Classifier.load()
     lines = []
-    for seq in (extract_pose(clip, PoseSettings()), extract_pose_split(clip, PoseSettings(), parts=2)):
+    for seq in (
+        extract_pose(clip, PoseSettings()),
+        extract_pose_split(clip, PoseSettings(), parts=2),
+    ):
         res = classify_sequence(seq, clf)
         lines.append(add_extras(res, seq, clf, timeline=True)["timeline"])
     one, two = lines
@@ -123,6 +139,8 @@ def test_cold_predict_of_one_clip_uses_both_halves(real_clips, tmp_path):
         pytest.skip(f"no shipped model at {DEFAULT_MODEL}")
     clf = Classifier.load()
     cold = predict_videos([clip], clf, keep_internal=True)[0]  # temporary cache: split
-    kept = predict_videos([clip], clf, cache_dir=tmp_path, keep_internal=True)[0]  # a cache: one graph
+    kept = predict_videos([clip], clf, cache_dir=tmp_path, keep_internal=True)[
+        0
+    ]  # a cache: one graph
     assert cold["sequence"].meta["split"]["parts"] == 2 and "split" not in kept["sequence"].meta
     assert cold["label"] == kept["label"] == "squat"

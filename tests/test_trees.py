@@ -25,7 +25,10 @@ def test_summary_is_finite_fixed_size_and_tells_moves_apart(windows):
     raw, yw, _, _ = windows
     s = window_summary(raw)
     assert s.shape[0] == len(raw) and s.ndim == 2 and np.isfinite(s).all()
-    assert window_summary(raw[:1, :1]).shape == (1, s.shape[1])  # a one-frame window still has every block
+    assert window_summary(raw[:1, :1]).shape == (
+        1,
+        s.shape[1],
+    )  # a one-frame window still has every block
     # Some statistic separates each pair of moves (the stick figure's moves differ a lot).
     for a in range(3):
         for b in range(a + 1, 3):
@@ -36,15 +39,24 @@ def test_summary_is_finite_fixed_size_and_tells_moves_apart(windows):
 def test_numpy_trees_match_scikit_learn(windows):
     raw, yw, owner, _ = windows
     weight = 1.0 / np.bincount(owner)[owner]
-    model = create_model("trees", num_classes=3, in_channels=8, trees=25, min_leaf=2, leaf_share=0.0, seed=3).eval()
+    model = create_model(
+        "trees", num_classes=3, in_channels=8, trees=25, min_leaf=2, leaf_share=0.0, seed=3
+    ).eval()
     model.fit_windows(raw, yw, weight)
-    ref = ExtraTreesClassifier(n_estimators=25, min_samples_leaf=2, class_weight="balanced", max_features=0.1,
-                               random_state=3)
+    ref = ExtraTreesClassifier(
+        n_estimators=25,
+        min_samples_leaf=2,
+        class_weight="balanced",
+        max_features=0.1,
+        random_state=3,
+    )
     ref.fit(window_summary(raw), yw, sample_weight=weight)
     ours = np.exp(model(raw))
     # Leaf distributions are stored as float16: equal to scikit-learn's up to that rounding.
     np.testing.assert_allclose(ours, ref.predict_proba(window_summary(raw)), atol=2e-3)
-    assert count_parameters(model) == model.config.n_trees * model.config.nodes * 7  # 4 node arrays + 3 classes
+    assert (
+        count_parameters(model) == model.config.n_trees * model.config.nodes * 7
+    )  # 4 node arrays + 3 classes
 
 
 def test_fit_through_train_and_checkpoint_round_trip(windows, tmp_path):
@@ -92,8 +104,12 @@ def test_leaves_hold_a_share_of_the_training_windows(windows):
     raw, yw, owner, _ = windows
     weight = 1.0 / np.bincount(owner)[owner]
     yw = np.random.default_rng(0).permutation(yw)  # labels as noise: leaves of 2 make deep trees
-    small = create_model("trees", num_classes=3, in_channels=8, trees=5, leaf_share=0.0, seed=0).fit_windows(raw, yw, weight)
-    big = create_model("trees", num_classes=3, in_channels=8, trees=5, leaf_share=0.2, seed=0).fit_windows(raw, yw, weight)
+    small = create_model(
+        "trees", num_classes=3, in_channels=8, trees=5, leaf_share=0.0, seed=0
+    ).fit_windows(raw, yw, weight)
+    big = create_model(
+        "trees", num_classes=3, in_channels=8, trees=5, leaf_share=0.2, seed=0
+    ).fit_windows(raw, yw, weight)
     # a leaf of at least 20% of the windows: far fewer nodes than leaves of 2
     assert big.config.nodes < small.config.nodes
     leaves = big.left == np.arange(big.config.nodes)[None]  # a leaf points to itself

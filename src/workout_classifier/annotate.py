@@ -41,7 +41,14 @@ def _draw_skeleton(img: np.ndarray, pts: np.ndarray, vis: np.ndarray) -> None:
     xy = np.column_stack([pts[:, 0] * w, pts[:, 1] * h])
     for a, b in _BODY:
         if vis[a] > 0.3 and vis[b] > 0.3:
-            cv2.line(img, tuple(int(v) for v in xy[a]), tuple(int(v) for v in xy[b]), _GREEN, th, cv2.LINE_AA)
+            cv2.line(
+                img,
+                tuple(int(v) for v in xy[a]),
+                tuple(int(v) for v in xy[b]),
+                _GREEN,
+                th,
+                cv2.LINE_AA,
+            )
     for j in range(11, 33):
         if vis[j] > 0.3:
             cv2.circle(img, tuple(int(v) for v in xy[j]), th + 1, _WHITE, -1, cv2.LINE_AA)
@@ -53,7 +60,10 @@ def _panel(img: np.ndarray, lines: list[tuple[str, tuple]]) -> None:
     th = max(1, round(scale * 2))
     pad = int(8 * scale) + 2
     line_h = int(30 * scale) + 4
-    width = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, th)[0][0] for t, _ in lines) + 2 * pad
+    width = (
+        max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, th)[0][0] for t, _ in lines)
+        + 2 * pad
+    )
     box_h = line_h * len(lines) + pad
     overlay = img.copy()
     cv2.rectangle(overlay, (0, 0), (min(width, w), box_h), (0, 0, 0), -1)
@@ -71,7 +81,14 @@ def analyse(seq: PoseSequence, clf: Classifier, form: bool = True) -> dict:
     try:
         res = classify_sequence(seq, clf)
     except NoPersonError as e:
-        return {"label": None, "confidence": None, "error": str(e), "reps": 0, "rep_times": [], "timeline": []}
+        return {
+            "label": None,
+            "confidence": None,
+            "error": str(e),
+            "reps": 0,
+            "rep_times": [],
+            "timeline": [],
+        }
     res["error"] = None
     add_extras(res, seq, clf, reps=True, form=form and is_push_up(res["label"]), timeline=True)
     return res
@@ -121,7 +138,9 @@ def annotate_video(
             if stream is None:  # sized by the first upright frame
                 fh, fw = img.shape[:2]
                 w, h = fw - fw % 2, fh - fh % 2
-                stream = container.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
+                stream = container.add_stream(
+                    "libx264", rate=Fraction(info.fps).limit_denominator(1001)
+                )
                 stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
                 stream.codec_context.time_base = _TIME_BASE
                 stream.options = {"crf": str(crf), "preset": "veryfast"}
@@ -155,7 +174,9 @@ def annotate_video(
     return out
 
 
-def _overlay_lines(res: dict, t: float, rep_times: np.ndarray, segments: list[dict]) -> list[tuple[str, tuple]]:
+def _overlay_lines(
+    res: dict, t: float, rep_times: np.ndarray, segments: list[dict]
+) -> list[tuple[str, tuple]]:
     if res.get("error"):
         return [(res["error"], _RED)]
     label, conf = _label_at(t, segments, res.get("label"), res.get("confidence"))

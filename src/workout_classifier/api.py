@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 # The stages are imported where used: `import workout_classifier.api` (every `workout` command
 # does) stays cheap.
 
-MIN_CLIPS = 7  # exercises with fewer clips are left out of train/evaluate (too few to learn or measure)
+MIN_CLIPS = (
+    7  # exercises with fewer clips are left out of train/evaluate (too few to learn or measure)
+)
 DEFAULT_MODEL_NAME = "trees"  # best by the mean of both protocols' macro-F1 (docs/accuracy.md)
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -80,7 +82,9 @@ def video_sources(source: str | Path | Iterable[str | Path]) -> list[str]:
     if isinstance(source, (str, Path)):
         p = Path(source)
         if p.is_dir():
-            return sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES)
+            return sorted(
+                str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES
+            )
         return [str(source)]
     return [v for s in source for v in video_sources(s)]
 
@@ -165,7 +169,9 @@ def training_set(data, cache: str | Path = "cache", *, fps: float = 10.0, min_cl
     counts = Counter(c.label for c in clips)
     small = sorted(k for k, n in counts.items() if n < min_clips)
     if small:
-        (log or _quiet)(f"leaving out exercises with fewer than {min_clips} clips: {', '.join(small)}")
+        (log or _quiet)(
+            f"leaving out exercises with fewer than {min_clips} clips: {', '.join(small)}"
+        )
         clips = [c for c in clips if counts[c.label] >= min_clips]
     pc = _pose_cache(cache, fps)
     if extractor is not None:
@@ -173,7 +179,9 @@ def training_set(data, cache: str | Path = "cache", *, fps: float = 10.0, min_cl
     else:
         from workout_classifier.pose.extract import extract_clips
 
-        extract_clips([c.path for c in clips], pc, workers=workers or 1, progress=False, backend=backend)
+        extract_clips(
+            [c.path for c in clips], pc, workers=workers or 1, progress=False, backend=backend
+        )
     ts = load_training_set(clips, pc)
     if len(ts.classes) < 2:
         raise ValueError(f"need at least two exercises with usable clips, found {len(ts.classes)}")
@@ -236,7 +244,9 @@ def train(data, cache: str | Path = "cache", *, model: str = DEFAULT_MODEL_NAME,
     """Extract, then train on every usable clip of a dataset root; saved to ``out`` when given.
 
     ``fit_options``: epochs, seed, options (model options), tta, calibrate, log."""
-    ts, pc = training_set(data, cache, fps=fps, min_clips=min_clips, workers=workers, log=fit_options.get("log"))
+    ts, pc = training_set(
+        data, cache, fps=fps, min_clips=min_clips, workers=workers, log=fit_options.get("log")
+    )
     m = fit_training_set(ts, pc.settings, model, **fit_options)
     if out is not None:
         m.save(out)
@@ -250,7 +260,9 @@ def evaluate(data, cache: str | Path = "cache", *, model: str = DEFAULT_MODEL_NA
     confusion). With ``out``, also metrics.json, report.md and plots there."""
     from workout_classifier.learn.report import write_report
 
-    ts, pc = training_set(data, cache, fps=fps, min_clips=min_clips, workers=workers, log=cv_options.get("log"))
+    ts, pc = training_set(
+        data, cache, fps=fps, min_clips=min_clips, workers=workers, log=cv_options.get("log")
+    )
     res = cross_validate_training_set(ts, model, folds=folds, protocol=protocol, **cv_options)
     extra = {"skipped_clips": ts.skipped, "pose": pc.settings.to_dict()}
     if out is None:
@@ -263,7 +275,11 @@ def _quiet(_msg: str) -> None:
 
 
 def _is_dataset(data) -> bool:
-    return isinstance(data, (str, Path)) and Path(data).is_dir() and any(p.is_dir() for p in Path(data).iterdir())
+    return (
+        isinstance(data, (str, Path))
+        and Path(data).is_dir()
+        and any(p.is_dir() for p in Path(data).iterdir())
+    )
 
 
 def _clips(data):

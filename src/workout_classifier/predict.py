@@ -43,7 +43,9 @@ def answer(probs: np.ndarray, classes: list[str], top: int, threshold: float | N
     }
 
 
-def classify_sequence(seq: PoseSequence, clf: Classifier, top: int = 3, tta: bool | None = None) -> dict:
+def classify_sequence(
+    seq: PoseSequence, clf: Classifier, top: int = 3, tta: bool | None = None
+) -> dict:
     """Classify one clip's landmarks. Raises NoPersonError when nobody is visible.
 
     tta=None follows the model file (`extra["tta"]`: how the model was evaluated)."""
@@ -58,7 +60,11 @@ def classify_sequence(seq: PoseSequence, clf: Classifier, top: int = 3, tta: boo
     out["resting"] = bool(resting_windows(raw).all())
     if out["resting"] and clf.extra.get("unknown_threshold") is not None:
         out["label"] = UNKNOWN
-    out.update(windows=len(raw), duration=round(track.duration, 3), detection_rate=round(track.detection_rate, 3))
+    out.update(
+        windows=len(raw),
+        duration=round(track.duration, 3),
+        detection_rate=round(track.detection_rate, 3),
+    )
     out["_window_probs"] = win
     out["_window_starts"] = starts + float(track.times[0])
     return out
@@ -93,8 +99,14 @@ def predict_videos(
         cache = PoseCache(cache_dir, pose_settings_for(clf))
         if tmp is not None and len(videos) == 1 and backend is None and (os.cpu_count() or 1) >= 2:
             _extract_on_all_cores(videos[0], cache)
-        extract_clips([str(v) for v in videos], cache, workers=workers, progress=progress, console=console,
-                      backend=backend)  # backend: e.g. distributed.RayBackend
+        extract_clips(
+            [str(v) for v in videos],
+            cache,
+            workers=workers,
+            progress=progress,
+            console=console,
+            backend=backend,
+        )  # backend: e.g. distributed.RayBackend
         results = []
         for v in videos:
             res = {"video": str(v), "label": None, "confidence": None, "top": [], "error": None}
@@ -152,7 +164,9 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
         from workout_classifier.analysis.repdetail import rep_details
         from workout_classifier.analysis.reps import count_reps
 
-        rc = count_reps(seq, res.get("label"))  # the exercise's profile; class-agnostic when unknown
+        rc = count_reps(
+            seq, res.get("label")
+        )  # the exercise's profile; class-agnostic when unknown
         res["reps"] = rc.reps
         res["rep_times"] = [round(t, 2) for t in rc.rep_times]
         res["rep_details"] = rep_details(rc, seq)
@@ -166,10 +180,16 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
 
             try:
                 fc = check_form(seq)
-            except NoPersonError:  # too few detected frames for the cues: no verdict, the label stands
+            except (
+                NoPersonError
+            ):  # too few detected frames for the cues: no verdict, the label stands
                 fc = None
             if fc:
-                res.update(form=fc["form"], form_confidence=fc["form_confidence"], form_cues=fc["form_cues"])
+                res.update(
+                    form=fc["form"],
+                    form_confidence=fc["form_confidence"],
+                    form_cues=fc["form_cues"],
+                )
     if timeline:
         from workout_classifier.analysis.timeline import build_timeline
 
@@ -178,7 +198,9 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
     return res
 
 
-def add_empty_extras(res: dict, reps: bool = False, form: bool = False, timeline: bool = False) -> dict:
+def add_empty_extras(
+    res: dict, reps: bool = False, form: bool = False, timeline: bool = False
+) -> dict:
     """The optional keys for a clip without an answer (no person, unreadable)."""
     if reps:
         res.update(reps=None, rep_times=[], rep_details=[], rep_cues=[])

@@ -169,10 +169,16 @@ def _view_cues(seq: PoseSequence, det: np.ndarray, joints: tuple[int, ...]) -> d
     img[..., 0] *= aspect
     world = interpolate_missing(seq.world[..., :3].astype(np.float64), det)
     out: dict[str, float] = {}
-    for view, pts, down in (("img", img, np.array([0.0, 1.0])), ("world", world, np.array([0.0, 1.0, 0.0]))):
+    for view, pts, down in (
+        ("img", img, np.array([0.0, 1.0])),
+        ("world", world, np.array([0.0, 1.0, 0.0])),
+    ):
         smooth = gaussian_filter1d(pts, 1.0, axis=0, mode="nearest")
         sh, el, wr, hip, kn, an, ear = (smooth[:, j] for j in joints)
-        arm = float(np.median(np.linalg.norm(sh - el, axis=-1) + np.linalg.norm(el - wr, axis=-1))) + 1e-6
+        arm = (
+            float(np.median(np.linalg.norm(sh - el, axis=-1) + np.linalg.norm(el - wr, axis=-1)))
+            + 1e-6
+        )
         hip_bend = _signed_bend(sh, hip, an, down)
         head_bend = _signed_bend(hip, sh, ear, down)
         elbow = _angle(sh, el, wr)
@@ -195,7 +201,9 @@ def _view_cues(seq: PoseSequence, det: np.ndarray, joints: tuple[int, ...]) -> d
         up, dn = vel > cut, vel < -cut
         a, b = chest2 - chest2.mean(), hips2 - hips2.mean()
         # How much of the hip movement is not a fixed share of the shoulder movement (a rigid plank).
-        out_of_step = float((b - a * (a @ b) / (a @ a)).std() / (a.std() + 1e-6)) if a.std() > 0 else 0.0
+        out_of_step = (
+            float((b - a * (a @ b) / (a @ a)).std() / (a.std() + 1e-6)) if a.std() > 0 else 0.0
+        )
         vals = {
             "hip_bend": np.median(hip_bend), "hip_bend_abs": np.median(np.abs(hip_bend)),
             "hip_bend_p90": np.percentile(hip_bend, 90), "hip_bend_p10": np.percentile(hip_bend, 10),

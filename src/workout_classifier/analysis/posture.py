@@ -37,7 +37,9 @@ _MOVING_JOINTS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 STILL_TRAVEL = 0.35  # torso lengths: joints moving less than this = holding still
 WALK_TRAVEL = 1.0  # torso lengths of hip travel sideways over the window = walking
 UPRIGHT_DEGREES = 35.0  # torso within this of vertical = standing or sitting
-HANDS_BELOW = 0.3  # torso lengths below the shoulders, nearly always (p5) = hands hang, hold no bar up
+HANDS_BELOW = (
+    0.3  # torso lengths below the shoulders, nearly always (p5) = hands hang, hold no bar up
+)
 SIT_DROP = 0.5  # torso lengths the hips drop over the window ...
 SIT_ONE_WAY = 0.8  # ... with this share of their vertical travel downwards (a squat comes back up)
 
@@ -68,18 +70,31 @@ def posture(landmarks: np.ndarray, found: np.ndarray, aspect: float, cfg=None) -
     sh = (xy[:, L_SH] + xy[:, R_SH]) / 2
     torso = max(float(np.median(np.linalg.norm(sh - hip, axis=-1))), 1e-3)
     up = sh - hip  # image y points down: upright is (0, -1)
-    tilt = float(np.degrees(np.median(np.arccos(np.clip(-up[:, 1] / (np.linalg.norm(up, axis=-1) + 1e-9), -1, 1)))))
+    tilt = float(
+        np.degrees(
+            np.median(np.arccos(np.clip(-up[:, 1] / (np.linalg.norm(up, axis=-1) + 1e-9), -1, 1)))
+        )
+    )
     local = (xy[:, _MOVING_JOINTS] - hip[:, None]) / torso  # limbs relative to the hips
     travel = float(np.max(np.percentile(local, 95, axis=0) - np.percentile(local, 5, axis=0)))
     hip_y = float(np.ptp(hip[:, 1]) / torso)  # squats, lunges and jumps move the hips up and down
     hip_x = float(np.ptp(hip[:, 0]) / torso)
-    knee = np.degrees(np.arccos(np.stack([angle_cos(xy, L_HIP, L_KN, L_AN), angle_cos(xy, R_HIP, R_KN, R_AN)])))
+    knee = np.degrees(
+        np.arccos(np.stack([angle_cos(xy, L_HIP, L_KN, L_AN), angle_cos(xy, R_HIP, R_KN, R_AN)]))
+    )
     straight_legs = float(np.percentile(knee.min(0), 10)) > 140  # walking never bends a knee deeply
     upright = tilt < upright_degrees
     still = travel < still_travel and hip_y < still_travel
     walking = hip_x > walk_travel and straight_legs and hip_y < 0.5
-    hands = (np.minimum(xy[:, L_WR, 1], xy[:, R_WR, 1]) - sh[:, 1]) / torso  # image y down: > 0 is below
-    in_place = upright and straight_legs and hip_y < still_travel and float(np.percentile(hands, 5)) > HANDS_BELOW
+    hands = (
+        np.minimum(xy[:, L_WR, 1], xy[:, R_WR, 1]) - sh[:, 1]
+    ) / torso  # image y down: > 0 is below
+    in_place = (
+        upright
+        and straight_legs
+        and hip_y < still_travel
+        and float(np.percentile(hands, 5)) > HANDS_BELOW
+    )
     drop = np.diff(hip[:, 1]) / torso
     sitting_down = (tilt < upright_degrees + 10 and drop.sum() > SIT_DROP  # leaning forward while sitting
                     and drop.sum() > SIT_ONE_WAY * (np.abs(drop).sum() + 1e-9))  # fmt: skip

@@ -56,4 +56,3 @@ def rep_details(res: RepResult, seq: PoseSequence | None = None) -> list[dict]:
             out[-1].update(measures)
             out[-1]["cues"] = [f"rep {i + 1}: {c}" for c in cues]
     return out
-

@@ -68,7 +68,6 @@ def measure_visibility(vis: np.ndarray) -> np.ndarray:
     return np.array([np.nanmin(med[list(_MEASURE_JOINTS[m])]) for m in MEASURES])
 
 
-
 def plank_mask(world: np.ndarray) -> np.ndarray:
     """(T,) True where the body is in a plank: shoulders, hips and ankles in a near-straight, level line,
     legs straight, and the upper arms near vertical under the shoulders (holding the body up).
@@ -79,11 +78,15 @@ def plank_mask(world: np.ndarray) -> np.ndarray:
     w = np.asarray(world, np.float64)[..., :3]
     sh, el, hip, kn, an = ((w[:, a] + w[:, b]) / 2 for a, b in (_SH, _EL, _HIP, _KN, _AN))
     line = sh - an
-    level = np.abs(line[:, 1]) / (np.linalg.norm(line, axis=-1) + 1e-9)  # sine of the tilt from level
+    level = np.abs(line[:, 1]) / (
+        np.linalg.norm(line, axis=-1) + 1e-9
+    )  # sine of the tilt from level
     straight = np.degrees(_angle(sh, hip, an))
     knee = np.degrees(_angle(hip, kn, an))
     arm = el - sh
-    upright_arm = arm[:, 1] / (np.linalg.norm(arm, axis=-1) + 1e-9)  # cosine from straight down (y down)
+    upright_arm = arm[:, 1] / (
+        np.linalg.norm(arm, axis=-1) + 1e-9
+    )  # cosine from straight down (y down)
     with np.errstate(invalid="ignore"):
         return (level < 0.5) & (straight > 150) & (knee > 150) & (upright_arm > 0.8)
 
@@ -103,14 +106,15 @@ def hold_seconds(times: np.ndarray, world: np.ndarray, max_gap: float = 1.0) -> 
     return float(best)
 
 
-
 # Form limits for the per-rep cues (degrees at the turning point; common coaching rules).
 SQUAT_DEPTH_MAX_KNEE = 110.0  # knee angle above this at the bottom: thighs well above parallel
 PUSH_UP_DEPTH_MAX_ELBOW = 110.0  # elbow angle above this at the bottom: chest stays high
 HIP_LINE_MAX_BEND = 20.0  # shoulder-hip-ankle line bent by more: hips sag (+) or pike (-)
 
 
-def _turn_form(world: np.ndarray, times: np.ndarray, turn: float, exercise: str | None) -> tuple[dict, list[str]]:
+def _turn_form(
+    world: np.ndarray, times: np.ndarray, turn: float, exercise: str | None
+) -> tuple[dict, list[str]]:
     """Depth and hip line at one turning point (squat, push-up) and the cues where a rep falls short."""
     i = int(np.argmin(np.abs(times - turn)))
     w = np.asarray(world, np.float64)[max(i - 1, 0) : i + 2, :, :3]
@@ -125,7 +129,10 @@ def _turn_form(world: np.ndarray, times: np.ndarray, turn: float, exercise: str 
     elbow = float(np.degrees(_angle(sh, el, wr))[0])
     bend = float(180 - np.degrees(_angle(sh, hip, an))[0])
     ab = an - sh
-    foot = sh + ((hip - sh) * ab).sum(-1, keepdims=True) / ((ab * ab).sum(-1, keepdims=True) + 1e-9) * ab
+    foot = (
+        sh
+        + ((hip - sh) * ab).sum(-1, keepdims=True) / ((ab * ab).sum(-1, keepdims=True) + 1e-9) * ab
+    )
     bend *= 1.0 if (hip - foot)[0, 1] >= 0 else -1.0  # y down: hips below the line sag, above pike
     cues = ["not deep enough"] if elbow > PUSH_UP_DEPTH_MAX_ELBOW else []
     if bend > HIP_LINE_MAX_BEND:
@@ -133,4 +140,3 @@ def _turn_form(world: np.ndarray, times: np.ndarray, turn: float, exercise: str 
     elif bend < -HIP_LINE_MAX_BEND:
         cues.append("hips pike up")
     return {"elbow_angle": round(elbow, 1), "hip_bend": round(bend, 1)}, cues
-

@@ -50,7 +50,9 @@ from workout_classifier.learn.features import interpolate_missing
 from workout_classifier.pose.landmarks import PoseSequence
 
 GRID_FPS = 15.0
-MIN_AMPLITUDE = 0.18  # signal units (about torso lengths / half-radians): below this the body holds still
+MIN_AMPLITUDE = (
+    0.18  # signal units (about torso lengths / half-radians): below this the body holds still
+)
 MIN_PERIOD, MAX_PERIOD = 0.5, 8.0  # seconds
 SMOOTH_SECONDS = 0.12
 
@@ -102,7 +104,6 @@ class RepResult:
         if self.hold_seconds is not None:
             out["hold_seconds"] = round(self.hold_seconds, 1)
         return out
-
 
 
 def _on_grid(times: np.ndarray, rows: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +186,9 @@ COUNT_AT_END = ("deadlift",)
 END_RISE, END_NEAR = 0.6, 0.25  # the last rise and how near the clip's top it must end
 
 
-def find_reps(x: np.ndarray, amp: float, fps: float, from_start: bool = True, to_end: bool = False) -> np.ndarray:
+def find_reps(
+    x: np.ndarray, amp: float, fps: float, from_start: bool = True, to_end: bool = False
+) -> np.ndarray:
     """Indices of the turning points of complete reps in the rep signal x.
 
     ``from_start``: x starts at the start of the clip (a clip that starts at a turning
@@ -205,13 +208,21 @@ def find_reps(x: np.ndarray, amp: float, fps: float, from_start: bool = True, to
     if from_start and len(x) > 3:
         h = int(np.argmax(x[:within]))
         nxt = int(peaks[0]) if len(peaks) else len(x)
-        if h < nxt - min_dist and x[h] >= x.max() - START_NEAR * amp and x[h:nxt].min() <= x[h] - START_DROP * amp:
+        if (
+            h < nxt - min_dist
+            and x[h] >= x.max() - START_NEAR * amp
+            and x[h:nxt].min() <= x[h] - START_DROP * amp
+        ):
             peaks = np.concatenate([[h], peaks]).astype(int)
     if to_end and len(x) > 3:
         last = int(peaks[-1]) if len(peaks) else 0
         low = last + int(np.argmin(x[last:]))
         top = low + int(np.argmax(x[low:]))
-        if x[top] - x[low] >= END_RISE * amp and x[top] >= x.max() - END_NEAR * amp and top - last > min_dist:
+        if (
+            x[top] - x[low] >= END_RISE * amp
+            and x[top] >= x.max() - END_NEAR * amp
+            and top - last > min_dist
+        ):
             peaks = np.concatenate([peaks, [top]]).astype(int)
     return peaks
 
@@ -224,7 +235,9 @@ def _measures_of(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     first, last = np.argmax(det), len(det) - 1 - np.argmax(det[::-1])
     world = interpolate_missing(seq.world.astype(np.float64), det)[first : last + 1]
     rows = frame_measures(world)
-    vis = measure_visibility(np.where(det[:, None], seq.landmarks[:, :, 3], np.nan)[first : last + 1])
+    vis = measure_visibility(
+        np.where(det[:, None], seq.landmarks[:, :, 3], np.nan)[first : last + 1]
+    )
     return seq.times[first : last + 1], rows, vis
 
 
@@ -250,7 +263,9 @@ def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = Non
     return RepResult(len(peaks), rep_times, period, reason, x, grid, peaks, exercise)
 
 
-def count_reps(seq: PoseSequence, exercise: str | None = None, min_amplitude: float = MIN_AMPLITUDE) -> RepResult:
+def count_reps(
+    seq: PoseSequence, exercise: str | None = None, min_amplitude: float = MIN_AMPLITUDE
+) -> RepResult:
     """Count repetitions in one clip's landmarks (``exercise``: a model label; None = class-agnostic).
 
     For a hold (plank) the count is 0 and ``hold_seconds`` is the time held. Never raises for odd input.
@@ -262,7 +277,9 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, min_amplitude: fl
     times, rows, vis = got
     if ex in HOLDS:
         held = hold_seconds(times, seq.world[np.argmax(seq.detected) :][: len(times)])
-        return RepResult(0, reason="a hold: timed, not counted", times=times, exercise=ex, hold_seconds=held)
+        return RepResult(
+            0, reason="a hold: timed, not counted", times=times, exercise=ex, hold_seconds=held
+        )
     return count_series(times, rows, ex, vis, min_amplitude)
 
 
@@ -283,7 +300,9 @@ class OnlineRepCounter:
                  confirm: float = 0.2, start_wait: float = 5.0):  # fmt: skip
         self.exercise = normalize_exercise(exercise)
         self.confirm, self.start_wait = confirm, start_wait
-        self._pending: list[tuple[float, float]] = []  # (rep time, when first seen) not yet committed
+        self._pending: list[
+            tuple[float, float]
+        ] = []  # (rep time, when first seen) not yet committed
         self.warmup = warmup
         self.window, self.fps, self.min_amplitude, self.every = window, fps, min_amplitude, every
         self._t: list[float] = []
@@ -292,7 +311,9 @@ class OnlineRepCounter:
         self._plank: list[bool] = []
         self._last_eval = -np.inf
         self.rep_times: list[float] = []
-        self.committed: list[tuple[float, float]] = []  # (rep time, stream time it was committed at)
+        self.committed: list[
+            tuple[float, float]
+        ] = []  # (rep time, stream time it was committed at)
         self.hold_seconds = 0.0
         self._hold_start: float | None = None
         self._hold_last: float | None = None
@@ -303,13 +324,17 @@ class OnlineRepCounter:
     def reps(self) -> int:
         return len(self.rep_times)
 
-    def update(self, t: float, world: np.ndarray | None = None, landmarks: np.ndarray | None = None) -> int:
+    def update(
+        self, t: float, world: np.ndarray | None = None, landmarks: np.ndarray | None = None
+    ) -> int:
         """Add one frame at time t (s): world landmarks (33, >=3) or None when nobody was found."""
         t = float(t)
         if world is not None and np.isfinite(np.asarray(world)[..., :3]).all():
             w = np.asarray(world, np.float64)[None]
             if self._torso is None:
-                self._torso = float(np.linalg.norm(w[0, list(_SH), :3].mean(0) - w[0, list(_HIP), :3].mean(0)))
+                self._torso = float(
+                    np.linalg.norm(w[0, list(_SH), :3].mean(0) - w[0, list(_HIP), :3].mean(0))
+                )
             if self._first_t is None:
                 self._first_t = t
             self._t.append(t)
@@ -322,7 +347,12 @@ class OnlineRepCounter:
             self._t.pop(0), self._rows.pop(0), self._vis.pop(0)
         # Wait for a little history: on a second of data any twitch looks like a full rep.
         warm = bool(self._t) and self._t[-1] - self._first_t >= self.warmup
-        if warm and t - self._last_eval >= self.every and len(self._t) >= 4 and self.exercise not in HOLDS:
+        if (
+            warm
+            and t - self._last_eval >= self.every
+            and len(self._t) >= 4
+            and self.exercise not in HOLDS
+        ):
             self._last_eval = t
             self._evaluate(t)
         return self.reps

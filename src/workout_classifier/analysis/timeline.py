@@ -103,7 +103,9 @@ def segments_from_path(times: np.ndarray, path: np.ndarray, probs: np.ndarray, c
 
 def slice_sequence(seq: PoseSequence, start: float, end: float) -> PoseSequence:
     m = (seq.times >= start) & (seq.times < end)
-    return PoseSequence(seq.landmarks[m], seq.world[m], seq.times[m], seq.detected[m], dict(seq.meta))
+    return PoseSequence(
+        seq.landmarks[m], seq.world[m], seq.times[m], seq.detected[m], dict(seq.meta)
+    )
 
 
 def build_timeline(seq: PoseSequence, win_probs: np.ndarray, win_starts: np.ndarray, classes: list[str],

@@ -8,8 +8,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-RAY_HELP = ("Run on Ray: `local` starts one on this machine (a bare --ray means local), or a cluster "
-            "address (auto, HOST:6379, ray://HOST:10001). Needs the `ray` extra.")
+RAY_HELP = (
+    "Run on Ray: `local` starts one on this machine (a bare --ray means local), or a cluster "
+    "address (auto, HOST:6379, ray://HOST:10001). Needs the `ray` extra."
+)
 
 
 def bare_ray_means_local(argv: list[str]) -> list[str]:
@@ -129,12 +131,18 @@ def run_extraction(paths, cache, workers: int | None, quiet: bool = False, ray: 
         summary = extract_clips(paths, cache, workers=workers or 1, progress=not quiet, console=err,
                                 backend=backend)  # fmt: skip
     except KeyboardInterrupt:
-        err.print("[yellow]interrupted:[/] finished clips are cached; run the same command again to resume")
+        err.print(
+            "[yellow]interrupted:[/] finished clips are cached; run the same command again to resume"
+        )
         raise typer.Exit(130) from None
     if not quiet:
         err.print(
             f"{summary.total} clips: {summary.cached} already cached, {summary.extracted} extracted"
-            + (f" ({summary.frames} frames, {summary.fps:.0f} frames/s)" if summary.extracted else "")
+            + (
+                f" ({summary.frames} frames, {summary.fps:.0f} frames/s)"
+                if summary.extracted
+                else ""
+            )
         )
         _print_skipped(summary.failed + summary.no_person, "skipped")
     return summary

@@ -23,8 +23,14 @@ def extract(
     data: Path = typer.Argument(..., help="Dataset root: <DATA>/<exercise>/<clip>.mp4"),
     cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
     fps: float = typer.Option(10.0, "--fps", help="Sampling rate (never above the clip's own)."),
-    workers: int = typer.Option(None, "--workers", "-w", min=1, show_default=False,
-                                help="Parallel worker processes (default 1; with --ray every CPU of the cluster)."),
+    workers: int = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        show_default=False,
+        help="Parallel worker processes (default 1; with --ray every CPU of the cluster).",
+    ),
     ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ):
@@ -39,7 +45,9 @@ def extract(
 @app.command()
 def stats(
     data: Path = typer.Argument(..., help="Dataset root: <DATA>/<exercise>/<clip>.mp4"),
-    out: Path = typer.Option(Path("out/stats"), "--out", "-o", help="Folder for stats.json, clips.csv, plots."),
+    out: Path = typer.Option(
+        Path("out/stats"), "--out", "-o", help="Folder for stats.json, clips.csv, plots."
+    ),
 ):
     """Count clips, durations, resolutions and frame rates; write stats.json, clips.csv and plots."""
     from workout_classifier.learn.dataset import DatasetError
@@ -56,7 +64,9 @@ def stats(
     if problems:
         console.print(f"[yellow]{len(problems)} problem(s):[/]")
         for p in problems[:20]:
-            console.print(f"  {p['file']}: {p['reason']}", highlight=False, markup=False, soft_wrap=True)
+            console.print(
+                f"  {p['file']}: {p['reason']}", highlight=False, markup=False, soft_wrap=True
+            )
         if len(problems) > 20:
             console.print(f"  ... and {len(problems) - 20} more in {out / 'stats.json'}")
     console.print(f"wrote {out / 'stats.json'}, {out / 'clips.csv'} and 3 plots", highlight=False)

@@ -67,13 +67,17 @@ def models():
 
     for name in list_models():
         missing = name in NEURAL and not available(name)
-        console.print(name + (f"  (needs torch: {INSTALL_NEURAL})" if missing else ""), highlight=False)
+        console.print(
+            name + (f"  (needs torch: {INSTALL_NEURAL})" if missing else ""), highlight=False
+        )
 
 
 @app.command("convert-model")
 def convert_model(
     old: Path = typer.Argument(..., help="Model file of an earlier version (a torch .pt file)."),
-    out: Path = typer.Option(None, "--out", help="File to write (default: OLD with the .safetensors suffix)."),
+    out: Path = typer.Option(
+        None, "--out", help="File to write (default: OLD with the .safetensors suffix)."
+    ),
 ):
     """Rewrite a model file in the current format (safetensors + JSON; loads without torch where it can)."""
     from workout_classifier.learn.checkpoint import SUFFIX
@@ -91,16 +95,30 @@ def evaluate(
     cache: Path = typer.Option(Path("cache"), "--cache", help="Folder for cached landmarks."),
     model: str = typer.Option(_DEFAULT_MODEL_NAME, "--model", "-m", help=_MODEL_HELP),
     folds: int = typer.Option(5, "--folds", min=2),
-    protocol: str = typer.Option("grouped", "--protocol", help="grouped (honest), source (leave one source of an exercise out) or seed (plain k-fold)."),
-    out: Path = typer.Option(Path("runs/eval"), "--out", help="Folder for metrics.json, report.md and plots."),
+    protocol: str = typer.Option(
+        "grouped",
+        "--protocol",
+        help="grouped (honest), source (leave one source of an exercise out) or seed (plain k-fold).",
+    ),
+    out: Path = typer.Option(
+        Path("runs/eval"), "--out", help="Folder for metrics.json, report.md and plots."
+    ),
     epochs: int = typer.Option(60, "--epochs", min=1),
     seed: int = typer.Option(0, "--seed"),
     fps: float = typer.Option(10.0, "--fps"),
-    workers: int = typer.Option(None, "--workers", "-w", min=1, show_default=False,
-                                help="Extraction processes (default 1; with --ray every CPU of the cluster)."),
+    workers: int = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        show_default=False,
+        help="Extraction processes (default 1; with --ray every CPU of the cluster).",
+    ),
     ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP, show_default=False),
-    option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
+    option: list[str] = typer.Option(
+        [], "--option", "-o", help="Model option KEY=VALUE (repeatable)."
+    ),
     min_clips: int = typer.Option(MIN_CLIPS, "--min-clips", min=1, help=_MIN_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
@@ -144,7 +162,13 @@ def _print_metrics(m: dict) -> None:
         t.add_column(col, justify="left" if col == "class" else "right")
     for c, r in m["per_class"].items():
         flag = " *" if r["too_few_for_every_fold"] else ""
-        t.add_row(c + flag, f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}", str(r["support"]))
+        t.add_row(
+            c + flag,
+            f"{r['precision']:.3f}",
+            f"{r['recall']:.3f}",
+            f"{r['f1']:.3f}",
+            str(r["support"]),
+        )
     console.print(t)
     console.print(f"accuracy {m['accuracy_mean']:.3f} +- {m['accuracy_std']:.3f}   "
                   f"macro-F1 {m['macro_f1_mean']:.3f} +- {m['macro_f1_std']:.3f}")  # fmt: skip
@@ -161,14 +185,27 @@ def train(
     epochs: int = typer.Option(60, "--epochs", min=1),
     seed: int = typer.Option(0, "--seed"),
     fps: float = typer.Option(10.0, "--fps"),
-    workers: int = typer.Option(None, "--workers", "-w", min=1, show_default=False,
-                                help="Extraction processes (default 1; with --ray every CPU of the cluster)."),
+    workers: int = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        show_default=False,
+        help="Extraction processes (default 1; with --ray every CPU of the cluster).",
+    ),
     ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
-    option: list[str] = typer.Option([], "--option", "-o", help="Model option KEY=VALUE (repeatable)."),
+    option: list[str] = typer.Option(
+        [], "--option", "-o", help="Model option KEY=VALUE (repeatable)."
+    ),
     min_clips: int = typer.Option(MIN_CLIPS, "--min-clips", min=1, help=_MIN_HELP),
-    tta: bool = typer.Option(None, "--tta/--no-tta", help=_TTA_HELP + " Stored for predict.", show_default=False),
-    calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
-                                   help="Fit temperature and `unknown` threshold on a grouped hold-out."),
+    tta: bool = typer.Option(
+        None, "--tta/--no-tta", help=_TTA_HELP + " Stored for predict.", show_default=False
+    ),
+    calibrate: bool = typer.Option(
+        True,
+        "--calibrate/--no-calibrate",
+        help="Fit temperature and `unknown` threshold on a grouped hold-out.",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every epoch."),
 ):
     """Train on every usable clip and write one model file."""
@@ -181,5 +218,7 @@ def train(
                                tta=tta, calibrate=calibrate, log=err.print if verbose else None)  # fmt: skip
     trained.save(out)
     hist = trained.history_
-    how = "one fit" if len(hist["train_loss"]) <= 1 else f"best epoch {hist['best_epoch']}"  # trees: no epochs
+    how = (
+        "one fit" if len(hist["train_loss"]) <= 1 else f"best epoch {hist['best_epoch']}"
+    )  # trees: no epochs
     console.print(f"wrote {out} ({len(ts.classes)} exercises, {how}, {hist['seconds']:.0f}s)")

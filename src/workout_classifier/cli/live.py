@@ -12,14 +12,27 @@ from workout_classifier.cli.common import _load_classifier, app, console, err, f
 
 @app.command()
 def live(
-    source: str = typer.Option("0", "--source", "-s", help="Camera index (0), rtsp:// or http:// stream, or a video file."),
-    model: str = typer.Option(None, "--model", "-m", help="Model file (default: the one shipped in the package)."),
-    json_out: bool = typer.Option(False, "--json", help="One JSON object per processed frame, then the summary."),
-    window: bool = typer.Option(None, "--window/--no-window", help="Show a window (default: when there is a display).",
-                                show_default=False),
-    realtime: bool = typer.Option(True, "--realtime/--every-frame",
-                                  help="A file plays at its own speed, dropping frames the machine cannot keep up "
-                                       "with; --every-frame takes them all, as fast as it can."),
+    source: str = typer.Option(
+        "0", "--source", "-s", help="Camera index (0), rtsp:// or http:// stream, or a video file."
+    ),
+    model: str = typer.Option(
+        None, "--model", "-m", help="Model file (default: the one shipped in the package)."
+    ),
+    json_out: bool = typer.Option(
+        False, "--json", help="One JSON object per processed frame, then the summary."
+    ),
+    window: bool = typer.Option(
+        None,
+        "--window/--no-window",
+        help="Show a window (default: when there is a display).",
+        show_default=False,
+    ),
+    realtime: bool = typer.Option(
+        True,
+        "--realtime/--every-frame",
+        help="A file plays at its own speed, dropping frames the machine cannot keep up "
+        "with; --every-frame takes them all, as fast as it can.",
+    ),
 ):
     """Classify and count live: skeleton, exercise, sets and reps as they happen; a summary at the end (Ctrl-C)."""
     from workout_classifier.frames.video import VideoError
@@ -80,7 +93,10 @@ def _print_summary(s: dict) -> None:
     if not s["sets"]:
         out.print("  no exercise recognised", highlight=False)
     for i, st in enumerate(s["sets"], 1):
-        out.print(f"  set {i}: {st['label']}, {st['reps']} reps ({st['start']:.1f}-{st['end']:.1f} s)", highlight=False)
+        out.print(
+            f"  set {i}: {st['label']}, {st['reps']} reps ({st['start']:.1f}-{st['end']:.1f} s)",
+            highlight=False,
+        )
     for label, tot in s["exercises"].items():
         out.print(f"  {label}: {tot['sets']} set(s), {tot['reps']} reps", highlight=False)
     out.print(f"  frames: {s['frames_processed']} processed, {s['frames_dropped']} dropped of {s['frames_read']} "

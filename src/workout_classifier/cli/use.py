@@ -22,16 +22,26 @@ from workout_classifier.cli.common import (
 @app.command()
 def predict(
     videos: list[Path] = typer.Argument(..., help="One or more video files."),
-    model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the one shipped in the package)."),
+    model: Path = typer.Option(
+        None, "--model", "-m", help="Model file (default: the one shipped in the package)."
+    ),
     cache: Path = typer.Option(None, "--cache", help="Reuse/keep landmarks in this folder."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
     top: int = typer.Option(3, "--top", "-k", min=1),
-    tta: bool = typer.Option(None, "--tta/--no-tta", help="Average with the mirrored clip (default: as the model was trained to)."),
+    tta: bool = typer.Option(
+        None,
+        "--tta/--no-tta",
+        help="Average with the mirrored clip (default: as the model was trained to).",
+    ),
     workers: int = typer.Option(1, "--workers", "-w", min=1),
     ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP),
     reps: bool = typer.Option(False, "--reps", help="Count repetitions (adds reps and rep_times)."),
-    form: bool = typer.Option(False, "--form", help="Check push-up form (adds form, form_confidence, form_cues)."),
-    timeline: bool = typer.Option(False, "--timeline", help="Segments of a long video (adds timeline)."),
+    form: bool = typer.Option(
+        False, "--form", help="Check push-up form (adds form, form_confidence, form_cues)."
+    ),
+    timeline: bool = typer.Option(
+        False, "--timeline", help="Segments of a long video (adds timeline)."
+    ),
 ):
     """Say which exercise each video shows."""
     from workout_classifier.api import Model
@@ -40,8 +50,19 @@ def predict(
     clf = _load_classifier(model)
     backend = ray_backend_or_fail(ray, None if ray else workers)
     try:
-        answers = Model(clf).predict(list(videos), top=top, tta=tta, cache=cache, workers=workers, backend=backend,
-                                     progress=not json_out, console=err, reps=reps, form=form, timeline=timeline)
+        answers = Model(clf).predict(
+            list(videos),
+            top=top,
+            tta=tta,
+            cache=cache,
+            workers=workers,
+            backend=backend,
+            progress=not json_out,
+            console=err,
+            reps=reps,
+            form=form,
+            timeline=timeline,
+        )
         results = [a.to_dict() for a in answers]
     except CacheError as e:
         fail(str(e))
@@ -65,7 +86,9 @@ def _print_predictions(results: list[dict]) -> None:
             continue
         second = r["top"][1] if len(r["top"]) > 1 else None
         label = f"[bold]{r['label']}[/]"
-        if r["label"] == "unknown" and r["top"]:  # say what the model would have guessed, and how unsure
+        if (
+            r["label"] == "unknown" and r["top"]
+        ):  # say what the model would have guessed, and how unsure
             label += f" (best guess {r['top'][0]['label']}, below the model's threshold)"
         t.add_row(Path(r["video"]).name, label, f"{r['confidence']:.0%}",
                   f"{second['label']} ({second['probability']:.0%})" if second else "")  # fmt: skip
@@ -81,7 +104,9 @@ def _print_extras(results: list[dict]) -> None:
         name = Path(r["video"]).name
         if "reps" in r:
             times = ", ".join(f"{t:.1f}" for t in r["rep_times"])
-            console.print(f"{name}: {r['reps']} reps" + (f" at {times} s" if times else ""), highlight=False)
+            console.print(
+                f"{name}: {r['reps']} reps" + (f" at {times} s" if times else ""), highlight=False
+            )
         if r.get("form"):
             cues = "; ".join(r.get("form_cues") or [])
             console.print(f"{name}: form {r['form']} ({r['form_confidence']:.0%})" + (f": {cues}" if cues else ""),
@@ -95,7 +120,9 @@ def _print_extras(results: list[dict]) -> None:
 def annotate(
     video: Path = typer.Argument(..., help="Video file to annotate."),
     out: Path = typer.Option(..., "--out", "-o", help="Annotated video to write (H.264 .mp4)."),
-    model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the one shipped in the package)."),
+    model: Path = typer.Option(
+        None, "--model", "-m", help="Model file (default: the one shipped in the package)."
+    ),
     cache: Path = typer.Option(None, "--cache", help="Reuse/keep landmarks in this folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
 ):
@@ -126,10 +153,16 @@ def annotate(
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every network)."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every network)."
+    ),
     port: int = typer.Option(8000, "--port", "-p", min=1, max=65535),
-    model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the one shipped in the package)."),
-    max_upload_mb: float = typer.Option(200.0, "--max-upload-mb", min=0.001, help="Larger uploads get 413."),
+    model: Path = typer.Option(
+        None, "--model", "-m", help="Model file (default: the one shipped in the package)."
+    ),
+    max_upload_mb: float = typer.Option(
+        200.0, "--max-upload-mb", min=0.001, help="Larger uploads get 413."
+    ),
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="Processes doing the pose work."),
 ):
     """Start the web page and JSON API (POST /api/predict, GET /api/health, /openapi.json)."""

@@ -74,7 +74,9 @@ def _open(path: str | Path):
         container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, OSError) as e:
         if looks_like_video(path):
-            raise VideoError("unreadable video (corrupt or truncated: no decodable stream)") from None
+            raise VideoError(
+                "unreadable video (corrupt or truncated: no decodable stream)"
+            ) from None
         raise VideoError("not a video (the file's content is not a known video container)") from e
     try:
         fmt = container.format.name
@@ -180,7 +182,9 @@ def _decode(container, stream) -> Iterator:
             yield frame
     except av.FFmpegError as e:
         if not got:
-            raise VideoError(f"unreadable video (cannot decode {stream.codec_context.name}: {e.strerror})") from None
+            raise VideoError(
+                f"unreadable video (cannot decode {stream.codec_context.name}: {e.strerror})"
+            ) from None
 
 
 def _shown_size(width: int, height: int, rotation: int) -> tuple[int, int]:
@@ -236,8 +240,12 @@ def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int
 
 
 def open_frames(
-    path: str | Path, target_fps: float | None = DEFAULT_FPS, rgb: bool = True, max_side: int | None = MAX_SIDE,
-    start: float = 0.0, stop: float | None = None,
+    path: str | Path,
+    target_fps: float | None = DEFAULT_FPS,
+    rgb: bool = True,
+    max_side: int | None = MAX_SIDE,
+    start: float = 0.0,
+    stop: float | None = None,
 ) -> tuple[VideoInfo, Iterator[tuple[float, np.ndarray]]]:
     """Open a clip once: its info and an iterator over its sampled, upright frames.
 
@@ -271,7 +279,11 @@ def _seek(container, stream, frames, start: float):
         return None
     t0 = first.time
     try:
-        container.seek(max(int((t0 + start - _SEEK_MARGIN) / stream.time_base), 0), stream=stream, backward=True)
+        container.seek(
+            max(int((t0 + start - _SEEK_MARGIN) / stream.time_base), 0),
+            stream=stream,
+            backward=True,
+        )
         resumed = _decode(container, stream)
         head = next(resumed, None)
     except (av.FFmpegError, VideoError):
@@ -286,7 +298,17 @@ def _seek(container, stream, frames, start: float):
     return t0, chain()
 
 
-def _sampled(container, stream, frames, info: VideoInfo, target_fps, rgb: bool, max_side, start=0.0, stop=None):
+def _sampled(
+    container,
+    stream,
+    frames,
+    info: VideoInfo,
+    target_fps,
+    rgb: bool,
+    max_side,
+    start=0.0,
+    stop=None,
+):
     # A frame is kept when its presentation time reaches the next tick of the
     # sampled clock; ticks with no frame (gaps in variable-rate clips) are passed
     # over, never made up. Times of frames without timestamps fall back to the
@@ -316,7 +338,9 @@ def _sampled(container, stream, frames, info: VideoInfo, target_fps, rgb: bool, 
                 # past it), whether or not a decode from the start would keep it; it is before `start`.
                 last = t
                 while period and next_t <= t + slack:
-                    next_t += period  # added up tick by tick, as below, so ticks are the same floats
+                    next_t += (
+                        period  # added up tick by tick, as below, so ticks are the same floats
+                    )
                 continue
             if t <= last:  # broken or repeated timestamps
                 t = last + 1.0 / info.fps
@@ -342,7 +366,10 @@ def _sampled(container, stream, frames, info: VideoInfo, target_fps, rgb: bool, 
 
 
 def iter_frames(
-    path: str | Path, target_fps: float | None = DEFAULT_FPS, rgb: bool = True, max_side: int | None = MAX_SIDE
+    path: str | Path,
+    target_fps: float | None = DEFAULT_FPS,
+    rgb: bool = True,
+    max_side: int | None = MAX_SIDE,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield (time in seconds, upright frame (H, W, 3) uint8) at about `target_fps`."""
     _, frames = open_frames(path, target_fps, rgb, max_side)

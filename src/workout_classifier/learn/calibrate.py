@@ -38,7 +38,11 @@ def choose_threshold(probs: np.ndarray, reject_rate: float = 0.05) -> float:
     """Confidence below which an answer becomes `unknown`: the `reject_rate` quantile of the
     top-class confidence on held-out known clips, never below chance (1/K)."""
     conf = probs.max(1)
-    return float(max(np.quantile(conf, reject_rate), 1.0 / probs.shape[1])) if len(conf) else 1.0 / probs.shape[1]
+    return (
+        float(max(np.quantile(conf, reject_rate), 1.0 / probs.shape[1]))
+        if len(conf)
+        else 1.0 / probs.shape[1]
+    )
 
 
 def calibrate(clf, tracks, y, reject_rate: float = 0.05) -> dict:
@@ -66,8 +70,14 @@ def calibrate_oof(clf, probs: np.ndarray, y: np.ndarray, reject_rate: float = 0.
     t = fit_temperature(probs, y)
     conf = apply_temperature(probs, t)
     rest = np.zeros(len(y), bool) if resting is None else np.asarray(resting, bool)
-    left = max(reject_rate - rest.mean(), 0.0) * len(y) / max((~rest).sum(), 1)  # share of the others
-    thr = choose_threshold(conf[~rest], left) if (~rest).any() else choose_threshold(conf, reject_rate)
+    left = (
+        max(reject_rate - rest.mean(), 0.0) * len(y) / max((~rest).sum(), 1)
+    )  # share of the others
+    thr = (
+        choose_threshold(conf[~rest], left)
+        if (~rest).any()
+        else choose_threshold(conf, reject_rate)
+    )
     clf.extra.update(temperature=t, unknown_threshold=thr,
                      calibration={"clips": len(y), "reject_rate": reject_rate, "on": "out-of-fold grouped CV",
                                   "resting_clips": int(rest.sum())})  # fmt: skip
@@ -77,6 +87,10 @@ def calibrate_oof(clf, probs: np.ndarray, y: np.ndarray, reject_rate: float = 0.
 def unknown_rates(probs_known: np.ndarray, probs_unseen: np.ndarray, threshold: float) -> dict:
     """How often known clips are wrongly rejected, and how often unseen-exercise clips are caught."""
     return {
-        "known_rejected": float((probs_known.max(1) < threshold).mean()) if len(probs_known) else float("nan"),
-        "unseen_unknown": float((probs_unseen.max(1) < threshold).mean()) if len(probs_unseen) else float("nan"),
+        "known_rejected": float((probs_known.max(1) < threshold).mean())
+        if len(probs_known)
+        else float("nan"),
+        "unseen_unknown": float((probs_unseen.max(1) < threshold).mean())
+        if len(probs_unseen)
+        else float("nan"),
     }

@@ -41,7 +41,14 @@ class ModelFileError(Exception):
 class Classifier:
     """A model with everything needed to turn raw windows into class probabilities."""
 
-    def __init__(self, model, model_name: str, classes: list[str], features: FeatureConfig, extra: dict | None = None):
+    def __init__(
+        self,
+        model,
+        model_name: str,
+        classes: list[str],
+        features: FeatureConfig,
+        extra: dict | None = None,
+    ):
         self.model = model.eval()
         self.model_name = model_name
         self.classes = list(classes)
@@ -67,7 +74,9 @@ class Classifier:
 
         with torch.no_grad():
             t = torch.from_numpy(x)
-            return torch.cat([self.model(t[i : i + batch]) for i in range(0, len(t), batch)]).numpy()
+            return torch.cat(
+                [self.model(t[i : i + batch]) for i in range(0, len(t), batch)]
+            ).numpy()
 
     def save(self, path: str | Path) -> None:
         """Write the model file (current format, whatever the name) atomically."""
@@ -86,7 +95,11 @@ class Classifier:
         }
         arrays = {k: np.ascontiguousarray(_to_numpy(v)) for k, v in self.model.state_dict().items()}
         tmp = path.with_name(path.name + ".tmp")
-        save_file(arrays, str(tmp), metadata={"workout-classifier": json.dumps(meta, default=_json_default)})
+        save_file(
+            arrays,
+            str(tmp),
+            metadata={"workout-classifier": json.dumps(meta, default=_json_default)},
+        )
         tmp.replace(path)
 
     @classmethod
@@ -105,7 +118,9 @@ class Classifier:
         except MissingExtraError as e:
             raise ModelFileError(f"model file {path}: {e}") from None
         except Exception as e:
-            raise ModelFileError(f"model file {path} does not match its model ({e.__class__.__name__})") from None
+            raise ModelFileError(
+                f"model file {path} does not match its model ({e.__class__.__name__})"
+            ) from None
 
 
 def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -117,7 +132,9 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
             meta = json.loads((f.metadata() or {})["workout-classifier"])
             state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not a dict)
     except Exception as e:
-        raise ModelFileError(f"not a workout-classifier model file: {path} ({type(e).__name__})") from None
+        raise ModelFileError(
+            f"not a workout-classifier model file: {path} ({type(e).__name__})"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"not a workout-classifier model file: {path}")
     return meta, state
@@ -135,7 +152,9 @@ def _read_legacy(path: Path) -> tuple[dict, dict]:
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise ModelFileError(f"not a workout-classifier model file: {path} ({type(e).__name__})") from None
+        raise ModelFileError(
+            f"not a workout-classifier model file: {path} ({type(e).__name__})"
+        ) from None
     if not isinstance(blob, dict) or blob.get("format") != LEGACY_FORMAT:
         raise ModelFileError(f"not a workout-classifier model file: {path}")
     return blob, blob.get("state_dict")
@@ -159,7 +178,9 @@ def _load_state(model, state: dict) -> None:
         return
     import torch
 
-    model.load_state_dict({k: v if isinstance(v, torch.Tensor) else torch.from_numpy(v) for k, v in state.items()})
+    model.load_state_dict(
+        {k: v if isinstance(v, torch.Tensor) else torch.from_numpy(v) for k, v in state.items()}
+    )
 
 
 def _to_numpy(v) -> np.ndarray:

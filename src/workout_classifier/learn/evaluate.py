@@ -34,7 +34,9 @@ from workout_classifier.learn.train import TrainConfig, fit
 PROTOCOLS = ("grouped", "source", "seed")
 
 
-def source_splits(y: np.ndarray, groups: np.ndarray, sources: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int, str]]:
+def source_splits(
+    y: np.ndarray, groups: np.ndarray, sources: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray, int, str]]:
     """Leave one source of one exercise out: [(train_idx, test_idx, class, source)].
 
     Only exercises with clips from >= 2 sources get folds. Training never holds
@@ -65,7 +67,9 @@ def make_splits(y: np.ndarray, groups: np.ndarray, folds: int, protocol: str, se
         return [(tr, te) for tr, te, _, _ in source_splits(y, groups, sources)]
     n_groups = len(np.unique(groups)) if protocol == "grouped" else len(y)
     if folds < 2 or folds > n_groups:
-        raise ValueError(f"need 2 <= folds <= {n_groups} ({'groups' if protocol == 'grouped' else 'clips'})")
+        raise ValueError(
+            f"need 2 <= folds <= {n_groups} ({'groups' if protocol == 'grouped' else 'clips'})"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "least populated class has only N members"
         if protocol == "grouped":
@@ -107,7 +111,9 @@ def fold_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     """Accuracy and macro-F1 of one test fold (F1 over the classes present in it)."""
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=np.unique(y_true), average="macro", zero_division=0)),
+        "macro_f1": float(
+            f1_score(y_true, y_pred, labels=np.unique(y_true), average="macro", zero_division=0)
+        ),
     }
 
 
@@ -120,7 +126,9 @@ class CVResult:
     y_true: np.ndarray | None = None
     y_pred: np.ndarray | None = None
     probs: np.ndarray | None = None  # out-of-fold clip probabilities (N, K) of the tested clips
-    tested: np.ndarray | None = None  # indices of the tested clips in the input (all, but for 'source')
+    tested: np.ndarray | None = (
+        None  # indices of the tested clips in the input (all, but for 'source')
+    )
     histories: list[dict] = field(default_factory=list)
     rare: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -136,7 +144,9 @@ class CVResult:
         accs = [f["accuracy"] for f in self.folds]
         f1s = [f["macro_f1"] for f in self.folds]
         labels = list(range(len(self.classes)))
-        p, r, f, s = precision_recall_fscore_support(self.y_true, self.y_pred, labels=labels, zero_division=0)
+        p, r, f, s = precision_recall_fscore_support(
+            self.y_true, self.y_pred, labels=labels, zero_division=0
+        )
         cm = confusion_matrix(self.y_true, self.y_pred, labels=labels)
         pooled = float(accuracy_score(self.y_true, self.y_pred))
         pooled_f1 = float(f1_score(self.y_true, self.y_pred, labels=np.unique(self.y_true), average="macro",
@@ -155,8 +165,13 @@ class CVResult:
             "pooled_macro_f1": pooled_f1,
             "folds": self.folds,
             "per_class": {
-                c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i]),
-                    "too_few_for_every_fold": c in self.rare}
+                c: {
+                    "precision": float(p[i]),
+                    "recall": float(r[i]),
+                    "f1": float(f[i]),
+                    "support": int(s[i]),
+                    "too_few_for_every_fold": c in self.rare,
+                }
                 for i, c in enumerate(self.classes)
             },  # fmt: skip
             "classes": self.classes,
@@ -169,7 +184,9 @@ class CVResult:
         }
 
 
-def _run_fold(tracks, y, groups, classes, model_name, features, config, model_options, tta, epoch_log, item):
+def _run_fold(
+    tracks, y, groups, classes, model_name, features, config, model_options, tta, epoch_log, item
+):
     """Fit on one fold's training part, test on the rest: (fold, history, probs, train s, infer s)."""
     k, tr, te = item
     t0 = time.perf_counter()

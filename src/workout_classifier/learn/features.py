@@ -116,7 +116,9 @@ def prepare(seq: PoseSequence) -> Track:
     raw = interpolate_missing(raw, seq.detected).astype(np.float32)
     raw[..., 7] = seq.detected[:, None]  # which frames are real detections (the "detect" stream)
     w, h = seq.meta.get("width") or 1, seq.meta.get("height") or 1
-    return Track(raw=raw, times=seq.times.copy(), detected=seq.detected.copy(), aspect=float(w) / float(h))
+    return Track(
+        raw=raw, times=seq.times.copy(), detected=seq.detected.copy(), aspect=float(w) / float(h)
+    )
 
 
 def _resample(raw: np.ndarray, times: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -138,7 +140,10 @@ def window_starts(duration: float, cfg: FeatureConfig) -> list[float]:
 
 
 def windows(
-    track: Track, cfg: FeatureConfig, rng: np.random.Generator | None = None, max_windows: int | None = None
+    track: Track,
+    cfg: FeatureConfig,
+    rng: np.random.Generator | None = None,
+    max_windows: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cut a track into windows resampled to cfg.steps. Returns (raw (W, T, V, 8), starts (W,)).
 
@@ -222,7 +227,9 @@ class CameraAugment:
 _LIMB_ENDS = ((13, 15, 17, 19, 21), (14, 16, 18, 20, 22), (25, 27, 29, 31), (26, 28, 30, 32))
 
 
-def camera_augment(raw: np.ndarray, rng: np.random.Generator, cfg: CameraAugment = CameraAugment()) -> np.ndarray:
+def camera_augment(
+    raw: np.ndarray, rng: np.random.Generator, cfg: CameraAugment = CameraAugment()
+) -> np.ndarray:
     """One augmented view of each window raw (N, T, V, 8); see CameraAugment."""
     out = raw.astype(np.float32, copy=True)
     n, t = out.shape[:2]
@@ -330,7 +337,9 @@ def to_features(raw: np.ndarray, streams: tuple[str, ...]) -> np.ndarray:
         elif name == "detect":
             # Frame detected (1) or interpolated (0), and the window's detection rate.
             det = raw[..., 7:8]
-            parts.append(np.concatenate([det, np.broadcast_to(det.mean(1, keepdims=True), det.shape)], -1))
+            parts.append(
+                np.concatenate([det, np.broadcast_to(det.mean(1, keepdims=True), det.shape)], -1)
+            )
         elif name == "gravity":
             # Torso direction in metric world coordinates (lying vs standing vs hanging, in 3D),
             # and how far the hips travel vertically relative to the torso over the window.
@@ -340,7 +349,9 @@ def to_features(raw: np.ndarray, streams: tuple[str, ...]) -> np.ndarray:
             d = d / (np.linalg.norm(d, axis=-1, keepdims=True) + 1e-6)  # (N, T, 3)
             hy = (raw[..., L_HIP, 0:2] + raw[..., R_HIP, 0:2]) / 2  # image mid-hip (N, T, 2)
             torso = np.linalg.norm((raw[..., L_SH, 0:2] + raw[..., R_SH, 0:2]) / 2 - hy, axis=-1)
-            bob = (np.ptp(hy[..., 1], axis=1) / np.maximum(np.median(torso, axis=1), 1e-3))[:, None, None]
+            bob = (np.ptp(hy[..., 1], axis=1) / np.maximum(np.median(torso, axis=1), 1e-3))[
+                :, None, None
+            ]
             g = np.concatenate([d, np.broadcast_to(bob, d.shape[:-1] + (1,))], -1)
             parts.append(np.broadcast_to(g[..., None, :], joint.shape[:-1] + (4,)))
         elif name == "facing":
@@ -353,7 +364,9 @@ def to_features(raw: np.ndarray, streams: tuple[str, ...]) -> np.ndarray:
             parts.append(np.broadcast_to(nrm[..., None, :], joint.shape[:-1] + (3,)))
         else:
             raise ValueError(f"unknown feature stream {name!r}; known: {sorted(STREAM_CHANNELS)}")
-    return np.nan_to_num(np.concatenate(parts, axis=-1).astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    return np.nan_to_num(
+        np.concatenate(parts, axis=-1).astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0
+    )
 
 
 def clip_features(seq: PoseSequence, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -30,7 +30,10 @@ def plot_confusion(cm: np.ndarray, classes: list[str], path: Path, title: str) -
     norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
     k = len(classes)
     fig, axes = plt.subplots(1, 2, figsize=(2 * max(5, 0.6 * k + 3), max(4.5, 0.55 * k + 2)))
-    for ax, mat, sub, fmt in ((axes[0], cm, "counts", "d"), (axes[1], norm, "row-normalized (recall)", ".2f")):
+    for ax, mat, sub, fmt in (
+        (axes[0], cm, "counts", "d"),
+        (axes[1], norm, "row-normalized (recall)", ".2f"),
+    ):
         im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
         ax.set_xticks(range(k), classes, rotation=45, ha="right")
         # Class names only on the left plot: on the right they would run into the first one.
@@ -61,9 +64,13 @@ def plot_curves(histories: list[dict], path: Path, title: str) -> None:
         c = colors[k % 10]
         ep = np.arange(1, len(h["train_loss"]) + 1) + (0.04 * k if one_step else 0)
         axes[0].plot(ep, h["train_loss"], color=c, marker=mark, label=f"fold {k + 1} train")
-        axes[0].plot(ep, h["val_loss"], color=c, ls="--", marker=mark, mfc="none", label=f"fold {k + 1} val")
+        axes[0].plot(
+            ep, h["val_loss"], color=c, ls="--", marker=mark, mfc="none", label=f"fold {k + 1} val"
+        )
         axes[1].plot(ep, h["train_acc"], color=c, marker=mark, label=f"fold {k + 1} train")
-        axes[1].plot(ep, h["val_acc"], color=c, ls="--", marker=mark, mfc="none", label=f"fold {k + 1} val")
+        axes[1].plot(
+            ep, h["val_acc"], color=c, ls="--", marker=mark, mfc="none", label=f"fold {k + 1} val"
+        )
     axes[0].set_title("loss")
     axes[1].set_title("accuracy (val: per clip, inner grouped hold-out)")
     for ax in axes:
@@ -85,7 +92,9 @@ def write_report(res: CVResult, out: str | Path, extra: dict | None = None) -> d
         m.update(extra)
     (out / "metrics.json").write_text(json.dumps(m, indent=1))
     name = f"{res.model}, {res.protocol} {len(res.folds)}-fold"
-    plot_confusion(np.asarray(m["confusion_matrix"]), res.classes, out / "confusion_matrix.png", name)
+    plot_confusion(
+        np.asarray(m["confusion_matrix"]), res.classes, out / "confusion_matrix.png", name
+    )
     plot_curves(res.histories, out / "training_curves.png", name)
     (out / "report.md").write_text(render_markdown(m))
     return m
@@ -116,13 +125,30 @@ def render_markdown(m: dict) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for f in m["folds"]:
-        lines.append(f"| {f['fold']} | {f['clips']} | {f['accuracy']:.3f} | {f['macro_f1']:.3f} | {f['epochs']} ({f['best_epoch']}) |")
+        lines.append(
+            f"| {f['fold']} | {f['clips']} | {f['accuracy']:.3f} | {f['macro_f1']:.3f} | {f['epochs']} ({f['best_epoch']}) |"
+        )
     lines += ["", "## Per class (out-of-fold)", "", "| class | precision | recall | F1 | clips | note |",
               "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for c, r in m["per_class"].items():
-        note = "too few clips/groups to test in every fold: not a reliable figure" if r["too_few_for_every_fold"] else ""
-        lines.append(f"| {c} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} | {note} |")
+        note = (
+            "too few clips/groups to test in every fold: not a reliable figure"
+            if r["too_few_for_every_fold"]
+            else ""
+        )
+        lines.append(
+            f"| {c} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} | {note} |"
+        )
     if m.get("rare_classes"):
-        lines += ["", f"Flagged classes ({', '.join(m['rare_classes'])}) are trained on but their scores are not a measurement."]
-    lines += ["", "Plots: `confusion_matrix.png` (counts and row-normalized), `training_curves.png`.", "", BASELINE_NOTE, ""]
+        lines += [
+            "",
+            f"Flagged classes ({', '.join(m['rare_classes'])}) are trained on but their scores are not a measurement.",
+        ]
+    lines += [
+        "",
+        "Plots: `confusion_matrix.png` (counts and row-normalized), `training_curves.png`.",
+        "",
+        BASELINE_NOTE,
+        "",
+    ]
     return "\n".join(lines)

@@ -48,7 +48,12 @@ def _quantiles(a: np.ndarray) -> list[np.ndarray]:
     """Mean, std, p10, p90 over time of a (N, T, ...) array, each flattened to (N, -1)."""
     n = len(a)
     qs = np.percentile(a, [10, 90], axis=1)
-    return [a.mean(1).reshape(n, -1), a.std(1).reshape(n, -1), qs[0].reshape(n, -1), qs[1].reshape(n, -1)]
+    return [
+        a.mean(1).reshape(n, -1),
+        a.std(1).reshape(n, -1),
+        qs[0].reshape(n, -1),
+        qs[1].reshape(n, -1),
+    ]
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -68,7 +73,12 @@ def _rhythm(j: np.ndarray) -> np.ndarray:
         ac = np.correlate(pc, pc, "full")[t - 1 :]
         ac = ac / (ac[0] + 1e-9)
         lag = int(np.argmax(ac[4:])) + 4 if t > 5 else 0
-        out[i] = share[i, 0], share[i, 1] if share.shape[1] > 1 else 0.0, ac[1:].max() if t > 1 else 0.0, lag
+        out[i] = (
+            share[i, 0],
+            share[i, 1] if share.shape[1] > 1 else 0.0,
+            ac[1:].max() if t > 1 else 0.0,
+            lag,
+        )
     return np.concatenate([out, np.abs(vt[:, 0])], -1)
 
 
@@ -97,7 +107,10 @@ def window_summary(raw: np.ndarray) -> np.ndarray:
     j = norm[:, :, key, :2]  # (N, T, K, 2)
     ang = np.stack([angle_cos(norm, a, v, b) for a, v, b in ANGLES], -1)  # (N, T, 8)
     xy = raw[..., 0:2]
-    hip, sh = (xy[:, :, L_HIP] + xy[:, :, R_HIP]) / 2, (xy[:, :, L_SH] + xy[:, :, R_SH]) / 2  # (N, T, 2)
+    hip, sh = (
+        (xy[:, :, L_HIP] + xy[:, :, R_HIP]) / 2,
+        (xy[:, :, L_SH] + xy[:, :, R_SH]) / 2,
+    )  # (N, T, 2)
     w = raw[..., 4:7]
     w_hip, w_sh = (w[:, :, L_HIP] + w[:, :, R_HIP]) / 2, (w[:, :, L_SH] + w[:, :, R_SH]) / 2
     chest = _unit(np.cross(w[:, :, L_SH] - w[:, :, R_SH], w_sh - w_hip))

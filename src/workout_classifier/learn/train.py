@@ -55,7 +55,9 @@ class TrainConfig:
     class_weights: bool = True
     seed: int = 0
     threads: int = 0  # 0 = torch's default
-    calibrate: bool = False  # fit temperature + unknown threshold on the inner hold-out (calibrate.py)
+    calibrate: bool = (
+        False  # fit temperature + unknown threshold on the inner hold-out (calibrate.py)
+    )
     # Models fitted on windows in one go (trees): camera-augmented copies of every training
     # window beside the original (features.camera_augment); 0 = originals only.
     camera_copies: int = 0
@@ -100,7 +102,9 @@ def fit(
         specs = (model_options or {}).get("members") or RECOMMENDED
         if "streams" in specs[0]:
             return fit_ensemble(tracks, y, groups, classes, specs, features, config, log)
-    if model_name in NEURAL:  # seeded before the model is built: its initial weights come from torch's RNG
+    if (
+        model_name in NEURAL
+    ):  # seeded before the model is built: its initial weights come from torch's RNG
         import torch
 
         rng = seed_everything(config.seed)
@@ -112,9 +116,13 @@ def fit(
     model = create_model(model_name, num_classes=k, in_channels=features.channels,
                          steps=features.steps, **(model_options or {}))  # fmt: skip
     if hasattr(model, "fit_windows"):  # fitted in one go, not trained by gradient (trees): no torch
-        return _fit_direct(model, tracks, y, (tr_idx, va_idx), classes, model_name, features, config, model_options)
+        return _fit_direct(
+            model, tracks, y, (tr_idx, va_idx), classes, model_name, features, config, model_options
+        )
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=config.lr_factor, patience=config.lr_patience)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, factor=config.lr_factor, patience=config.lr_patience
+    )
     present = np.unique(y[tr_idx])
     weight = np.ones(k, dtype=np.float32)
     if config.class_weights:
@@ -150,7 +158,9 @@ def fit(
                 lam = float(rng.beta(config.mixup, config.mixup))
                 j = torch.from_numpy(rng.permutation(len(idx)))
                 logits = model(lam * xb + (1 - lam) * xb[j])
-                loss = lam * _ce(logits, yb, weight_t, config) + (1 - lam) * _ce(logits, yb[j], weight_t, config)
+                loss = lam * _ce(logits, yb, weight_t, config) + (1 - lam) * _ce(
+                    logits, yb[j], weight_t, config
+                )
             else:
                 logits = model(xb)
                 loss = _ce(logits, yb, weight_t, config)
@@ -182,7 +192,9 @@ def fit(
         model.load_state_dict(best[1])
     hist["best_epoch"] = best[2] + 1
     hist["seconds"] = time.perf_counter() - t0
-    return _finish(model, tracks, y, va_idx, classes, model_name, features, config, model_options), hist
+    return _finish(
+        model, tracks, y, va_idx, classes, model_name, features, config, model_options
+    ), hist
 
 
 def _fit_direct(model, tracks, y, split, classes, model_name, features, config, model_options):
@@ -206,7 +218,9 @@ def _fit_direct(model, tracks, y, split, classes, model_name, features, config, 
                          if len(va_idx) else (float("nan"), float("nan")))  # fmt: skip
     hist = {"train_loss": [train_loss], "train_acc": [train_acc], "val_loss": [val_loss], "val_acc": [val_acc],
             "lr": [0.0], "best_epoch": 1, "seconds": time.perf_counter() - t0}  # fmt: skip
-    return _finish(model, tracks, y, va_idx, classes, model_name, features, config, model_options), hist
+    return _finish(
+        model, tracks, y, va_idx, classes, model_name, features, config, model_options
+    ), hist
 
 
 def _clip_windows(tracks, y, idx, features):
@@ -215,7 +229,9 @@ def _clip_windows(tracks, y, idx, features):
     return to_features(raw, features.streams), owner, y[idx], raw
 
 
-def _finish(model, tracks, y, va_idx, classes, model_name, features, config, model_options) -> Classifier:
+def _finish(
+    model, tracks, y, va_idx, classes, model_name, features, config, model_options
+) -> Classifier:
     """The trained model as a Classifier, calibrated on the inner hold-out when asked."""
     extra = {"train_config": asdict(config), "model_options": model_options or {}}
     clf = Classifier(model, model_name, classes, features, extra)
@@ -268,7 +284,9 @@ class TrainingSet:
     classes: list[str]
     names: list[str]
     skipped: list[dict]
-    sources: np.ndarray | None = None  # where each clip comes from (dataset.Clip.source), for protocol 'source'
+    sources: np.ndarray | None = (
+        None  # where each clip comes from (dataset.Clip.source), for protocol 'source'
+    )
 
 
 def load_training_set(clips, cache, classes: list[str] | None = None) -> TrainingSet:
@@ -278,7 +296,9 @@ def load_training_set(clips, cache, classes: list[str] | None = None) -> Trainin
         try:
             tracks.append(prepare(cache.load(c.path)))
         except (VideoError, NoPersonError, KeyError) as e:
-            reason = e.args[0] if isinstance(e, KeyError) else str(e)  # KeyError's str() adds quotes
+            reason = (
+                e.args[0] if isinstance(e, KeyError) else str(e)
+            )  # KeyError's str() adds quotes
             skipped.append({"file": str(c.path), "reason": reason})
             continue
         labels.append(c.label)
@@ -291,7 +311,9 @@ def load_training_set(clips, cache, classes: list[str] | None = None) -> Trainin
     return TrainingSet(tracks, y, np.asarray(groups), classes, names, skipped, np.asarray(sources))
 
 
-def fit_ensemble(tracks, y, groups, classes, specs: list[dict], features=None, config=None, log=None):
+def fit_ensemble(
+    tracks, y, groups, classes, specs: list[dict], features=None, config=None, log=None
+):
     """Train each member spec on its streams; return (Classifier of the fused model, history)."""
     from workout_classifier.learn.models.ensemble import build_ensemble, stream_channels
 
@@ -302,14 +324,22 @@ def fit_ensemble(tracks, y, groups, classes, specs: list[dict], features=None, c
         feats = replace(features, streams=tuple(s["streams"]))
         cfg = replace(config, **{**s.get("train", {}), "calibrate": False})
         # A member's own epochs are its tuned budget; a smaller budget asked by the caller still wins.
-        cfg = replace(cfg, epochs=min(cfg.epochs, config.epochs), patience=min(cfg.patience, config.patience))
-        clf, h = fit(tracks, y, groups, classes, s["model"], feats, cfg, s.get("options") or {}, log=log)
+        cfg = replace(
+            cfg, epochs=min(cfg.epochs, config.epochs), patience=min(cfg.patience, config.patience)
+        )
+        clf, h = fit(
+            tracks, y, groups, classes, s["model"], feats, cfg, s.get("options") or {}, log=log
+        )
         configs.append(asdict(clf.model.config))
         states.append(clf.model.state_dict())
-        hist["members"].append({"model": s["model"], "streams": list(s["streams"]), "best_epoch": h["best_epoch"]})
+        hist["members"].append(
+            {"model": s["model"], "streams": list(s["streams"]), "best_epoch": h["best_epoch"]}
+        )
         hist["seconds"] += h["seconds"]
         if k == 0:  # curves of the first member stand for the ensemble's in reports
-            hist.update({key: v for key, v in h.items() if isinstance(v, list) or key == "best_epoch"})
+            hist.update(
+                {key: v for key, v in h.items() if isinstance(v, list) or key == "best_epoch"}
+            )
     model = build_ensemble(specs, len(classes), features.steps, configs)
     for member, state in zip(model.members, states, strict=True):
         member.load_state_dict(state)

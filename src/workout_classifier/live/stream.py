@@ -77,7 +77,9 @@ def open_source(source: str) -> tuple[cv2.VideoCapture, bool]:
     if source.isdigit():
         cap = cv2.VideoCapture(int(source))
         if not cap.isOpened():
-            raise VideoError(f"camera {source} cannot be opened (none attached, or in use by another program)")
+            raise VideoError(
+                f"camera {source} cannot be opened (none attached, or in use by another program)"
+            )
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the driver's own queue: keep it short
         return cap, False
     if "://" in source:
@@ -92,7 +94,9 @@ def open_source(source: str) -> tuple[cv2.VideoCapture, bool]:
 class Reader(threading.Thread):
     """Decodes a source into a `LatestFrame`; a file is paced at its own rate (`realtime`)."""
 
-    def __init__(self, cap: cv2.VideoCapture, is_file: bool, slot: LatestFrame, realtime: bool = True):
+    def __init__(
+        self, cap: cv2.VideoCapture, is_file: bool, slot: LatestFrame, realtime: bool = True
+    ):
         super().__init__(daemon=True, name="live-reader")
         self.cap, self.is_file, self.slot, self.realtime = cap, is_file, slot, realtime
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0)
@@ -116,7 +120,9 @@ class Reader(threading.Thread):
             if self.is_file:
                 due = start + index / self.fps
                 now = time.perf_counter()
-                if self.realtime and now > due + 1.5 / self.fps:  # late already: skip without converting
+                if (
+                    self.realtime and now > due + 1.5 / self.fps
+                ):  # late already: skip without converting
                     if not self.cap.grab():
                         return
                     self.slot.skip()
@@ -146,9 +152,14 @@ class Reader(threading.Thread):
 
 def has_display() -> bool:
     """Whether an OpenCV window can be shown (a desktop session; not over ssh or in CI)."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         return False
-    return "GUI:" in cv2.getBuildInformation() and "NONE" not in cv2.getBuildInformation().split("GUI:")[1][:40]
+    return (
+        "GUI:" in cv2.getBuildInformation()
+        and "NONE" not in cv2.getBuildInformation().split("GUI:")[1][:40]
+    )
 
 
 def run_live(source: str, tracker: LiveTracker, on_update=None, realtime: bool = True,
@@ -219,8 +230,27 @@ def draw(frame_rgb: np.ndarray, state: dict, fps: float | None = None) -> np.nda
 
 def json_state(state: dict) -> dict:
     """The JSON line of one processed frame (landmarks left out: scripts want the answer)."""
-    keep = ("time", "label", "confidence", "reps", "hold_seconds", "set", "set_label", "latency_ms", "form_cues")
+    keep = (
+        "time",
+        "label",
+        "confidence",
+        "reps",
+        "hold_seconds",
+        "set",
+        "set_label",
+        "latency_ms",
+        "form_cues",
+    )
     return {k: state.get(k) for k in keep}
 
 
-__all__ = ["LatestFrame", "LiveConfig", "Reader", "draw", "has_display", "json_state", "open_source", "run_live"]
+__all__ = [
+    "LatestFrame",
+    "LiveConfig",
+    "Reader",
+    "draw",
+    "has_display",
+    "json_state",
+    "open_source",
+    "run_live",
+]

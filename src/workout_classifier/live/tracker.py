@@ -54,13 +54,17 @@ class LiveConfig:
     switch_seconds: float = 1.5  # a different exercise must hold this long to start a new set
     rest_seconds: float = 3.0  # not exercising this long ends the set
     min_set_seconds: float = 2.0  # shorter sets without a rep are dropped (a stray decision)
-    settle_seconds: float = 4.0  # a set this young takes a different exercise as its own label (its first
+    settle_seconds: float = (
+        4.0  # a set this young takes a different exercise as its own label (its first
+    )
     # decisions saw less than the model's window, stretched to its length: the least sure ones)
     still_travel: float = STILL_TRAVEL  # posture.py: holding still, walking, upright
     walk_travel: float = WALK_TRAVEL
     upright_degrees: float = UPRIGHT_DEGREES
     max_side: int = 640  # frames are shrunk to this longest side before the pose model
-    recover_every: float | None = 0.2  # s between second looks (recovery.py) at frames the tracker missed;
+    recover_every: float | None = (
+        0.2  # s between second looks (recovery.py) at frames the tracker missed;
+    )
     # None: never. Each look is up to three static detections, so they are rationed: an empty room stays cheap
     buffer_seconds: float = 180.0  # pose history kept (the longest set counted in full)
 
@@ -75,7 +79,12 @@ class LiveSet:
     hold_seconds: float | None = None  # a hold (plank): the longest time held, instead of reps
 
     def to_dict(self) -> dict:
-        out = {"label": self.label, "start": round(self.start, 2), "end": round(self.end, 2), "reps": self.reps}
+        out = {
+            "label": self.label,
+            "start": round(self.start, 2),
+            "end": round(self.end, 2),
+            "reps": self.reps,
+        }
         if self.hold_seconds is not None:
             out["hold_seconds"] = self.hold_seconds
         return out
@@ -88,7 +97,9 @@ class SetTracker:
     cfg: LiveConfig = field(default_factory=LiveConfig)
     sets: list[LiveSet] = field(default_factory=list)  # closed sets, in order
     current: LiveSet | None = None
-    _candidate: tuple[str | None, float] | None = None  # (label, since) of a change not yet confirmed
+    _candidate: tuple[str | None, float] | None = (
+        None  # (label, since) of a change not yet confirmed
+    )
     _idle_seen: float = -np.inf  # the last decision that was not an exercise, while no set was open
 
     @staticmethod
@@ -212,10 +223,14 @@ class LiveTracker:
         if self.size is None:
             self.size = (w, h)
         scale = self.cfg.max_side / max(h, w)
-        if scale < 1:  # the pose model looks at 256 px anyway; a smaller copy is cheaper to hand over
+        if (
+            scale < 1
+        ):  # the pose model looks at 256 px anyway; a smaller copy is cheaper to hand over
             import cv2
 
-            frame = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+            frame = cv2.resize(
+                frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
+            )
         with silenced_stderr():
             if self.pose is None:
                 self.warm_up()
@@ -224,7 +239,9 @@ class LiveTracker:
             every = self.cfg.recover_every
             if not found and every is not None and t - self._last_recover >= every:
                 lm, world, found = self._recover(view, t, lm, world)
-            if self.person and self.person.after(frame, lm if found else None, self._static_pose, _to_array):
+            if self.person and self.person.after(
+                frame, lm if found else None, self._static_pose, _to_array
+            ):
                 self.pose.close()  # the tracker holds someone else: start it on the chosen person
                 self.pose = create_pose(pose_settings_for(self.clf))
                 lm, world, found = pose_frame(self.pose, self.person.view(frame))
@@ -265,12 +282,19 @@ class LiveTracker:
         return self.state(lm if found else None)
 
     # -- every hop --
-    def _window(self, t: float, seconds: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _window(
+        self, t: float, seconds: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         times = np.fromiter(self.times, float)
         first = int(np.searchsorted(times, t - seconds - 1e-9))
         sl = slice(first, len(times))
         rows = list(self.rows)[sl]
-        return times[sl], np.stack(rows), np.stack(list(self.world)[sl]), np.fromiter(self.found, bool)[sl]
+        return (
+            times[sl],
+            np.stack(rows),
+            np.stack(list(self.world)[sl]),
+            np.fromiter(self.found, bool)[sl],
+        )
 
     def _decide(self, t: float) -> None:
         self._last_decision = t
@@ -288,7 +312,9 @@ class LiveTracker:
         raw, _ = windows(prepare(seq), self.clf.features)
         probs = self.clf.predict_windows(raw[-1:], tta=bool(self.clf.extra.get("tta", False)))[0]
         order = np.argsort(-probs)[:3]
-        self.top = [{"label": self.clf.classes[i], "probability": round(float(probs[i]), 4)} for i in order]
+        self.top = [
+            {"label": self.clf.classes[i], "probability": round(float(probs[i]), 4)} for i in order
+        ]
         best = int(order[0])
         self.confidence = round(float(probs[best]), 4)
         self.posture = posture(lm, found, w / h, self.cfg)
@@ -302,17 +328,24 @@ class LiveTracker:
         self._form(t)
 
     def _set_event(self, event: str | None, t: float) -> None:
-        if event in ("switch", "close"):  # the closed set got its count in `_sync`, before it closed
+        if event in (
+            "switch",
+            "close",
+        ):  # the closed set got its count in `_sync`, before it closed
             self.counter = None
             self.form_cues = []
         if event in ("open", "switch", "relabel"):
             # The new set's counter, for its exercise, starts with the frames since the set began
             # (the decision needed a window of them), so its first reps are not lost.
             cur = self.sets.current
-            if event == "relabel":  # counted again from the start with the right exercise's measures
+            if (
+                event == "relabel"
+            ):  # counted again from the start with the right exercise's measures
                 cur.reps = 0
             self.counter = OnlineRepCounter(cur.label)
-            for tt, row, world, ok in zip(self.times, self.rows, self.world, self.found, strict=True):
+            for tt, row, world, ok in zip(
+                self.times, self.rows, self.world, self.found, strict=True
+            ):
                 if tt >= cur.start:
                     self.counter.update(tt, world if ok else None, row if ok else None)
         self._sync()
@@ -328,7 +361,12 @@ class LiveTracker:
         from workout_classifier.predict import is_push_up
 
         cur = self.sets.current
-        if cur is None or not is_push_up(cur.label) or t - self._last_form < 2.0 or t - cur.start < 3.0:
+        if (
+            cur is None
+            or not is_push_up(cur.label)
+            or t - self._last_form < 2.0
+            or t - cur.start < 3.0
+        ):
             return
         self._last_form = t
         from workout_classifier.analysis.form import check_form

@@ -35,7 +35,9 @@ class PoseCache:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as e:
-            raise CacheError(f"cache folder is not writable: {self.root} ({e.strerror or e})") from None
+            raise CacheError(
+                f"cache folder is not writable: {self.root} ({e.strerror or e})"
+            ) from None
         self._sha: dict[tuple, str] = {}
 
     def sha256(self, path: str | Path) -> str:

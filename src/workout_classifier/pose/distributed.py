@@ -51,7 +51,9 @@ def ray_session(address: str | None = None, num_cpus: int | None = None):
         return
     kw = dict(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
     if address in (None, "", "local"):
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), _node_ip_address="127.0.0.1", **kw)
+        ray.init(
+            address="local", num_cpus=num_cpus or os.cpu_count(), _node_ip_address="127.0.0.1", **kw
+        )
     else:
         ray.init(address=address, **kw)
     try:
@@ -85,7 +87,9 @@ def _pose_actor_class(ray):
         def pid(self) -> int:
             return os.getpid()
 
-        def extract(self, path: str, sha: str, name: str) -> tuple[dict, bytes | None, bytes | None]:
+        def extract(
+            self, path: str, sha: str, name: str
+        ) -> tuple[dict, bytes | None, bytes | None]:
             from workout_classifier.pose.extract import _extract_one
 
             out, fail = self.tmp / f"{name}.npz", self.tmp / f"{name}.fail.json"
@@ -147,7 +151,9 @@ class RayBackend:
         from workout_classifier.pose.extract import _expected_frames
 
         with ray_session(self.address, self.workers) as ray:
-            if hasattr(bar, "restart_clock"):  # frames/s from here, as for local workers: not Ray's start-up
+            if hasattr(
+                bar, "restart_clock"
+            ):  # frames/s from here, as for local workers: not Ray's start-up
                 bar.restart_clock()
             self._run(ray, todo, cache, bar, results, _expected_frames)
 
@@ -176,7 +182,9 @@ class RayBackend:
         try:
             first = [new_actor() for _ in range(n)]  # they start (imports, model) while we plan
             # Longest first, so no long clip is left to run alone at the end.
-            order.extend(sorted(todo, key=lambda item: -expected_frames(item[0], cache.settings.fps)))
+            order.extend(
+                sorted(todo, key=lambda item: -expected_frames(item[0], cache.settings.fps))
+            )
             for a in first:
                 submit(a)
             polled = time.monotonic()
@@ -196,8 +204,14 @@ class RayBackend:
                             order.appendleft((p, out, fail))
                             submit(new_actor())
                             continue
-                        reason = f"worker died {attempts[p]} times on this clip ({type(e).__name__})"
-                        res, data, failure = {"file": p, "status": "failed", "reason": reason, "frames": 0}, None, None
+                        reason = (
+                            f"worker died {attempts[p]} times on this clip ({type(e).__name__})"
+                        )
+                        res, data, failure = (
+                            {"file": p, "status": "failed", "reason": reason, "frames": 0},
+                            None,
+                            None,
+                        )
                         actor = new_actor() if order else None
                     for blob, dest in ((data, out), (failure, fail)):
                         if blob is not None:

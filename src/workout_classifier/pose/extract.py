@@ -73,7 +73,9 @@ class _Cancelled(BaseException):
     """Stops the in-process worker thread at its next progress report (Ctrl-C)."""
 
 
-def _extract_one(path: str, sha: str, settings: PoseSettings, out: str, fail: str, stop=None, on_frames=None) -> dict:
+def _extract_one(
+    path: str, sha: str, settings: PoseSettings, out: str, fail: str, stop=None, on_frames=None
+) -> dict:
     """Extract one clip into the cache; `on_frames(n)` is told of frames as they are done."""
 
     def report(n: int) -> None:
@@ -103,7 +105,12 @@ def _extract_one(path: str, sha: str, settings: PoseSettings, out: str, fail: st
         reason = f"cannot write to the cache: {e.strerror or e}"
         return {"file": path, "status": "failed", "reason": reason, "frames": 0}
     status = "ok" if seq.detected.any() else "no_person"
-    return {"file": path, "status": status, "frames": seq.num_frames, "detection_rate": seq.detection_rate}
+    return {
+        "file": path,
+        "status": status,
+        "frames": seq.num_frames,
+        "detection_rate": seq.detection_rate,
+    }
 
 
 def _extract_remote(*args) -> dict:
@@ -193,7 +200,9 @@ def extract_clips(
             else:
                 summary.extracted += 1
                 if r["status"] == "no_person":
-                    summary.no_person.append({"file": r["file"], "reason": "no person detected in any frame"})
+                    summary.no_person.append(
+                        {"file": r["file"], "reason": "no person detected in any frame"}
+                    )
         _write_summary(cache, summary)
     return summary
 

@@ -279,8 +279,12 @@ def pose_frame(pose, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 def extract_pose(
-    path: str | Path, settings: PoseSettings = PoseSettings(), on_frames=None, sha256: str | None = None,
-    start: float = 0.0, stop: float | None = None,
+    path: str | Path,
+    settings: PoseSettings = PoseSettings(),
+    on_frames=None,
+    sha256: str | None = None,
+    start: float = 0.0,
+    stop: float | None = None,
 ) -> PoseSequence:
     """Run pose tracking over the sampled frames of one clip.
 
@@ -288,7 +292,9 @@ def extract_pose(
     for progress bars. `start`/`stop` (seconds) track only that part of the clip
     (a chunk, split.py). Raises VideoError for files that cannot be decoded.
     """
-    info, frames = open_frames(path, settings.fps, max_side=settings.max_side or None, start=start, stop=stop)  # one open
+    info, frames = open_frames(
+        path, settings.fps, max_side=settings.max_side or None, start=start, stop=stop
+    )  # one open
     source = prefetch(frames, PREFETCH_FRAMES)
     ahead: collections.deque = collections.deque()  # frames read ahead to choose the main person
 
@@ -314,7 +320,11 @@ def extract_pose(
                 view = main.view(frame)  # the whole frame, or the main person's region only
                 res = pose.process(view)
                 ok = res.pose_landmarks is not None and res.pose_world_landmarks is not None
-                img, world = (_to_array(res.pose_landmarks), _to_array(res.pose_world_landmarks)) if ok else (nan, nan)
+                img, world = (
+                    (_to_array(res.pose_landmarks), _to_array(res.pose_world_landmarks))
+                    if ok
+                    else (nan, nan)
+                )
                 rec = False
                 if not ok and settings.recover:
                     recovery = recovery or Recovery(settings, create_pose, static_pose, _to_array)
@@ -328,7 +338,9 @@ def extract_pose(
                     if len(boxes) > 1:
                         choices += 1
                         k = main.choose(boxes, [frame] + [f for _, f in peek(CHOOSE_FRAMES - 1)])
-                        if k != 0:  # the tracker holds someone else: start it again on the chosen one
+                        if (
+                            k != 0
+                        ):  # the tracker holds someone else: start it again on the chosen one
                             pose.close()
                             pose = create_pose(settings)
                             ahead.appendleft((t, frame))

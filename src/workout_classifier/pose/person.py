@@ -109,7 +109,9 @@ def find_people(static_pose, frame: np.ndarray, first: np.ndarray, to_array) -> 
 def _small_gray(frame: np.ndarray) -> np.ndarray:
     h, w = frame.shape[:2]
     size = (_MOTION_SIDE, max(1, round(h * _MOTION_SIDE / w)))
-    return cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY).astype(np.int16)
+    return cv2.cvtColor(
+        cv2.resize(frame, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY
+    ).astype(np.int16)
 
 
 def scores(boxes: list[np.ndarray], frames: list[np.ndarray]) -> np.ndarray:

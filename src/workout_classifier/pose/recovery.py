@@ -44,7 +44,9 @@ def _unturn(img: np.ndarray, world: np.ndarray, turn: int) -> tuple[np.ndarray, 
     return img, world
 
 
-def recover_frame(static_pose, frame: np.ndarray, to_array) -> tuple[np.ndarray, np.ndarray, str] | None:
+def recover_frame(
+    static_pose, frame: np.ndarray, to_array
+) -> tuple[np.ndarray, np.ndarray, str] | None:
     """(landmarks (33, 4), world (33, 4), how) for an RGB frame (H, W, 3), or None if nobody.
 
     `static_pose` is a static-image-mode MediaPipe Pose; `to_array` turns its
@@ -64,7 +66,9 @@ def recover_frame(static_pose, frame: np.ndarray, to_array) -> tuple[np.ndarray,
     for turn in _TURNS:
         res = static_pose.process(np.ascontiguousarray(cv2.rotate(base, turn)))
         if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
-            img, world = _unturn(to_array(res.pose_landmarks), to_array(res.pose_world_landmarks), turn)
+            img, world = _unturn(
+                to_array(res.pose_landmarks), to_array(res.pose_world_landmarks), turn
+            )
             return img, world, "turned"
     return None
 
@@ -93,7 +97,10 @@ class Recovery:
     def __init__(self, settings, make_pose, static_pose, to_array):
         from dataclasses import replace
 
-        low = replace(settings, min_detection_confidence=min(LOW_CONFIDENCE, settings.min_detection_confidence))
+        low = replace(
+            settings,
+            min_detection_confidence=min(LOW_CONFIDENCE, settings.min_detection_confidence),
+        )
         self.trackers = [(make_pose(low), None), *((make_pose(settings), turn) for turn in _TURNS)]
         self.seen = [0] * len(self.trackers)  # missed frames each tracker has looked at
         self.found = [0] * len(self.trackers)  # ... and found a person in
@@ -105,21 +112,37 @@ class Recovery:
 
     def frame(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, str] | None:
         """(landmarks (33, 4), world (33, 4), how) for a missed RGB frame, or None if nobody."""
-        if self.misses >= self.BACKOFF_AFTER and (self.misses - self.BACKOFF_AFTER) % self.BACKOFF_EVERY:
+        if (
+            self.misses >= self.BACKOFF_AFTER
+            and (self.misses - self.BACKOFF_AFTER) % self.BACKOFF_EVERY
+        ):
             self.misses += 1
             return None
         best = None
-        for i, (pose, turn) in enumerate(self.trackers):  # every live tracker sees every looked-at frame
+        for i, (pose, turn) in enumerate(
+            self.trackers
+        ):  # every live tracker sees every looked-at frame
             if not self._live(i):
                 continue
-            res = pose.process(frame if turn is None else np.ascontiguousarray(cv2.rotate(frame, turn)))
+            res = pose.process(
+                frame if turn is None else np.ascontiguousarray(cv2.rotate(frame, turn))
+            )
             self.seen[i] += 1
             if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
                 self.found[i] += 1
                 if best is None:
-                    lms, world = self.to_array(res.pose_landmarks), self.to_array(res.pose_world_landmarks)
-                    best = (lms, world, "tracked") if turn is None else (*_unturn(lms, world, turn), "tracked turned")
-        if best is None and not any(self.found):  # the static look, until some tracker has found the person
+                    lms, world = (
+                        self.to_array(res.pose_landmarks),
+                        self.to_array(res.pose_world_landmarks),
+                    )
+                    best = (
+                        (lms, world, "tracked")
+                        if turn is None
+                        else (*_unturn(lms, world, turn), "tracked turned")
+                    )
+        if best is None and not any(
+            self.found
+        ):  # the static look, until some tracker has found the person
             best = recover_frame(self.static_pose(), frame, self.to_array)
         self.misses = 0 if best is not None else self.misses + 1
         return best

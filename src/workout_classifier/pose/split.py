@@ -46,7 +46,9 @@ MIN_TAIL = 8  # a helper's chunk shorter than this (sampled frames): one process
 MAX_PARTS = 8  # helpers cost memory (one MediaPipe each) and a start-up; more rarely pays
 
 
-def plan_cuts(frames: int, parts: int, overlap: int = OVERLAP, helper_start: int = HELPER_START) -> list[int]:
+def plan_cuts(
+    frames: int, parts: int, overlap: int = OVERLAP, helper_start: int = HELPER_START
+) -> list[int]:
     """Sampled-frame indices where chunks 2..parts begin, so that all processes finish together.
 
     The first chunk runs at once; each helper starts `helper_start` frames' time late and tracks
@@ -85,10 +87,14 @@ def _helper_init() -> None:
     silence_stderr_forever()  # its errors come back as exceptions
 
 
-def _track(path: str, settings: PoseSettings, start: float, stop: float | None) -> PoseSequence | None:
+def _track(
+    path: str, settings: PoseSettings, start: float, stop: float | None
+) -> PoseSequence | None:
     """One helper's chunk: frames start <= t < stop through a fresh graph (None: no frames there)."""
     try:
-        return extract_pose(path, settings, sha256="-", start=start, stop=stop)  # its meta is not kept
+        return extract_pose(
+            path, settings, sha256="-", start=start, stop=stop
+        )  # its meta is not kept
     except VideoError:  # a header promising more frames than the file has: an empty chunk
         return None
 
@@ -101,8 +107,12 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
     path = str(path)
     info = probe(path)
     sampled_fps = min(settings.fps or info.fps, info.fps)
-    n = int(info.frame_count / sample_stride(info.fps, settings.fps))  # headers can be off; decoding is truth
-    cut_frames = plan_cuts(n, parts or default_parts(), overlap, round(HELPER_START_S * sampled_fps))
+    n = int(
+        info.frame_count / sample_stride(info.fps, settings.fps)
+    )  # headers can be off; decoding is truth
+    cut_frames = plan_cuts(
+        n, parts or default_parts(), overlap, round(HELPER_START_S * sampled_fps)
+    )
     # Cuts in seconds, between two sampled frames, so that rounded timestamps never fall on one.
     cuts = [(c - 0.5) / sampled_fps for c in cut_frames]
     warm = overlap / sampled_fps
@@ -110,9 +120,13 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
         seq = extract_pose(path, settings, sha256=sha256)
         pieces = [seq]
     else:
-        with ProcessPoolExecutor(len(cuts), mp_context=_context(), initializer=_helper_init) as pool:
+        with ProcessPoolExecutor(
+            len(cuts), mp_context=_context(), initializer=_helper_init
+        ) as pool:
             bounds = list(zip(cuts, [*cuts[1:], None], strict=True))
-            helpers = [pool.submit(_track, path, settings, max(c - warm, 0.0), stop) for c, stop in bounds]
+            helpers = [
+                pool.submit(_track, path, settings, max(c - warm, 0.0), stop) for c, stop in bounds
+            ]
             sha256 = sha256 or file_sha256(path)  # while the helpers start
             seq = extract_pose(path, settings, sha256=sha256, stop=cuts[0])
             pieces = [seq]

@@ -68,7 +68,9 @@ class Prediction(BaseModel):
     windows: int | None = None
     duration: float | None = None
     detection_rate: float | None = None
-    resting: bool | None = None  # resting (posture.py: standing, walking, sitting down) through the whole clip: answered `unknown`
+    resting: bool | None = (
+        None  # resting (posture.py: standing, walking, sitting down) through the whole clip: answered `unknown`
+    )
     annotated_video: str | None = None
 
 
@@ -149,7 +151,9 @@ def create_app(
 
     @app.get("/", include_in_schema=False)
     async def index():
-        return FileResponse(WEB_DIR / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            WEB_DIR / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"}
+        )
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
@@ -173,7 +177,13 @@ def create_app(
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary", "description": "The video clip."}},
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The video clip.",
+                        }
+                    },
                     "required": ["file"],
                 }
             }
@@ -200,7 +210,9 @@ def create_app(
     async def predict(
         request: Request,
         top_k: int = Query(top, alias="top", ge=1, le=50, description="How many ranked answers."),
-        annotate: bool = Query(False, description="Also make the annotated clip (where available)."),
+        annotate: bool = Query(
+            False, description="Also make the annotated clip (where available)."
+        ),
     ):
         # Checked before the body is read, so a busy server takes in no more bytes.
         if state.pending >= state.max_pending:
@@ -220,7 +232,9 @@ def create_app(
                     job = await state.run(predict_job, str(sink.path), sink.name, top_k,
                                           str(out_path) if want else None, cache_dir)  # fmt: skip
                 except BrokenProcessPool:
-                    raise HTTPException(500, "the worker processing this clip stopped unexpectedly") from None
+                    raise HTTPException(
+                        500, "the worker processing this clip stopped unexpectedly"
+                    ) from None
                 finally:
                     shutil.rmtree(cache_dir, ignore_errors=True)
             finally:
@@ -264,5 +278,9 @@ def run(host: str = "127.0.0.1", port: int = 8000, model_path: str | Path | None
 
     app = create_app(model_path, max_upload_mb=max_upload_mb, workers=workers)
     shown = f"[{host}]" if ":" in host else host
-    print(f"open http://{shown}:{port}/ in a browser (Ctrl-C stops the server)", file=sys.stderr, flush=True)
+    print(
+        f"open http://{shown}:{port}/ in a browser (Ctrl-C stops the server)",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -83,7 +83,9 @@ def _worker_main(conn, model_path: str | None) -> None:
                 tracker.close()
             tracker = None
             conn.send(("reset",))
-            spare = spare or warm()  # a fresh tracking state for the next session, started while idle
+            spare = (
+                spare or warm()
+            )  # a fresh tracking state for the next session, started while idle
         else:  # "stop"
             return
 
@@ -132,7 +134,9 @@ class LiveWorkers:
     def acquire(self) -> LiveWorker:
         with self._lock:
             if len(self.active) >= self.max_sessions:
-                raise Busy(f"{self.max_sessions} camera sessions are running already; try again in a minute")
+                raise Busy(
+                    f"{self.max_sessions} camera sessions are running already; try again in a minute"
+                )
             while self.idle:
                 w = self.idle.pop()
                 if w.proc.is_alive():
@@ -209,7 +213,9 @@ async def _session(ws: WebSocket, pool: LiveWorkers) -> None:
                 continue
             got = await loop.run_in_executor(None, worker.call, ("frame", *frame))
             if got[0] == "frame":
-                await ws.send_json({"type": "frame", "id": got[1], "dropped": latest["dropped"], **got[2]})
+                await ws.send_json(
+                    {"type": "frame", "id": got[1], "dropped": latest["dropped"], **got[2]}
+                )
             else:
                 await ws.send_json({"type": "error", "id": got[1], "message": got[2]})
         if latest["stop"] == "stop":

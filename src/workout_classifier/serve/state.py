@@ -24,7 +24,9 @@ from workout_classifier.serve.workers import features, new_pool, stop_pool, work
 class ServerState:
     def __init__(self, model_path: str | None, max_upload_mb: float, workers: int,
                  tmp_dir: str | Path | None, max_pending: int, result_ttl_s: float):  # fmt: skip
-        self.model_path = model_path  # the pool's workers load it; the app keeps its own copy for /api/health
+        self.model_path = (
+            model_path  # the pool's workers load it; the app keeps its own copy for /api/health
+        )
         self.max_upload_mb = max_upload_mb
         self.max_bytes = int(max_upload_mb * MB)
         self.workers, self.max_pending, self.result_ttl_s = workers, max_pending, result_ttl_s
@@ -69,7 +71,9 @@ class ServerState:
         try:
             return await asyncio.wrap_future(pool.submit(fn, *args))
         except BrokenProcessPool:
-            self._drop_pool(pool)  # a worker died (e.g. out of memory): the next job gets a fresh pool
+            self._drop_pool(
+                pool
+            )  # a worker died (e.g. out of memory): the next job gets a fresh pool
             raise
 
     async def warm_up(self) -> None:

@@ -30,7 +30,20 @@ log = logging.getLogger("workout_classifier.serve")
 MB = 1024 * 1024
 # Bytes a multipart body may carry besides the file itself (boundaries, headers, small fields).
 FORM_OVERHEAD = 64 * 1024
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".3gp", ".ts", ".wmv", ".flv"}
+VIDEO_SUFFIXES = {
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".avi",
+    ".mkv",
+    ".webm",
+    ".mpg",
+    ".mpeg",
+    ".3gp",
+    ".ts",
+    ".wmv",
+    ".flv",
+}
 
 
 class UploadTooLarge(Exception):
@@ -127,7 +140,9 @@ def _too_large(limit_mb: float) -> HTTPException:
     return HTTPException(413, f"the file is larger than this server's limit of {limit_mb:g} MB")
 
 
-async def receive_upload(request: Request, folder: Path, max_bytes: int, limit_mb: float) -> _UploadSink:
+async def receive_upload(
+    request: Request, folder: Path, max_bytes: int, limit_mb: float
+) -> _UploadSink:
     """Stream the multipart body to a file in `folder`; raises HTTPException on bad input."""
     mime, params = parse_options_header(request.headers.get("content-type", ""))
     if mime != b"multipart/form-data" or not params.get(b"boundary"):
@@ -158,7 +173,9 @@ async def receive_upload(request: Request, folder: Path, max_bytes: int, limit_m
         sink.discard()
         raise HTTPException(400, f"malformed multipart body ({type(e).__name__})") from None
     if sink.path is None:
-        raise HTTPException(422, "no file in the upload: send the clip in a multipart field named 'file'")
+        raise HTTPException(
+            422, "no file in the upload: send the clip in a multipart field named 'file'"
+        )
     if sink.fh is not None and not sink.fh.closed:  # body ended inside the file part
         sink.discard()
         raise HTTPException(400, "the upload ended before the file did")

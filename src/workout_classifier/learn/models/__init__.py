@@ -53,14 +53,23 @@ def available(name: str) -> bool:
     return True
 
 
-def create_model(name: str, num_classes: int, in_channels: int, num_joints: int = 33, steps: int = 48, **overrides):
+def create_model(
+    name: str,
+    num_classes: int,
+    in_channels: int,
+    num_joints: int = 33,
+    steps: int = 48,
+    **overrides,
+):
     """Build a registered model. Unknown keys in `overrides` are an error, not ignored."""
     cls, cfg_cls = _lookup(name)
     known = {f.name for f in fields(cfg_cls)}
     bad = set(overrides) - known
     if bad:
         raise ValueError(f"model {name!r} has no option(s) {sorted(bad)}; options: {sorted(known)}")
-    base = dict(num_classes=num_classes, in_channels=in_channels, num_joints=num_joints, steps=steps)
+    base = dict(
+        num_classes=num_classes, in_channels=in_channels, num_joints=num_joints, steps=steps
+    )
     cfg = cfg_cls(**{k: v for k, v in base.items() if k in known}, **overrides)
     return cls(cfg)
 
@@ -69,7 +78,11 @@ def model_from_config(name: str, config: dict):
     """Rebuild a model from its stored config (JSON gives lists where the config had tuples)."""
     cls, cfg_cls = _lookup(name)
     tuples = {f.name for f in fields(cfg_cls) if isinstance(f.default, tuple)}
-    return cls(cfg_cls(**{k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in config.items()}))
+    return cls(
+        cfg_cls(
+            **{k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in config.items()}
+        )
+    )
 
 
 def _lookup(name: str) -> tuple[type, type]:
@@ -81,7 +94,9 @@ def _lookup(name: str) -> tuple[type, type]:
         except ModuleNotFoundError as e:
             if e.name != "torch" and not (e.name or "").startswith("torch."):
                 raise
-            raise MissingExtraError(f"model {name!r} needs torch, which is not installed: {INSTALL_NEURAL}") from None
+            raise MissingExtraError(
+                f"model {name!r} needs torch, which is not installed: {INSTALL_NEURAL}"
+            ) from None
     return _REGISTRY[name]
 
 
@@ -112,5 +127,10 @@ def count_parameters(model) -> int:
     """Learned numbers: parameters, plus the arrays of fitted (non-gradient) models such as trees."""
     if is_numpy(model):
         return int(sum(a.size for a in model.state_dict().values()))
-    fitted = sum(b.numel() for m in model.modules() if getattr(m, "counts_buffers", False) for b in m.buffers())
+    fitted = sum(
+        b.numel()
+        for m in model.modules()
+        if getattr(m, "counts_buffers", False)
+        for b in m.buffers()
+    )
     return sum(p.numel() for p in model.parameters()) + fitted

@@ -53,12 +53,16 @@ class GraphConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, _, t, v = x.shape  # (N, C, T, V)
         h = self.conv(x).view(n, self.s, self.c_out, t, v)  # (N, S, C', T, V)
-        h = h.reshape(n, self.s, self.c_out * t, v) @ (self.A + self.B).unsqueeze(0)  # (N, S, C'*T, V)
+        h = h.reshape(n, self.s, self.c_out * t, v) @ (self.A + self.B).unsqueeze(
+            0
+        )  # (N, S, C'*T, V)
         return h.sum(1).view(n, self.c_out, t, v)  # (N, C', T, V)
 
 
 class STBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, adjacency: np.ndarray, stride: int, kernel: int, dropout: float):
+    def __init__(
+        self, c_in: int, c_out: int, adjacency: np.ndarray, stride: int, kernel: int, dropout: float
+    ):
         super().__init__()
         self.gcn = GraphConv(c_in, c_out, adjacency)
         self.bn1 = nn.BatchNorm2d(c_out)

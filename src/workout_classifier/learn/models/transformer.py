@@ -33,7 +33,9 @@ class PoseTransformer(nn.Module):
         self.config = c = config
         f = c.num_joints * c.in_channels
         self.norm_in = nn.LayerNorm(f)
-        self.embed = nn.Sequential(nn.Linear(f, c.dim), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(c.dim, c.dim))
+        self.embed = nn.Sequential(
+            nn.Linear(f, c.dim), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(c.dim, c.dim)
+        )
         self.cls = nn.Parameter(torch.zeros(1, 1, c.dim))
         self.pos = nn.Parameter(torch.randn(1, c.steps + 1, c.dim) * 0.02)
         layer = nn.TransformerEncoderLayer(c.dim, c.heads, 2 * c.dim, c.dropout, activation="gelu",

@@ -62,7 +62,9 @@ class PoseTrees:
 
     def __init__(self, config: Config):
         if config.in_channels != 8:
-            raise ValueError(f"trees read the 'raw' feature stream (8 channels), not {config.in_channels} channels")
+            raise ValueError(
+                f"trees read the 'raw' feature stream (8 channels), not {config.in_channels} channels"
+            )
         self.config = c = config
         shape = (c.n_trees, c.nodes)
         self.feature = np.zeros(shape, np.int32)
@@ -107,10 +109,14 @@ class PoseTrees:
             want = getattr(self, k)
             arr = np.asarray(state[k])
             if arr.shape != want.shape:
-                raise ValueError(f"trees array {k!r} has shape {arr.shape}, the config says {want.shape}")
+                raise ValueError(
+                    f"trees array {k!r} has shape {arr.shape}, the config says {want.shape}"
+                )
             setattr(self, k, arr.astype(want.dtype, copy=False))
 
-    def fit_windows(self, raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> PoseTrees:
+    def fit_windows(
+        self, raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+    ) -> PoseTrees:
         """Grow the trees on raw windows (N, T, V, 8) with labels y (N,) and sample weights."""
         from sklearn.ensemble import ExtraTreesClassifier
 
