@@ -22,7 +22,7 @@ from workout_classifier.live.tracker import RESTING, LiveConfig, SetTracker, pos
 REAL_LIVE_CLIP = "push up/push up_smayan.mp4"  # 12 s, 4 push-ups (offline count)
 
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def run_json(args: list[str]) -> tuple[list[dict], dict]:

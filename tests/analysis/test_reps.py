@@ -245,7 +245,7 @@ def test_label_files_are_disjoint_and_name_real_clips():
     import csv
     from pathlib import Path
 
-    bench = Path(__file__).resolve().parents[1] / "bench"
+    bench = Path(__file__).resolve().parents[2] / "bench"
     tuning = {
         r["clip"]
         for n in ("rep_labels.csv", "rep_labels_tune2.csv")
@@ -263,7 +263,7 @@ def test_label_files_are_disjoint_and_name_real_clips():
     assert holds and all(
         float(r["true_seconds"]) > 0 and r["tuning"] in ("yes", "no") for r in holds
     )
-    root = Path(__file__).resolve().parents[2] / "shared" / "data" / "clips"
+    root = Path(__file__).resolve().parents[3] / "shared" / "data" / "clips"
     if not root.is_dir():
         pytest.skip(f"real clips not found at {root} (the labelled clips are checked there)")
     missing = [c for c in {r["clip"] for r in rows + holds} if not (root / c).is_file()]

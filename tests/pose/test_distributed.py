@@ -270,7 +270,7 @@ def test_leave_one_exercise_out_study_on_ray_equals_local(ray_local, monkeypatch
 
     from workout_classifier.learn.features import prepare
 
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
     acc = importlib.import_module("accuracy_five")
     ray.cloudpickle.register_pickle_by_value(acc)  # as when it runs as a script (__main__)
     tracks, y, groups = [], [], []
