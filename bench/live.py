@@ -30,7 +30,10 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "apps")]  # the fake camera, drawn figure, test server
+sys.path[:0] = [
+    str(ROOT / "tests"),
+    str(ROOT / "tests" / "apps"),
+]  # the fake camera, drawn figure, test server
 
 CLI_CLIPS = [  # (clip, its exercise): 6-12 s clips of several exercises, and a generated one
     "push up/push up_smayan.mp4", "pull up/pull-up_6.mp4", "squat/v_BodyWeightSquats_g10_c02.mp4",
