@@ -54,9 +54,46 @@ lint: setup-core
 	$(CORE)/bin/ruff check src tests bench
 	$(CORE)/bin/ruff format --check src tests bench
 
-bench: setup
-	$(BIN)/python bench/extract.py
-	$(BIN)/python bench/accuracy.py
+# Benchmarks: `make bench` runs every maintained one (hours on 2 cores), `make bench-NAME` one of them,
+# e.g. `make bench-accuracy CACHE=/work/cache`. Each writes bench/results/NAME.md (bench/common.py's
+# write_table: a header with the commit, date and command line). They need ../shared/data/clips beside
+# the checkout; most read its poses from CACHE (`workout extract ../shared/data/clips --cache CACHE`).
+# PYTHONPATH=src: the checkout's code is what gets measured. Timings: run them on an idle machine.
+CACHE ?= cache
+ANSWERS ?= out/same_answers.json
+BENCH_PY = PYTHONPATH=src $(BIN)/python
+BENCHES := accuracy unknown predict extract extract_full live reps form timeline ray_extract pose_recovery same_answers
+
+.PHONY: $(addprefix bench-,$(BENCHES))
+bench: $(addprefix bench-,$(BENCHES))
+
+bench-accuracy: setup           # every model, grouped 5-fold and leave-source-out (about 2 h)
+	$(BENCH_PY) bench/accuracy.py --cache $(CACHE)
+bench-unknown: setup            # what the unknown gate rejects (about 8 min)
+	$(BENCH_PY) bench/unknown.py --cache $(CACHE)
+bench-predict: setup            # time to an answer, cold and warm, against a bare MediaPipe loop
+	$(BENCH_PY) bench/predict.py --repeats 5
+bench-extract: setup            # extraction pipeline against a bare Pose.process loop, 12 clips
+	$(BENCH_PY) bench/extract.py
+bench-extract_full: setup       # the whole clip set into an empty cache (about 7 min); adds a row
+	$(BENCH_PY) bench/extract.py --full
+bench-live: setup               # workout live on files played as streams, and the page's camera mode
+	$(BENCH_PY) bench/live.py
+bench-reps: setup               # rep counts against the hand counts of bench/rep_labels*.csv
+	$(BENCH_PY) bench/reps.py --cache $(CACHE)
+bench-form: setup               # push-up form check, grouped CV (--no-save: the shipped form model stays)
+	$(BENCH_PY) bench/form.py --cache $(CACHE) --no-save
+bench-timeline: setup           # timeline of real clips joined end to end
+	$(BENCH_PY) bench/timeline.py --cache $(CACHE)
+bench-ray_extract: setup        # Ray actors against local workers on the same clips
+	$(BENCH_PY) bench/ray_extract.py --clips 12 --cpus 2
+bench-pose_recovery: setup      # frames with a person per exercise, from CACHE's metadata
+	$(BENCH_PY) bench/pose_recovery.py frames --cache $(CACHE)
+	$(BENCH_PY) bench/pose_recovery.py report
+bench-same_answers: setup       # the shipped model's answers against those saved in ANSWERS (saved first if missing)
+	mkdir -p $(dir $(ANSWERS))
+	test -f $(ANSWERS) || $(BENCH_PY) bench/same_answers.py --cache $(CACHE) --save $(ANSWERS)
+	$(BENCH_PY) bench/same_answers.py --cache $(CACHE) --against $(ANSWERS)
 
 clean:
 	rm -rf $(VENV) $(CORE) build *.egg-info

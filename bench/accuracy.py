@@ -12,7 +12,7 @@ pairs most confused. Exercises with fewer than 7 clips are listed as not measure
 
 `--reuse` reads the reports of models run before (one model per call on a slow machine,
 then one call with --reuse for the whole table); run them on the same code and cache.
-The five-exercise benchmark this replaced is bench/accuracy_five.py.
+The five-exercise benchmark this replaced is gone; its figures are in docs/experiments.md.
 """
 
 from __future__ import annotations

@@ -1,10 +1,16 @@
-"""What the benchmark scripts share: the five exercises with many clips and their cached poses."""
+"""What the benchmark scripts share: the results writer (with who/when/how), the five exercises with many
+clips and their cached poses."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 FIVE = ["bench press", "lunges", "pull up", "push up", "squat"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cached_five(clips_dir: Path, cache_dir: Path):
@@ -19,10 +25,48 @@ def cached_five(clips_dir: Path, cache_dir: Path):
     return clips, load_training_set(clips, cache, classes=FIVE)
 
 
+def commit() -> str:
+    """The short commit of the checkout, "+ changes" when the tree differs from it (results files aside:
+    a benchmark writing its own results must not mark the next one's code as changed)."""
+
+    def git(*args: str) -> str:
+        r = subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+        )
+        return r.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    dirty = git("status", "--porcelain", "--", ".", ":(exclude)bench/results")
+    return head + (" + changes" if dirty else "")
+
+
+def run_header() -> str:
+    """One line saying which code made a results file, when, and with which command and settings."""
+    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cmd = shlex.join(
+        ["python", *(Path(a).relative_to(ROOT).as_posix() if _inside(a) else a for a in sys.argv)]
+    )
+    return f"_Commit {commit()}, {when}, `{cmd}`._"
+
+
+def _inside(arg: str) -> bool:
+    p = Path(arg)
+    return p.is_absolute() and p.is_relative_to(ROOT) and p.exists()
+
+
 def write_table(lines: list[str], out: Path) -> str:
-    """Print a results table and write it to `out` (bench/results/...); returns the text."""
-    text = "\n".join(lines)
-    print(text)
+    """Print a results table and write it to `out` (bench/results/...); returns the text.
+
+    The run header (run_header: commit, date, command line) goes under the title when the first line is a
+    `# ` heading, else on top."""
+    head = run_header()
+    if lines and lines[0].startswith("# "):
+        lines = [lines[0], "", head, *lines[1:]]
+    else:
+        lines = [head, "", *lines]
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    print(text, end="")
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     return text

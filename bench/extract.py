@@ -39,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import write_table
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[1] / "shared" / "data" / "clips"
 
@@ -348,11 +350,8 @@ def main() -> int:
         "beside the checkout, on an otherwise idle machine.",
         "",
     ]
-    text = "\n".join(lines)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
     print()
-    print(text)
+    write_table(lines, args.out)
     if not (ok1 and ok2):
         print("a target was missed (see above); timings on a busy machine are not meaningful")
     return 0

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import commit, write_table
+
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 HEADER = [
@@ -55,14 +57,6 @@ def lone_tail(frames: list[int], workers: int) -> float:
         heapq.heapreplace(ends, ends[0] + n)  # the next clip goes to the first free worker
     ends.sort()
     return (ends[-1] - ends[-2]) / ends[-1] if ends[-1] else 0.0
-
-
-def commit() -> str:
-    r = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"], capture_output=True,
-                       text=True, check=False)  # fmt: skip
-    dirty = subprocess.run(["git", "-C", str(HERE.parent), "status", "--porcelain", "src"], capture_output=True,
-                           text=True, check=False).stdout.strip()  # fmt: skip
-    return (r.stdout.strip() or "?") + ("+changes" if dirty else "")
 
 
 def run_full(data: Path, fps: float, workers: int, cache: Path | None, out: Path) -> int:
@@ -102,9 +96,10 @@ def run_full(data: Path, fps: float, workers: int, cache: Path | None, out: Path
     print(row)
     print(f"failed {len(summary['failed'])}, no person {len(summary['no_person'])}; target 360 s: "
           f"{'met' if wall < 360 else 'MISSED'}")  # fmt: skip
-    lines = out.read_text().splitlines() if out.is_file() else list(HEADER)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join([*lines, row]) + "\n")
+    earlier = (
+        [x for x in out.read_text().splitlines() if x.startswith("| 20")] if out.is_file() else []
+    )
+    write_table([*HEADER, *earlier, row], out)  # one row per run, earlier rows kept
     if tmp is not None:
         tmp.cleanup()
     return 0

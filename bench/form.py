@@ -24,6 +24,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from common import write_table
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.ensemble import (
@@ -327,8 +328,7 @@ def main() -> None:
                      f"| {np.median(x[y, i]):.3f} |")  # fmt: skip
     lines += ["", "A positive weight pushes toward 'wrong'. `check_form` names the two cues that push a clip",
               "hardest toward 'wrong', in the words of the table."]  # fmt: skip
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    write_table(lines, Path(args.out))
 
 
 class MeanProba:

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import write_table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -286,8 +287,7 @@ def write(out, cli_rows, cli_res, cli_s, page_rows, page_res, loads) -> None:
                 lines.append("")
                 lines.append(f"{run}: min fps {min(f['fps'] for f in figs):.1f}, max p95 "
                              f"{max(f['p95'] for f in figs):.0f} ms.")  # fmt: skip
-    Path(out).write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_table(lines, Path(out))
 
 
 if __name__ == "__main__":

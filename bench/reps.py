@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import write_table
 
 from workout_classifier.analysis.reps import OnlineRepCounter, count_reps
 from workout_classifier.analysis.timeline import join_sequences
@@ -273,8 +274,7 @@ def main() -> None:
         "",
         *clip_rows(out),
     ]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    write_table(lines, Path(args.out))
     print(
         f"tuning: normalized MAE {m['mae']:.3f}  off-by-one {m['obo']:.3f}  exact {m['exact']:.3f}"
     )

@@ -7,6 +7,7 @@ labels equal, every number within 1e-6. Used across the restructuring commits (i
 
     python bench/same_answers.py --cache CACHE --save before.json
     python bench/same_answers.py --cache CACHE --against before.json
+    make bench-same_answers CACHE=CACHE ANSWERS=before.json   # saves ANSWERS first where it is missing
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+from common import commit, write_table
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "clips"
@@ -55,13 +58,6 @@ def differences(a, b, where: str = "") -> list[str]:
     return [] if a == b else [f"{where}: {a!r} vs {b!r}"]
 
 
-def commit() -> str:
-    git = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
-    )
-    return git.stdout.strip() or "unknown"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", required=True, help="pose cache of ../shared/data (workout extract)")
@@ -73,6 +69,10 @@ def main() -> None:
         args.save.write_text(json.dumps({"commit": commit(), "answers": now}))
         print(f"{len(now)} answers of {commit()} saved to {args.save}")
     if args.against:
+        if not args.against.is_file():
+            sys.exit(
+                f"{args.against} not found: save the answers of the code to compare against with --save"
+            )
         saved = json.loads(args.against.read_text())
         diffs = differences(saved["answers"], now, "answers")
         labels = sum(
@@ -89,9 +89,7 @@ def main() -> None:
             f"| {len(now)} | {labels} | {len(diffs)} |",
             *([""] + [f"- {d}" for d in diffs[:20]] if diffs else []),
         ]
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text("\n".join(lines) + "\n")
-        print("\n".join(lines))
+        write_table(lines, OUT)
         sys.exit(1 if diffs else 0)
 
 

@@ -258,37 +258,3 @@ def test_evaluate_ray_equals_local(ray_local):
     ml, mr = local.metrics(), remote.metrics()
     for key in ("accuracy_mean", "accuracy_std", "macro_f1_mean", "confusion_matrix"):
         assert ml[key] == mr[key]
-
-
-@pytest.mark.neural  # bench/accuracy_five.py imports the neural models
-def test_leave_one_exercise_out_study_on_ray_equals_local(ray_local, monkeypatch):
-    """bench/accuracy_five.py's unknown-exercise study mapped over Ray gives the local figures."""
-    import argparse
-    import importlib
-    import types
-    from pathlib import Path
-
-    from workout_classifier.learn.features import prepare
-
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
-    acc = importlib.import_module("accuracy_five")
-    ray.cloudpickle.register_pickle_by_value(acc)  # as when it runs as a script (__main__)
-    tracks, y, groups = [], [], []
-    for k, move in enumerate(MOVES):
-        for i in range(8):
-            tracks.append(prepare(synthetic_sequence(move, seconds=4, seed=10 * k + i)))
-            y.append(k)
-            groups.append(f"{move}{i}")
-    ts = types.SimpleNamespace(
-        tracks=tracks, y=np.array(y), groups=np.array(groups), classes=list(MOVES)
-    )
-    args = argparse.Namespace(folds=3, seed=0, epochs=None, quick=False, unknown_model="trees")
-    monkeypatch.setitem(acc._STATE, "ts", ts)
-    monkeypatch.setitem(acc._STATE, "args", args)
-    try:
-        local = acc.pmap(acc._loo_task, list(range(len(MOVES))), 1)
-        remote = acc.pmap(acc._loo_task, list(range(len(MOVES))), 1, ray="local")
-    finally:
-        ray.cloudpickle.unregister_pickle_by_value(acc)
-    assert [r["left_out"] for r in remote] == list(MOVES)
-    assert remote == local

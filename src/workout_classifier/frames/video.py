@@ -25,7 +25,7 @@ import numpy as np
 MAX_SIDE = 1280
 # Sampling rate of extraction and prediction. 10 fps kept grouped accuracy (0.9196 vs 0.9201 at 15 fps over
 # five split seeds) and rep counts (MAE no worse on three label files) for 2/3 of the pose time:
-# bench/results/fps_study.md. The CLI's --fps defaults repeat it (the CLI imports no OpenCV).
+# docs/experiments.md. The CLI's --fps defaults repeat it (the CLI imports no OpenCV).
 DEFAULT_FPS = 10.0
 
 # Formats FFmpeg opens that are still pictures, not videos (an image renamed .mp4).

@@ -22,7 +22,7 @@ an exercise (nose, shoulders, elbows, wrists, hips, knees, ankles):
 Not here on purpose: where the person sits in the frame (joint heights in the
 image, torso size, detection rate). Those say more about the camera than the
 exercise; dropping them raised grouped macro-F1 0.891 -> 0.908 (plank F1 0.25 ->
-0.73) and leave-source-out 0.620 -> 0.626 (bench/results/accuracy_five.md, issue 11).
+0.73) and leave-source-out 0.620 -> 0.626 (docs/experiments.md, issue 11).
 
 Pure numpy; x in raw is already in units of the frame height (features.windows).
 """

@@ -75,7 +75,7 @@ class Ensemble(nn.Module):
 
 register("ensemble", Config)(Ensemble)
 
-# The members chosen by grouped 5-fold CV (bench/accuracy_five.py); used by `fit(model_name="ensemble")`
+# The members chosen by grouped 5-fold CV (docs/experiments.md); used by `fit(model_name="ensemble")`
 # when no members are given. Member "train" entries override the TrainConfig passed to fit.
 STREAMS = ["joint", "bone", "motion", "vis", "detect", "gravity", "facing", "orient"]
 RECOMMENDED = [

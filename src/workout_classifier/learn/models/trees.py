@@ -40,10 +40,10 @@ class Config:
     # seed 0; grouped folds hold ~1100 windows) 2 -> 30 windows per leaf moved leave-source-out
     # accuracy 0.762 -> 0.852 (macro-F1 0.632 -> 0.711) with grouped accuracy 0.926 -> 0.922 (macro-F1
     # 0.885 -> 0.886), and the unknown gate caught more untrained clips (0.33 -> 0.60); 20 and 40 were
-    # close, 100 worse (bench/results/trees_leaf.md). A share, so that a small dataset keeps small leaves.
+    # close, 100 worse (docs/experiments.md). A share, so that a small dataset keeps small leaves.
     leaf_share: float = 0.025
     # Share of the summary features tried at each split. 0.1 (57 of 555) beat sklearn's sqrt (24):
-    # grouped macro-F1 0.908 -> 0.911, leave-source-out 0.626 -> 0.634 (bench/results/accuracy_five.md).
+    # grouped macro-F1 0.908 -> 0.911, leave-source-out 0.626 -> 0.634 (docs/experiments.md).
     max_features: float = 0.1
     seed: int = 0
     # Set by fit_windows: the arrays' sizes.
@@ -57,7 +57,8 @@ class Config:
 
 class PoseTrees:
     numpy_inference = True  # numpy in, numpy out; checkpoint.Classifier calls it without torch
-    mirror_tta = False  # averaging with the mirrored clip did not help the trees (bench/results/accuracy_five.md)
+    # Averaging with the mirrored clip did not help the trees (docs/experiments.md).
+    mirror_tta = False
     streams = ("raw",)
 
     def __init__(self, config: Config):
