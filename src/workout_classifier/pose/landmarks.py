@@ -41,6 +41,7 @@ from workout_classifier.frames.prefetch import prefetch
 from workout_classifier.frames.video import DEFAULT_FPS, MAX_SIDE, VideoError, open_frames
 from workout_classifier.pose.person import CHOOSE_FRAMES, MainPerson, find_people, landmark_box
 from workout_classifier.pose.recovery import Recovery
+from workout_classifier.pose.zoom import Zoom
 
 NUM_JOINTS = 33
 JOINT_NAMES = (
@@ -80,10 +81,10 @@ class PoseSettings:
     # Bumped whenever extraction changes what it produces for the same settings
     # (2: upright frames by the container's rotation, presentation timestamps,
     # frames scaled to max_side; 3: pose recovery; 4: main person, recovery
-    # trackers; 5: recovery rationed), so caches made by older code are never
+    # trackers; 5: recovery rationed; 6: zoom on small people), so caches made by older code are never
     # read as new. A class constant, not a field: a checkpoint's stored settings
     # cannot pin an old version onto new code.
-    VERSION: ClassVar[int] = 5
+    VERSION: ClassVar[int] = 6
 
     fps: float = DEFAULT_FPS  # 15 until the v4 cache; see video.DEFAULT_FPS
     model_complexity: int = 1  # 1 = BlazePose full, the model bundled in the wheel
@@ -101,12 +102,15 @@ class PoseSettings:
     # With an earlier pose version (15 clips with a second person) it had cost grouped accuracy (0.920 ->
     # 0.913). Live makes it too, a second late (person.StreamChoice).
     main_person: bool = True
+    # Where nobody is found on the whole frame, look on tiles and track a small person on a crop
+    # (zoom.py; version 6).
+    zoom: bool = True
 
     def __post_init__(self):
         # Normalize types so that fps=15 and fps=15.0 give the same cache key.
         for name, typ in (("fps", float), ("model_complexity", int), ("min_detection_confidence", float),
                           ("min_tracking_confidence", float), ("smooth_landmarks", bool), ("max_side", int),
-                          ("recover", bool), ("main_person", bool)):  # fmt: skip
+                          ("recover", bool), ("main_person", bool), ("zoom", bool)):  # fmt: skip
             value = getattr(self, name)
             if value is not None:  # fps=None means every frame
                 object.__setattr__(self, name, typ(value))
@@ -278,6 +282,13 @@ def pose_frame(pose, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     return _to_array(res.pose_landmarks), _to_array(res.pose_world_landmarks), True
 
 
+def _append(rows_img, rows_world, times, detected, img, world, t, ok) -> None:
+    rows_img.append(img)
+    rows_world.append(world)
+    times.append(t)
+    detected.append(ok)
+
+
 def extract_pose(
     path: str | Path,
     settings: PoseSettings = PoseSettings(),
@@ -313,10 +324,12 @@ def extract_pose(
 
     recovered = choices = 0
     main = MainPerson()
+    zoom = Zoom(settings.zoom)  # a crop around a person too small for the whole frame (zoom.py)
     try:
         with silenced_stderr():
             while ahead or (item := next(source, None)) is not None:
-                t, frame = ahead.popleft() if ahead else item
+                t, full = ahead.popleft() if ahead else item
+                frame = zoom.crop(full)  # every step below sees the crop; landmarks are mapped back
                 view = main.view(frame)  # the whole frame, or the main person's region only
                 res = pose.process(view)
                 ok = res.pose_landmarks is not None and res.pose_world_landmarks is not None
@@ -332,25 +345,36 @@ def extract_pose(
                     if found is not None:
                         img, world, _ = found
                         ok = rec = True
+                if not ok and zoom.look_due():
+                    found = zoom.look(static_pose(), full, _to_array)
+                    if found is not None:  # tracked on the crop from the next frame on
+                        pose.close()
+                        pose = create_pose(settings)
+                        main = MainPerson()
+                        zoom.update(True)
+                        _append(rows_img, rows_world, times, detected, found[0], found[1], t, True)
+                        pending += 1
+                        continue
                 if ok and settings.main_person and not main.checked:
                     main.checked = True
                     boxes = find_people(static_pose(), view, landmark_box(img), _to_array)
                     if len(boxes) > 1:
                         choices += 1
-                        k = main.choose(boxes, [frame] + [f for _, f in peek(CHOOSE_FRAMES - 1)])
+                        ahead_frames = [zoom.crop(f) for _, f in peek(CHOOSE_FRAMES - 1)]
+                        k = main.choose(boxes, [frame] + ahead_frames)
                         if (
                             k != 0
                         ):  # the tracker holds someone else: start it again on the chosen one
                             pose.close()
                             pose = create_pose(settings)
-                            ahead.appendleft((t, frame))
+                            ahead.appendleft((t, full))
                             continue
                 main.update(img if ok else None)
+                if ok:
+                    img = zoom.to_full(img, full.shape)
+                zoom.update(ok)
                 recovered += rec
-                rows_img.append(img)
-                rows_world.append(world)
-                times.append(t)
-                detected.append(ok)
+                _append(rows_img, rows_world, times, detected, img, world, t, ok)
                 pending += 1
                 if on_frames and pending >= 16:
                     on_frames(pending)
@@ -371,6 +395,7 @@ def extract_pose(
         "recovered_frames": recovered,
         "people": main.people,  # most people found at a choice of the main person (1: never more)
         "main_person_choices": choices,
+        "zoomed_frames": zoom.zoomed_frames,  # frames tracked on a crop around a small person (zoom.py)
         "sampled_fps": min(settings.fps or info.fps, info.fps),
         "sha256": sha256 or file_sha256(path),
         "settings": settings.to_dict(),
