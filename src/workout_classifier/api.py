@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from workout_classifier.learn.checkpoint import Classifier
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 MIN_CLIPS = (
     7  # exercises with fewer clips are left out of train/evaluate (too few to learn or measure)
 )
+GATE_ON = "grouped"  # what the `unknown` gate is fitted on (fit_training_set)
 DEFAULT_MODEL_NAME = "trees"  # best by the mean of both protocols' macro-F1 (docs/accuracy.md)
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -190,15 +193,20 @@ def training_set(data, cache: str | Path = "cache", *, fps: float = 10.0, min_cl
 
 def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epochs: int = 60, seed: int = 0,
                      options: dict | None = None, tta: bool | None = None, calibrate: bool = True,
-                     log: Callable[[str], None] | None = None) -> Model:  # fmt: skip
+                     log: Callable[[str], None] | None = None, train_config: dict | None = None,
+                     gate_on: str = GATE_ON) -> Model:  # fmt: skip
     """Train ``model`` on a prepared training set; with ``calibrate``, fit the ``unknown`` gate on
-    the out-of-fold predictions of a grouped 5-fold CV. The pose settings go into the model file."""
+    the out-of-fold predictions of a grouped 5-fold CV (``gate_on="grouped"``), or of it and a
+    leave-source-out CV pooled (``"grouped+source"``: the gate then knows how unsure the model is
+    on a camera and people it never saw). The pose settings go into the model file.
+    ``train_config``: other ``learn.train.TrainConfig`` fields (e.g. ``camera_copies``)."""
     from workout_classifier.learn.models import default_features, mirror_tta
     from workout_classifier.learn.train import TrainConfig, fit
 
     options = options or {}
     tta = mirror_tta(model) if tta is None else tta
-    cfg, oof = TrainConfig(epochs=epochs, seed=seed), None
+    more = train_config or {}
+    cfg, oof = TrainConfig(epochs=epochs, seed=seed, **more), None
     if calibrate:  # the gate is fitted on out-of-fold predictions of a whole grouped 5-fold CV
         from workout_classifier.learn.evaluate import cross_validate
 
@@ -206,15 +214,25 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
             oof = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
                                  options, folds=5, tta=tta)  # fmt: skip
         except ValueError:  # too few groups for 5 folds: the inner hold-out instead
-            cfg = TrainConfig(epochs=epochs, seed=seed, calibrate=True)
+            cfg = TrainConfig(epochs=epochs, seed=seed, **{**more, "calibrate": True})
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg, options,
                     log=log)  # fmt: skip
     if oof is not None:
         from workout_classifier.analysis.posture import resting_clips
         from workout_classifier.learn.calibrate import calibrate_oof
 
-        rest = resting_clips([ts.tracks[i] for i in oof.tested], clf.features)
-        calibrate_oof(clf, oof.probs, oof.y_true, resting=rest)
+        probs, y_true, tested = oof.probs, oof.y_true, oof.tested
+        if gate_on == "grouped+source" and ts.sources is not None and len(set(ts.sources)) > 1:
+            oos = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
+                                 options, protocol="source", tta=tta, sources=ts.sources)  # fmt: skip
+            probs, y_true = np.concatenate([probs, oos.probs]), np.concatenate([y_true, oos.y_true])
+            tested = np.concatenate([tested, oos.tested])
+        rest = resting_clips([ts.tracks[i] for i in tested], clf.features)
+        calibrate_oof(clf, probs, y_true, resting=rest)
+        if len(tested) > len(oof.tested):
+            clf.extra["calibration"]["on"] = (
+                "out-of-fold grouped CV and leave-source-out CV, pooled"
+            )
     clf.extra["pose"] = asdict(pose_settings)
     clf.extra["tta"] = tta
     clf.extra["trained_on"] = {c: int((ts.y == i).sum()) for i, c in enumerate(ts.classes)}
@@ -225,7 +243,8 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
 
 def cross_validate_training_set(ts, model: str = DEFAULT_MODEL_NAME, *, folds: int = 5, protocol: str = "grouped",
                                 epochs: int = 60, seed: int = 0, options: dict | None = None,
-                                tta: bool | None = None, log=None, epoch_log=None, map_folds=None):  # fmt: skip
+                                tta: bool | None = None, log=None, epoch_log=None, map_folds=None,
+                                train_config: dict | None = None):  # fmt: skip
     """``learn.evaluate.CVResult`` of ``model`` on a prepared training set (grouped, source or seed)."""
     from workout_classifier.learn.evaluate import PROTOCOLS, cross_validate
     from workout_classifier.learn.models import default_features, mirror_tta
@@ -235,7 +254,8 @@ def cross_validate_training_set(ts, model: str = DEFAULT_MODEL_NAME, *, folds: i
         raise ValueError(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
     tta = mirror_tta(model) if tta is None else tta
     return cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
-                          TrainConfig(epochs=epochs, seed=seed), options or {}, folds=folds, protocol=protocol,
+                          TrainConfig(epochs=epochs, seed=seed, **(train_config or {})), options or {}, folds=folds,
+                          protocol=protocol,
                           tta=tta, log=log, epoch_log=epoch_log, map_folds=map_folds, sources=ts.sources)  # fmt: skip
 
 

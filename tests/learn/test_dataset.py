@@ -92,5 +92,8 @@ def test_source_of_a_clip_follows_its_name():
     from workout_classifier.learn.dataset import default_source
 
     names = {"v_BenchPress_g01_c02.mp4": "ucf101", "pushfit-wrong12.mp4": "pushfit", "squat_correct_3.avi": "kaiakol",
-             "bench press_7.mp4": "kaggle", "pull-ups-videoplayback.mp4": "kaggle", "push up_basit.mp4": "other"}  # fmt: skip
+             "bench press_7.mp4": "kaggle", "pull-ups-videoplayback.mp4": "kaggle", "push up_basit.mp4": "other",
+             # `<owner>__<file>`: each owner a source of its own, whatever the file is called
+             "j-lederer__squat_3.mp4": "owner:j-lederer", "Joe-Lo0716__v_PullUps_g01_c01.mp4": "owner:Joe-Lo0716",
+             "a_b__c.mp4": "owner:a_b", "__x.mp4": "other"}  # fmt: skip
     assert {n: default_source(Path(n)) for n in names} == names

@@ -30,12 +30,18 @@ from workout_classifier.learn.features import (
     camera_augment,
     clip_probs,
     eval_windows,
+    mirror,
     prepare,
     to_features,
     windows,
 )
 from workout_classifier.learn.models import NEURAL, create_model
 from workout_classifier.pose.landmarks import NoPersonError
+
+SPEED_FACTORS = (
+    0.8,
+    1.25,
+)  # speed_copies: windows over a shorter and a longer span, resampled alike
 
 
 @dataclass
@@ -61,6 +67,11 @@ class TrainConfig:
     # Models fitted on windows in one go (trees): camera-augmented copies of every training
     # window beside the original (features.camera_augment); 0 = originals only.
     camera_copies: int = 0
+    # ... windows cut over a span 0.8x and then 1.25x the window's (the same motion done faster or
+    # slower), up to this many; 0 = none.
+    speed_copies: int = 0
+    # ... and a left-right mirrored copy of every window (original and speed copies).
+    mirror_copies: bool = False
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -207,6 +218,18 @@ def _fit_direct(model, tracks, y, split, classes, model_name, features, config, 
     owner = fitted[1]
     raw, labels = fitted[3], y[tr_idx][owner]
     weight = 1.0 / np.bincount(owner)[owner]  # each clip counts once, however many windows it has
+    for f in SPEED_FACTORS[: config.speed_copies]:
+        stretched = replace(features, window_seconds=features.window_seconds * f,
+                            hop_seconds=features.hop_seconds * f)  # fmt: skip
+        r, o = eval_windows([tracks[i] for i in tr_idx], stretched)
+        raw, labels = np.concatenate([raw, r]), np.concatenate([labels, y[tr_idx][o]])
+        weight = np.concatenate([weight, 1.0 / np.bincount(o)[o]])
+    if config.mirror_copies:
+        raw, labels, weight = (
+            np.concatenate([raw, mirror(raw)]),
+            np.tile(labels, 2),
+            np.tile(weight, 2),
+        )
     if config.camera_copies:
         rng = np.random.default_rng(config.seed)
         views = [camera_augment(raw, rng) for _ in range(config.camera_copies)]
