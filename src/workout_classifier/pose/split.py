@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from workout_classifier._quiet import silence_stderr_forever
+from workout_classifier.frames.damage import merge_reports
 from workout_classifier.frames.video import VideoError, probe, sample_stride
 from workout_classifier.pose.landmarks import PoseSequence, PoseSettings, extract_pose, file_sha256
 
@@ -141,6 +142,7 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
         **seq.meta,
         "decoded_frames_sampled": len(times),
         "recovered_frames": sum(p.meta.get("recovered_frames", 0) for p in pieces),
+        "decode": merge_reports([p.meta["decode"] for p in pieces if "decode" in p.meta]),
         "split": {
             "parts": len(pieces), "cuts": [round(c, 4) for c in cuts[: len(pieces) - 1]],
             "cut_frames": [int(np.searchsorted(times, c)) for c in cuts[: len(pieces) - 1]], "overlap": overlap,
