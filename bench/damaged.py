@@ -118,7 +118,7 @@ def damaged_rows(clips: list[Path], seeds: int) -> tuple[list[str], list[dict]]:
                 answers, trouble, secs = predict([m[0] for m in made], cache)
             c = dict(copies=len(made), errors=0, warned=0, named=0, unknown=0, right=0,
                      wrong_conf_warned=0, wrong_conf_silent=0, silent=0)  # fmt: skip
-            for (_path, truth, variant), a in zip(made, answers, strict=False):
+            for (path, truth, variant), a in zip(made, answers, strict=False):
                 warned = bool(a.get("warnings"))
                 c["errors"] += bool(a["error"])
                 c["warned"] += warned
@@ -130,8 +130,10 @@ def damaged_rows(clips: list[Path], seeds: int) -> tuple[list[str], list[dict]]:
                 c["right"] += label == truth
                 if named and label != truth and conf >= 0.5:
                     c["wrong_conf_warned" if warned else "wrong_conf_silent"] += 1
+                guess = a["top"][0]["label"] if a.get("top") else None
                 copies.append({"kind": kind, "variant": variant, "truth": truth, "label": label,
-                               "confidence": conf, "error": a["error"], "warnings": a.get("warnings")})  # fmt: skip
+                               "confidence": conf, "guess": guess, "share": _share(path),
+                               "error": a["error"], "warnings": a.get("warnings")})  # fmt: skip
             rows.append(
                 f"| {kind} | {', '.join(v for v, _ in variants)} | {c['copies']} | {c['errors']} | "
                 f"{c['warned']} | {c['silent']} | {c['unknown']} | {c['named']} | {c['right']} | "
@@ -139,6 +141,17 @@ def damaged_rows(clips: list[Path], seeds: int) -> tuple[list[str], list[dict]]:
                 f"{trouble or 'none'}{'' if len(answers) == len(made) else ' (answers missing)'} | {secs:.0f} |"
             )
     return rows, copies
+
+
+def _share(path: Path) -> float | None:
+    """Damaged or lost frames of a copy (damage.damaged_share), from a decode of its own."""
+    from workout_classifier.frames.damage import damaged_share
+    from workout_classifier.frames.video import VideoError, decode_report
+
+    try:
+        return round(damaged_share(decode_report(path)), 3)
+    except VideoError:
+        return None
 
 
 def clean_check(cache: str) -> tuple[list[str], float]:

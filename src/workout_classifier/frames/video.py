@@ -90,7 +90,10 @@ def _open(path: str | Path):
                 raise VideoError("not a video (audio only: no video track)")
             raise VideoError("not a video (no video track)")
         stream = container.streams.video[0]
-        if stream.codec_context.width <= 0 or stream.codec_context.height <= 0:
+        ctx = stream.codec_context  # None where a damaged header names no codec PyAV can open
+        if ctx is None:
+            raise VideoError("unreadable video (no decoder for its video track)")
+        if ctx.width <= 0 or ctx.height <= 0:
             raise VideoError("unreadable video (no picture size)")
         _discard_others(container, stream)
         stream.thread_type = "AUTO"  # frame threads: decoding overlaps the pose model
