@@ -132,7 +132,7 @@ def damaged_rows(clips: list[Path], seeds: int) -> tuple[list[str], list[dict]]:
                     c["wrong_conf_warned" if warned else "wrong_conf_silent"] += 1
                 guess = a["top"][0]["label"] if a.get("top") else None
                 copies.append({"kind": kind, "variant": variant, "truth": truth, "label": label,
-                               "confidence": conf, "guess": guess, "share": _share(path),
+                               "confidence": conf, "guess": guess, "share": _share(path), "damaged": a.get("damaged"),
                                "error": a["error"], "warnings": a.get("warnings")})  # fmt: skip
             rows.append(
                 f"| {kind} | {', '.join(v for v, _ in variants)} | {c['copies']} | {c['errors']} | "

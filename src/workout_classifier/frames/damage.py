@@ -59,6 +59,8 @@ class DecodeReport:
     stated_s: float = 0.0
     truncated: bool = False
     spans: list[list[float]] = field(default_factory=list)
+    # Frames before this time (s) are decoded but not counted: a chunk's warm-up (pose.split).
+    count_from: float = 0.0
     # while decoding
     _pending: int = 0  # error messages since the last frame came out
     _rejected: list = field(default_factory=list)  # absolute times of rejected packets
@@ -83,7 +85,7 @@ class DecodeReport:
         """One decoded frame at `t` s; `counted`: inside the part this decode covers."""
         bad = corrupt or self._pending > 0
         self._pending = 0
-        if counted:
+        if counted and t >= self.count_from:
             if (
                 self._last is not None
                 and self._period
@@ -100,6 +102,7 @@ class DecodeReport:
     def finish(self, t0: float | None, start: float, stop: float | None) -> None:
         """After the last frame: place the rejected packets (absolute times) in the covered part."""
         half = self._period / 2
+        start = max(start, self.count_from)
         spans = [list(g) for g in self._gaps]
         tail = []  # rejected after the last frame: the cut of a cut-short file, or an unreadable rest
         for when in self._rejected:
@@ -117,7 +120,8 @@ class DecodeReport:
         if len(tail) > CUT_FRAMES:  # more than a partial last packet: the rest is there, unreadable
             self.lost += len(tail)
             spans.append([self.read_s, max(tail)])
-        elif stop is None and self.stated_s > 0:
+        elif self.stated_s > 0 and (stop is None or self.read_s < stop - 2 * self._period):
+            # the decode ran out before the end of its part: the end of the file
             self.truncated = self.stated_s - self.read_s > TRUNCATED_S
         cut = self.read_s - (CUT_FRAMES + 1) * self._period if self.truncated else float("inf")
         bad = [t for t in self._bad if t < cut]
@@ -127,9 +131,16 @@ class DecodeReport:
         self._rejected, self._bad, self._gaps, self._pending = [], [], [], 0
 
     def to_dict(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        d = {k: v for k, v in asdict(self).items() if not k.startswith("_") and k != "count_from"}
         d["read_s"] = round(self.read_s, 3)
         return d
+
+
+def stated_duration(container, stream) -> float:
+    """The duration the header states, 0 where it states none (a cut-short file states the whole)."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return container.duration / 1e6 if container.duration else 0.0
 
 
 def merge_spans(spans: list[list[float]], period: float = 0.0) -> list[list[float]]:

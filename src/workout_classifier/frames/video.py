@@ -7,6 +7,8 @@ frames' presentation timestamps, so variable-frame-rate clips keep their real
 timing. Large frames (4K) are scaled down in the same pass that converts them
 to RGB, and frames are decoded one at a time, so memory stays bounded on any
 clip length. Frames that are skipped by sampling are decoded but never converted.
+Damage does not end a clip: packets the decoder rejects are passed over, and what
+could not be read is counted as it decodes (damage.py, `report=`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from workout_classifier.frames.damage import DecodeReport, decode_packets
+from workout_classifier.frames.damage import DecodeReport, decode_packets, stated_duration
 
 # Longest side of frames handed to the pose model. BlazePose looks at a 256x256
 # crop, so more pixels only cost conversion time; 1280 keeps 720p and smaller
@@ -325,7 +327,7 @@ def _sampled(
     fmt = "rgb24" if rgb else "bgr24"
     turn = _ROTATE.get(info.rotation)
     if report is not None:
-        report.start(info.fps, _stated_duration(container, stream, info))
+        report.start(info.fps, stated_duration(container, stream) or info.duration)
     try:
         t0, last, next_t, seeked = None, -1.0, 0.0, None
         if start >= SEEK_AFTER:
@@ -379,15 +381,6 @@ def _sampled(
             report.finish(t0, start, stop)
     finally:
         container.close()
-
-
-def _stated_duration(container, stream, info: VideoInfo) -> float:
-    """The duration the header states (a cut-short file still states the whole)."""
-    if stream.duration and stream.time_base:
-        return float(stream.duration * stream.time_base)
-    if container.duration:
-        return container.duration / 1e6
-    return info.duration
 
 
 def decode_report(path: str | Path) -> dict:

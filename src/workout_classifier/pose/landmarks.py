@@ -288,14 +288,17 @@ def extract_pose(
     sha256: str | None = None,
     start: float = 0.0,
     stop: float | None = None,
+    count_from: float | None = None,
 ) -> PoseSequence:
     """Run pose tracking over the sampled frames of one clip.
 
     `on_frames(n)` is called every few frames with the count since the last call,
     for progress bars. `start`/`stop` (seconds) track only that part of the clip
-    (a chunk, split.py). Raises VideoError for files that cannot be decoded.
+    (a chunk, split.py); `count_from` (s): where its decode report starts (after a chunk's
+    warm-up). Raises VideoError for files that cannot be decoded.
     """
-    decode = DecodeReport()  # what the decoder could not read, counted as it decodes (damage.py)
+    # What the decoder could not read, counted as it decodes (damage.py).
+    decode = DecodeReport(count_from=start if count_from is None else count_from)
     info, frames = open_frames(
         path,
         settings.fps,

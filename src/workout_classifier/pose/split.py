@@ -89,13 +89,14 @@ def _helper_init() -> None:
 
 
 def _track(
-    path: str, settings: PoseSettings, start: float, stop: float | None
+    path: str, settings: PoseSettings, start: float, stop: float | None, cut: float | None = None
 ) -> PoseSequence | None:
-    """One helper's chunk: frames start <= t < stop through a fresh graph (None: no frames there)."""
+    """One helper's chunk: frames start <= t < stop through a fresh graph (None: no frames there);
+    its decode report counts from `cut` (the warm-up frames are another chunk's)."""
     try:
         return extract_pose(
-            path, settings, sha256="-", start=start, stop=stop
-        )  # its meta is not kept
+            path, settings, sha256="-", start=start, stop=stop, count_from=cut
+        )  # its meta is not kept, but for the decode report
     except VideoError:  # a header promising more frames than the file has: an empty chunk
         return None
 
@@ -126,7 +127,8 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
         ) as pool:
             bounds = list(zip(cuts, [*cuts[1:], None], strict=True))
             helpers = [
-                pool.submit(_track, path, settings, max(c - warm, 0.0), stop) for c, stop in bounds
+                pool.submit(_track, path, settings, max(c - warm, 0.0), stop, c)
+                for c, stop in bounds
             ]
             sha256 = sha256 or file_sha256(path)  # while the helpers start
             seq = extract_pose(path, settings, sha256=sha256, stop=cuts[0])
