@@ -6,8 +6,8 @@ plus `windows`, `duration` and `detection_rate`, and `warnings`: short sentences
 what the decoder could not read of the clip ([] for a clean one; frames/damage.py). A clip
 with more than damage.MAX_DAMAGED_SHARE of its frames damaged or lost answers `unknown`
 (`damaged` true); a cut-short one answers from what it has, saying how much that was. Reps,
-form and timeline come from the same frames, so the answer's warnings hold for them too; a
-timeline segment over a damaged stretch also carries its own. Long clips are classified
+form and timeline come from the same frames, so the answer's warnings hold for them too; a rep
+(`rep_details`) or timeline segment over a damaged stretch also carries its own. Long clips are classified
 window by window and the window probabilities averaged. A bad clip gets its error; the
 others still get answers.
 """
@@ -190,6 +190,9 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
         res["reps"] = rc.reps
         res["rep_times"] = [round(t, 2) for t in rc.rep_times]
         res["rep_details"] = rep_details(rc, seq)
+        for d in res["rep_details"]:  # a rep over damaged frames says so
+            if w := damage.warnings_within(seq.meta.get("decode"), d["start"], d["end"]):
+                d["warnings"] = w
         res["rep_cues"] = [c for d in res["rep_details"] for c in d.get("cues", [])]
         if rc.hold_seconds is not None:
             res["hold_seconds"] = round(rc.hold_seconds, 1)
@@ -215,11 +218,9 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
 
         res["timeline"] = build_timeline(seq, res["_window_probs"], res["_window_starts"], clf.classes,
                                          clf.features.window_seconds)  # fmt: skip
-        spans = (seq.meta.get("decode") or {}).get("spans", [])
         for s in res["timeline"]:  # a segment over damaged frames says so, in its own words
-            inside = [[a, b] for a, b in spans if a < s["end"] and b >= s["start"]]
-            if inside:
-                s["warnings"] = [f"frames {damage.where(inside)} could not be decoded"]
+            if w := damage.warnings_within(seq.meta.get("decode"), s["start"], s["end"]):
+                s["warnings"] = w
     return res
 
 

@@ -98,7 +98,8 @@ def test_web_api_carries_the_same_warnings(model_path, synthetic, tmp_path):
 @pytest.mark.slow
 def test_a_damaged_real_clip_is_not_answered_as_if_whole(model_path, real_clips, tmp_path):
     copies = _copies(real_clip(real_clips, REAL), tmp_path)
-    res = dict(zip(copies, load_model(model_path).predict(list(copies.values())), strict=True))
+    answers = load_model(model_path).predict(list(copies.values()), reps=True, timeline=True)
+    res = dict(zip(copies, answers, strict=True))
     clean = res["clean"]
     assert clean.error is None and clean.warnings == [] and clean.answer["damaged"] is False
     for kind in ("zeroed", "flipped"):
@@ -106,6 +107,10 @@ def test_a_damaged_real_clip_is_not_answered_as_if_whole(model_path, real_clips,
         assert r.error is None and r.warnings, kind
         if r.answer["damaged"]:  # too damaged: no exercise named, and the reason said
             assert r.label == "unknown" and "no exercise is named" in r.warnings[-1]
+    # the timeline's segments over the zeroed stretch say so themselves; the clean clip's do not
+    assert any(s.get("warnings") for s in res["zeroed"].timeline)
+    assert not any(s.get("warnings") for s in clean.timeline)
+    assert not any(d.get("warnings") for d in clean.rep_details)
     # cut cleanly: answered from what is there, saying how much that was
     c = res["cut"]
     assert c.error is None and c.label is not None and not c.answer["damaged"]

@@ -72,6 +72,16 @@ def test_too_damaged_above_the_documented_share():
     )
 
 
+def test_a_part_of_a_clip_is_warned_only_where_it_overlaps_damage():
+    r = {"frames": 90, "damaged": 3, "lost": 10, "spans": [[1.0, 1.5], [4.0, 4.0]]}
+    assert damage.warnings_within(r, 0.0, 0.9) == []
+    assert damage.warnings_within(r, 1.4, 3.0) == ["frames at 1.0-1.5 s could not be decoded"]
+    assert damage.warnings_within(r, 0.0, 5.0) == [
+        "frames at 1.0-1.5 s, 4.0 s could not be decoded"
+    ]
+    assert damage.warnings_within(None, 0.0, 5.0) == []
+
+
 def test_chunk_reports_add_up():
     a = {"frames": 40, "damaged": 2, "lost": 0, "errors": 3, "read_s": 4.0, "stated_s": 9.0,
          "truncated": False, "spans": [[1.0, 1.1]]}  # fmt: skip

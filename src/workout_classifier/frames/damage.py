@@ -264,6 +264,12 @@ def where(spans: list) -> str:
     )
 
 
+def warnings_within(report: dict | None, start: float, end: float) -> list[str]:
+    """The warning of a part of a clip (a rep, a timeline segment) that overlaps damaged frames."""
+    inside = [[a, b] for a, b in (report or {}).get("spans", []) if a <= end and b >= start]
+    return [f"frames {where(inside)} could not be decoded"] if inside else []
+
+
 def warnings(report: dict | None) -> list[str]:
     """Short sentences about what could not be read; [] for a clean clip (or no report)."""
     if not report:
