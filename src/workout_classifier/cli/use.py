@@ -159,6 +159,8 @@ def annotate(
         if res.get("form"):
             line += f", form {res['form']} ({res['form_confidence']:.0%})"
         console.print(f"{line}; wrote {out}", highlight=False)
+    for w in [] if json_out else res.get("warnings") or []:
+        console.print(f"{WARN_MARK} {video.name}: {w}", highlight=False)
 
 
 @app.command()

@@ -172,6 +172,7 @@ _log_lock = threading.Lock()
 _log_users = 0
 _log_capture = None
 _logs: list = []
+_level_before = None
 
 
 @contextlib.contextmanager
@@ -185,9 +186,10 @@ def decoder_errors():
     """
     import av.logging
 
-    global _log_users, _log_capture, _logs
+    global _log_users, _log_capture, _logs, _level_before
     with _log_lock:
         if _log_users == 0:
+            _level_before = av.logging.get_level()  # None unless the application set one
             _log_capture = av.logging.Capture(local=False)
             _logs = _log_capture.__enter__()
             av.logging.set_level(av.logging.ERROR)
@@ -199,7 +201,8 @@ def decoder_errors():
         with _log_lock:
             _log_users -= 1
             if _log_users == 0:
-                av.logging.set_level(None)  # before the capture goes: nothing reaches the terminal
+                # before the capture goes, so that nothing reaches the terminal in between
+                av.logging.set_level(_level_before)
                 _log_capture.__exit__(None, None, None)
                 _log_capture = None
 
