@@ -108,3 +108,26 @@ def test_nothing_decodable_is_still_a_one_line_error(clip, tmp_path):
     with pytest.raises(VideoError) as e:
         decode_report(bad)
     assert "\n" not in str(e.value)
+
+
+def test_a_lost_head_is_counted_and_not_taken_for_a_cut(tmp_path):
+    """Damage before the first key frame that survives: the frames up to it are lost (not a cut)."""
+    import av
+    import numpy as np
+
+    raw = tmp_path / "raw.mp4"
+    with av.open(str(raw), "w") as c:  # a key frame every 10 frames
+        s = c.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = 160, 120, "yuv420p"
+        s.codec_context.gop_size = 10
+        for i in range(N):
+            img = np.full((120, 160, 3), (i * 4) % 256, np.uint8)
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    clip = faststart(raw, tmp_path / "clip.mp4")
+    r = decode_report(zero_block(clip, tmp_path / "head.mp4", share=0.3, where=0.0))
+    assert r["head_lost_s"] > 0.2 and not r["truncated"]
+    assert r["frames"] + r["lost"] == pytest.approx(N, abs=2)  # every frame: decoded or lost
+    assert "the first" in damage.warnings(r)[0]

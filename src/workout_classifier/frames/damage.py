@@ -12,7 +12,9 @@ sampled clock of video.py (seconds from the first frame), within the part a deco
   (concealed); ``lost``: frames never decoded (rejected packets, gaps in the timestamps);
 - ``spans``: where the damaged and lost frames are, merged into [start, end] stretches;
 - ``read_s`` / ``stated_s``: how far the decode got, and the duration the header states
-  (``truncated`` when the file ends well before it: a cut-short download).
+  (``truncated`` when the file ends well before it: a cut-short download); ``head_lost_s``:
+  the stretch before the first frame that could be decoded (its frames are lost; times, here
+  and in every answer, count from that first frame).
 
 A clean clip gives zero damaged and lost frames (bench/damaged.py checks every clip of
 ../shared/data). `warnings` says the facts in sentences, and `too_damaged` says when an answer
@@ -56,6 +58,9 @@ class DecodeReport:
     lost: int = 0
     errors: int = 0  # decoder error messages
     read_s: float = 0.0  # seconds from the first frame to the end of the last one decoded
+    head_lost_s: float = (
+        0.0  # seconds before the first frame that could be decoded (times count from it)
+    )
     stated_s: float = 0.0
     truncated: bool = False
     spans: list[list[float]] = field(default_factory=list)
@@ -107,6 +112,9 @@ class DecodeReport:
         tail = []  # rejected after the last frame: the cut of a cut-short file, or an unreadable rest
         for when in self._rejected:
             t = None if when is None or t0 is None else when - t0
+            if t is not None and t < 0 and start == 0:  # before the first frame: the clip's head
+                self.head_lost_s = max(self.head_lost_s, round(-t, 3))
+                continue
             if t is None or t < start or (stop is not None and t >= stop):
                 continue  # outside this part
             if t > self.read_s:
@@ -117,18 +125,25 @@ class DecodeReport:
                 self.lost += 1
                 spans.append([t, t])
         self.errors -= self._pending  # logged after the last frame: the cut of a cut-short file
+        # Lost stretches count the frames their time holds: the decoder rejects some of their
+        # packets and swallows the rest (no picture without the key frame they refer to).
+        if self.head_lost_s:
+            self.lost += max(1, self._frames_in(self.head_lost_s))
         if len(tail) > CUT_FRAMES:  # more than a partial last packet: the rest is there, unreadable
-            self.lost += len(tail)
+            self.lost += max(len(tail), self._frames_in(max(tail) - self.read_s) + 1)
             spans.append([self.read_s, max(tail)])
         elif self.stated_s > 0 and (stop is None or self.read_s < stop - 2 * self._period):
             # the decode ran out before the end of its part: the end of the file
-            self.truncated = self.stated_s - self.read_s > TRUNCATED_S
+            self.truncated = self.stated_s - (self.head_lost_s + self.read_s) > TRUNCATED_S
         cut = self.read_s - (CUT_FRAMES + 1) * self._period if self.truncated else float("inf")
         bad = [t for t in self._bad if t < cut]
         self.damaged = len(bad)
         spans += [[t, t] for t in bad]
         self.spans = [[round(a, 3), round(b, 3)] for a, b in merge_spans(spans, self._period)]
         self._rejected, self._bad, self._gaps, self._pending = [], [], [], 0
+
+    def _frames_in(self, seconds: float) -> int:
+        return round(seconds / self._period) if self._period else 0
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in asdict(self).items() if not k.startswith("_") and k != "count_from"}
@@ -160,9 +175,11 @@ def merge_reports(parts: list[dict]) -> dict:
         return {}
     out = {k: sum(p.get(k, 0) for p in parts) for k in ("frames", "damaged", "lost", "errors")}
     read, stated = max(p.get("read_s", 0.0) for p in parts), parts[0].get("stated_s", 0.0)
+    head = parts[0].get("head_lost_s", 0.0)
     # A chunk past the end of a cut-short file has no frames and no report: how far the decode got
     # says it, whichever chunk got there.
-    out.update(read_s=read, stated_s=stated, truncated=stated > 0 and stated - read > TRUNCATED_S,
+    out.update(read_s=read, head_lost_s=head, stated_s=stated,
+               truncated=stated > 0 and stated - (head + read) > TRUNCATED_S,
                spans=merge_spans([s for p in parts for s in p.get("spans", [])]))  # fmt: skip
     return out
 
@@ -281,7 +298,12 @@ def warnings(report: dict | None) -> list[str]:
     bad = report.get("damaged", 0) + report.get("lost", 0)
     if bad:
         total = report.get("frames", 0) + report.get("lost", 0)
-        out.append(f"{bad} of {total} frames could not be decoded ({where(report.get('spans', []))}); "
+        places = [where(report["spans"])] if report.get("spans") else []
+        if report.get("head_lost_s"):
+            places.insert(
+                0, f"the first {report['head_lost_s']:.1f} s, before the times given here"
+            )
+        out.append(f"{bad} of {total} frames could not be decoded ({'; '.join(places)}); "
                    "the answer may be wrong")  # fmt: skip
     if report.get("truncated"):
         out.append(
