@@ -156,7 +156,7 @@ def load_sequence(cache: PoseCache, video) -> PoseSequence:
     """A clip's cached poses, with the decoder's report on it (frames/damage.py).
 
     Files extracted before extraction kept the report lack it: the clip is decoded once more for
-    it, without making pictures (6 clips: 0.41 s, against 6.3 s to extract their poses,
+    it, without making pictures (5-7% of the time to extract their poses on the 6 clips of
     bench/results/damaged.md); nothing is written to the cache."""
     seq = cache.load(video)
     if "decode" not in seq.meta:
