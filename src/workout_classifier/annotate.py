@@ -75,6 +75,7 @@ def _panel(img: np.ndarray, lines: list[tuple[str, tuple]]) -> None:
 
 def analyse(seq: PoseSequence, clf: Classifier, form: bool = True) -> dict:
     """Everything the overlay shows, from a clip's landmarks."""
+    from workout_classifier.frames.damage import warnings
     from workout_classifier.pose.landmarks import NoPersonError
     from workout_classifier.predict import add_extras, classify_sequence, is_push_up
 
@@ -88,6 +89,7 @@ def analyse(seq: PoseSequence, clf: Classifier, form: bool = True) -> dict:
             "reps": 0,
             "rep_times": [],
             "timeline": [],
+            "warnings": warnings(seq.meta.get("decode")),
         }
     res["error"] = None
     add_extras(res, seq, clf, reps=True, form=form and is_push_up(res["label"]), timeline=True)
@@ -109,7 +111,7 @@ def annotate_video(
     """
     import av
 
-    from workout_classifier.predict import pose_settings_for, public
+    from workout_classifier.predict import load_sequence, pose_settings_for, public
 
     clf = clf or Classifier.load()
     video, out_path = Path(video), Path(out_path)
@@ -118,7 +120,7 @@ def annotate_video(
     try:
         cache = PoseCache(cache_dir or tmp.name, pose_settings_for(clf))
         extract_clips([str(video)], cache, progress=False)
-        seq = cache.load(video)
+        seq = load_sequence(cache, video)
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -3,7 +3,7 @@
     import workout_classifier as wc
     model = wc.load_model()                  # the shipped model, or wc.load_model("mine.safetensors")
     r = model.predict("clip.mp4", reps=True, timeline=True)
-    r.label, r.confidence, r.top, r.reps, r.timeline, r.to_dict()
+    r.label, r.confidence, r.top, r.warnings, r.reps, r.timeline, r.to_dict()
 
     wc.extract("DATA", cache="cache")        # poses of <DATA>/<exercise>/<clip>, cached and resumable
     model = wc.train("DATA", cache="cache", out="mine.safetensors")
@@ -52,6 +52,9 @@ class Result:
     confidence: float | None = None
     top: list[dict] = field(default_factory=list)  # [{label, probability}], best first
     error: str | None = None  # why there is no answer (unreadable, nobody visible, ...)
+    # What the decoder could not read of the clip ([] for a clean one); they hold for reps, form
+    # and timeline too. A clip too damaged to trust answers label "unknown" with the reason here.
+    warnings: list[str] = field(default_factory=list)
     reps: int | None = None
     rep_details: list[dict] | None = None
     form: str | None = None  # push-up form: "correct" / "wrong"
@@ -66,7 +69,8 @@ class Result:
         answer = public(answer)
         return cls(
             video=answer["video"], label=answer.get("label"), confidence=answer.get("confidence"),
-            top=answer.get("top") or [], error=answer.get("error"), reps=answer.get("reps"),
+            top=answer.get("top") or [], error=answer.get("error"), warnings=answer.get("warnings") or [],
+            reps=answer.get("reps"),
             rep_details=answer.get("rep_details"), form=answer.get("form"), form_cues=answer.get("form_cues"),
             timeline=answer.get("timeline"), answer=answer,
         )  # fmt: skip

@@ -2,9 +2,14 @@
 
 Every answer is a dict with `video`, `label` (None when there is no answer),
 `confidence`, `top` ([{label, probability}]), `error` (None or the reason),
-plus `windows`, `duration` and `detection_rate`. Long clips are classified
-window by window and the window probabilities averaged. A bad clip gets its
-error; the others still get answers.
+plus `windows`, `duration` and `detection_rate`, and `warnings`: short sentences about
+what the decoder could not read of the clip ([] for a clean one; frames/damage.py). A clip
+with more than damage.MAX_DAMAGED_SHARE of its frames damaged or lost answers `unknown`
+(`damaged` true); a cut-short one answers from what it has, saying how much that was. Reps,
+form and timeline come from the same frames, so the answer's warnings hold for them too; a rep
+(`rep_details`) or timeline segment over a damaged stretch also carries its own. Long clips are classified
+window by window and the window probabilities averaged. A bad clip gets its error; the
+others still get answers.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from workout_classifier.analysis.posture import resting_windows
-from workout_classifier.frames.video import VideoError
+from workout_classifier.frames import damage
+from workout_classifier.frames.video import VideoError, decode_report
 from workout_classifier.learn.checkpoint import Classifier
 from workout_classifier.learn.features import prepare, windows
 from workout_classifier.pose.cache import PoseCache
@@ -65,6 +71,14 @@ def classify_sequence(
         duration=round(track.duration, 3),
         detection_rate=round(track.detection_rate, 3),
     )
+    # What the decoder could not read (pose meta; predict_videos fills it in for older cache files).
+    report = seq.meta.get("decode")
+    out["warnings"] = damage.warnings(report)
+    out["damaged"] = damage.too_damaged(report)
+    if out[
+        "damaged"
+    ]:  # more broken than whole pictures: no label is trusted, whatever the model says
+        out["label"] = UNKNOWN
     out["_window_probs"] = win
     out["_window_starts"] = starts + float(track.times[0])
     return out
@@ -109,13 +123,15 @@ def predict_videos(
         )  # backend: e.g. distributed.RayBackend
         results = []
         for v in videos:
-            res = {"video": str(v), "label": None, "confidence": None, "top": [], "error": None}
+            res = {"video": str(v), "label": None, "confidence": None, "top": [], "error": None,
+                   "warnings": []}  # fmt: skip
             try:
                 if not Path(v).exists():
                     raise VideoError("file not found")
                 if Path(v).is_dir():
                     raise VideoError("is a folder, not a video file")
-                seq = cache.load(v)
+                seq = load_sequence(cache, v)  # with the decoder's report, made now for older files
+                res["warnings"] = damage.warnings(seq.meta["decode"])  # also when nobody is found
                 res.update(classify_sequence(seq, clf, top=top, tta=tta))
                 res["sequence"] = seq
                 add_extras(res, seq, clf, reps=reps, form=form, timeline=timeline)
@@ -134,6 +150,18 @@ def predict_videos(
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def load_sequence(cache: PoseCache, video) -> PoseSequence:
+    """A clip's cached poses, with the decoder's report on it (frames/damage.py).
+
+    Files extracted before extraction kept the report lack it: the clip is decoded once more for
+    it, without making pictures (5-7% of the time to extract their poses on the 6 clips of
+    bench/results/damaged.md); nothing is written to the cache."""
+    seq = cache.load(video)
+    if "decode" not in seq.meta:
+        seq.meta["decode"] = decode_report(video)
+    return seq
 
 
 def _extract_on_all_cores(video, cache: PoseCache) -> None:
@@ -170,6 +198,9 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
         res["reps"] = rc.reps
         res["rep_times"] = [round(t, 2) for t in rc.rep_times]
         res["rep_details"] = rep_details(rc, seq)
+        for d in res["rep_details"]:  # a rep over damaged frames says so
+            if w := damage.warnings_within(seq.meta.get("decode"), d["start"], d["end"]):
+                d["warnings"] = w
         res["rep_cues"] = [c for d in res["rep_details"] for c in d.get("cues", [])]
         if rc.hold_seconds is not None:
             res["hold_seconds"] = round(rc.hold_seconds, 1)
@@ -195,6 +226,9 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
 
         res["timeline"] = build_timeline(seq, res["_window_probs"], res["_window_starts"], clf.classes,
                                          clf.features.window_seconds)  # fmt: skip
+        for s in res["timeline"]:  # a segment over damaged frames says so, in its own words
+            if w := damage.warnings_within(seq.meta.get("decode"), s["start"], s["end"]):
+                s["warnings"] = w
     return res
 
 

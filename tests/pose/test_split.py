@@ -144,3 +144,21 @@ def test_cold_predict_of_one_clip_uses_both_halves(real_clips, tmp_path):
     ]  # a cache: one graph
     assert cold["sequence"].meta["split"]["parts"] == 2 and "split" not in kept["sequence"].meta
     assert cold["label"] == kept["label"] == "squat"
+
+
+def test_split_counts_decode_damage_once(tmp_path):
+    """Each chunk's decode report covers its own part (not its warm-up): together, one decode's."""
+    from avclips import write_clip
+    from damaging import faststart, zero_block
+
+    from workout_classifier.frames.video import decode_report
+
+    clip = faststart(
+        write_clip(tmp_path / "raw.mp4", n=240, fps=30, size=(160, 120)), tmp_path / "c.mp4"
+    )
+    damaged = zero_block(clip, tmp_path / "z.mp4", share=0.1, where=0.7)  # past the cut
+    seq = extract_pose_split(damaged, PoseSettings(), parts=2)
+    assert seq.meta["split"]["parts"] == 2
+    whole, parts = decode_report(damaged), seq.meta["decode"]
+    assert parts["frames"] == whole["frames"] and parts["lost"] == whole["lost"] > 0
+    assert parts["read_s"] == whole["read_s"] and not parts["truncated"]

@@ -76,23 +76,33 @@ def predict(
         raise typer.Exit(1)
 
 
+# Marks an answer whose clip could not all be decoded; its warnings follow the table.
+WARN_MARK = "[yellow]![/]"
+
+
 def _print_predictions(results: list[dict]) -> None:
     t = Table()
     for col in ("video", "exercise", "confidence", "runner-up"):
         t.add_column(col)
     for r in results:
+        mark = f" {WARN_MARK}" if r.get("warnings") else ""
         if r["error"]:
-            t.add_row(Path(r["video"]).name, f"[red]{r['error']}[/]", "", "")
+            t.add_row(Path(r["video"]).name, f"[red]{r['error']}[/]{mark}", "", "")
             continue
         second = r["top"][1] if len(r["top"]) > 1 else None
-        label = f"[bold]{r['label']}[/]"
-        if (
+        label = f"[bold]{r['label']}[/]{mark}"
+        if r.get("damaged") and r["top"]:  # too damaged to name one: the guess, and why not
+            label += f" (best guess {r['top'][0]['label']}, but the clip is too damaged)"
+        elif (
             r["label"] == "unknown" and r["top"]
         ):  # say what the model would have guessed, and how unsure
             label += f" (best guess {r['top'][0]['label']}, below the model's threshold)"
         t.add_row(Path(r["video"]).name, label, f"{r['confidence']:.0%}",
                   f"{second['label']} ({second['probability']:.0%})" if second else "")  # fmt: skip
     console.print(t)
+    for r in results:  # under the table, so that a long sentence is not squeezed into a cell
+        for w in r.get("warnings") or []:
+            console.print(f"{WARN_MARK} {Path(r['video']).name}: {w}", highlight=False)
     _print_extras(results)
 
 
@@ -149,6 +159,8 @@ def annotate(
         if res.get("form"):
             line += f", form {res['form']} ({res['form_confidence']:.0%})"
         console.print(f"{line}; wrote {out}", highlight=False)
+    for w in [] if json_out else res.get("warnings") or []:
+        console.print(f"{WARN_MARK} {video.name}: {w}", highlight=False)
 
 
 @app.command()

@@ -7,6 +7,8 @@ frames' presentation timestamps, so variable-frame-rate clips keep their real
 timing. Large frames (4K) are scaled down in the same pass that converts them
 to RGB, and frames are decoded one at a time, so memory stays bounded on any
 clip length. Frames that are skipped by sampling are decoded but never converted.
+Damage does not end a clip: packets the decoder rejects are passed over, and what
+could not be read is counted as it decodes (damage.py, `report=`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from workout_classifier.frames.damage import DecodeReport, decode_packets, stated_duration
 
 # Longest side of frames handed to the pose model. BlazePose looks at a 256x256
 # crop, so more pixels only cost conversion time; 1280 keeps 720p and smaller
@@ -88,7 +92,10 @@ def _open(path: str | Path):
                 raise VideoError("not a video (audio only: no video track)")
             raise VideoError("not a video (no video track)")
         stream = container.streams.video[0]
-        if stream.codec_context.width <= 0 or stream.codec_context.height <= 0:
+        ctx = stream.codec_context  # None where a damaged header names no codec PyAV can open
+        if ctx is None:
+            raise VideoError("unreadable video (no decoder for its video track)")
+        if ctx.width <= 0 or ctx.height <= 0:
             raise VideoError("unreadable video (no picture size)")
         _discard_others(container, stream)
         stream.thread_type = "AUTO"  # frame threads: decoding overlaps the pose model
@@ -170,32 +177,29 @@ def _frame_count(container, stream, fps: float) -> int:
     return 0
 
 
-def _decode(container, stream) -> Iterator:
-    """Decoded frames; a decoding error after the first frame ends the clip there
-    (a truncated download keeps what it has), before it is a VideoError."""
+def _decode(container, stream, report: DecodeReport | None = None) -> Iterator:
+    """Decoded frames. Packets the decoder rejects are passed over and counted in `report`
+    (damage.py), so a damaged or truncated file keeps what can be read; a file of which not one
+    frame decodes is a VideoError."""
     import av
 
-    got = False
     try:
-        for frame in container.decode(stream):
-            got = True
-            yield frame
+        yield from decode_packets(container, stream, report)
     except av.FFmpegError as e:
-        if not got:
-            raise VideoError(
-                f"unreadable video (cannot decode {stream.codec_context.name}: {e.strerror})"
-            ) from None
+        raise VideoError(
+            f"unreadable video (cannot decode {stream.codec_context.name}: {e.strerror})"
+        ) from None
 
 
 def _shown_size(width: int, height: int, rotation: int) -> tuple[int, int]:
     return (height, width) if rotation in (90, 270) else (width, height)
 
 
-def _open_info(path: str | Path):
+def _open_info(path: str | Path, report: DecodeReport | None = None):
     """Open a clip and decode its first frame: (info, container, stream, frames iterator)."""
     container, stream = _open(path)
     try:
-        frames = _decode(container, stream)
+        frames = _decode(container, stream, report)
         first = next(frames, None)
         if first is None:
             raise VideoError("no frames could be decoded (empty or truncated video)")
@@ -246,6 +250,7 @@ def open_frames(
     max_side: int | None = MAX_SIDE,
     start: float = 0.0,
     stop: float | None = None,
+    report: DecodeReport | None = None,
 ) -> tuple[VideoInfo, Iterator[tuple[float, np.ndarray]]]:
     """Open a clip once: its info and an iterator over its sampled, upright frames.
 
@@ -255,9 +260,11 @@ def open_frames(
     same frames, with the same times, as a decode from the start would give there;
     far from the start the decoder seeks to a key frame before `start` instead of
     decoding its way there. Raises VideoError at once for files that cannot be opened.
+    `report` (damage.DecodeReport) is told, as frames go, what could not be decoded in that part.
     """
-    info, container, stream, frames = _open_info(path)
-    return info, _sampled(container, stream, frames, info, target_fps, rgb, max_side, start, stop)
+    info, container, stream, frames = _open_info(path, report)
+    return info, _sampled(container, stream, frames, info, target_fps, rgb, max_side, start, stop,
+                          report)  # fmt: skip
 
 
 # A chunk starting later than this seeks (decoding that far costs more than a seek).
@@ -267,7 +274,7 @@ SEEK_AFTER = 2.0
 _SEEK_MARGIN = 0.5
 
 
-def _seek(container, stream, frames, start: float):
+def _seek(container, stream, frames, start: float, report: DecodeReport | None = None):
     """Seek to a key frame before `start` s (from the first frame, which `frames` yields next).
 
     Returns (first frame's absolute time, iterator of frames from the key frame) or None where the
@@ -284,7 +291,7 @@ def _seek(container, stream, frames, start: float):
             stream=stream,
             backward=True,
         )
-        resumed = _decode(container, stream)
+        resumed = _decode(container, stream, report)
         head = next(resumed, None)
     except (av.FFmpegError, VideoError):
         return None
@@ -308,6 +315,8 @@ def _sampled(
     max_side,
     start=0.0,
     stop=None,
+    report: DecodeReport | None = None,
+    pixels: bool = True,
 ):
     # A frame is kept when its presentation time reaches the next tick of the
     # sampled clock; ticks with no frame (gaps in variable-rate clips) are passed
@@ -317,13 +326,15 @@ def _sampled(
     slack = 0.25 / info.fps  # timestamps are rounded to the container's time base
     fmt = "rgb24" if rgb else "bgr24"
     turn = _ROTATE.get(info.rotation)
+    if report is not None:
+        report.start(info.fps, stated_duration(container, stream) or info.duration)
     try:
         t0, last, next_t, seeked = None, -1.0, 0.0, None
         if start >= SEEK_AFTER:
-            seeked = _seek(container, stream, frames, start)
+            seeked = _seek(container, stream, frames, start, report)
             if seeked is None:  # decode through from the first frame, on a fresh opening
                 container.close()
-                _, container, stream, frames = _open_info(container.name)
+                _, container, stream, frames = _open_info(container.name, report)
             else:
                 t0, frames = seeked
         for i, frame in enumerate(frames):
@@ -347,11 +358,16 @@ def _sampled(
             last = t
             if stop is not None and t >= stop:
                 break
+            if report is not None:
+                report.frame(t, frame.is_corrupt, counted=t >= start)
             if period and t + slack < next_t:
                 continue
             while period and next_t <= t + slack:
                 next_t += period
             if t < start:
+                continue
+            if not pixels:
+                yield t, None
                 continue
             sw, sh = scaled_size(frame.width, frame.height, max_side)
             if (sw, sh) == (frame.width, frame.height):
@@ -361,8 +377,23 @@ def _sampled(
             if turn is not None:
                 img = cv2.rotate(img, turn)
             yield t, img
+        if report is not None:
+            report.finish(t0, start, stop)
     finally:
         container.close()
+
+
+def decode_report(path: str | Path) -> dict:
+    """Decode every frame of a clip (no pictures made) and say what could not be read (damage.py).
+
+    For clips whose poses were extracted before extraction kept this; raises VideoError like open_frames."""
+    report = DecodeReport()
+    info, container, stream, frames = _open_info(path, report)
+    for _ in _sampled(
+        container, stream, frames, info, None, True, None, report=report, pixels=False
+    ):
+        pass
+    return report.to_dict()
 
 
 def iter_frames(

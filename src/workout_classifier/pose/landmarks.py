@@ -13,7 +13,9 @@ Array contract (one clip, T sampled frames, V = 33 BlazePose joints):
 - ``meta``       dict: source fps, frame count, width, height, duration, sampled
   fps, the clip's sha256, the extraction settings, how many frames recovery found
   (``recovered_frames``), and the most people seen when choosing whom to follow
-  (``people``; ``main_person_choices`` says how often a choice was made).
+  (``people``; ``main_person_choices`` says how often a choice was made), and what the
+  decoder could not read (``decode``: frames damaged or lost, how far a cut-short file got;
+  frames/damage.py). Files of older code lack ``decode``: predict then decodes the clip again.
 
 Batches for models follow pyskl: (N, T, V, C), plus visibility as a channel.
 """
@@ -37,6 +39,7 @@ from typing import ClassVar
 import numpy as np
 
 from workout_classifier._quiet import silenced_stderr
+from workout_classifier.frames.damage import DecodeReport
 from workout_classifier.frames.prefetch import prefetch
 from workout_classifier.frames.video import DEFAULT_FPS, MAX_SIDE, VideoError, open_frames
 from workout_classifier.pose.person import CHOOSE_FRAMES, MainPerson, find_people, landmark_box
@@ -296,15 +299,24 @@ def extract_pose(
     sha256: str | None = None,
     start: float = 0.0,
     stop: float | None = None,
+    count_from: float | None = None,
 ) -> PoseSequence:
     """Run pose tracking over the sampled frames of one clip.
 
     `on_frames(n)` is called every few frames with the count since the last call,
     for progress bars. `start`/`stop` (seconds) track only that part of the clip
-    (a chunk, split.py). Raises VideoError for files that cannot be decoded.
+    (a chunk, split.py); `count_from` (s): where its decode report starts (after a chunk's
+    warm-up). Raises VideoError for files that cannot be decoded.
     """
+    # What the decoder could not read, counted as it decodes (damage.py).
+    decode = DecodeReport(count_from=start if count_from is None else count_from)
     info, frames = open_frames(
-        path, settings.fps, max_side=settings.max_side or None, start=start, stop=stop
+        path,
+        settings.fps,
+        max_side=settings.max_side or None,
+        start=start,
+        stop=stop,
+        report=decode,
     )  # one open
     source = prefetch(frames, PREFETCH_FRAMES)
     ahead: collections.deque = collections.deque()  # frames read ahead to choose the main person
@@ -396,6 +408,7 @@ def extract_pose(
         "people": main.people,  # most people found at a choice of the main person (1: never more)
         "main_person_choices": choices,
         "zoomed_frames": zoom.zoomed_frames,  # frames tracked on a crop around a small person (zoom.py)
+        "decode": decode.to_dict(),
         "sampled_fps": min(settings.fps or info.fps, info.fps),
         "sha256": sha256 or file_sha256(path),
         "settings": settings.to_dict(),

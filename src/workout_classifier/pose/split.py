@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from workout_classifier._quiet import silence_stderr_forever
+from workout_classifier.frames.damage import merge_reports
 from workout_classifier.frames.video import VideoError, probe, sample_stride
 from workout_classifier.pose.landmarks import PoseSequence, PoseSettings, extract_pose, file_sha256
 
@@ -88,13 +89,14 @@ def _helper_init() -> None:
 
 
 def _track(
-    path: str, settings: PoseSettings, start: float, stop: float | None
+    path: str, settings: PoseSettings, start: float, stop: float | None, cut: float | None = None
 ) -> PoseSequence | None:
-    """One helper's chunk: frames start <= t < stop through a fresh graph (None: no frames there)."""
+    """One helper's chunk: frames start <= t < stop through a fresh graph (None: no frames there);
+    its decode report counts from `cut` (the warm-up frames are another chunk's)."""
     try:
         return extract_pose(
-            path, settings, sha256="-", start=start, stop=stop
-        )  # its meta is not kept
+            path, settings, sha256="-", start=start, stop=stop, count_from=cut
+        )  # its meta is not kept, but for the decode report
     except VideoError:  # a header promising more frames than the file has: an empty chunk
         return None
 
@@ -125,7 +127,8 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
         ) as pool:
             bounds = list(zip(cuts, [*cuts[1:], None], strict=True))
             helpers = [
-                pool.submit(_track, path, settings, max(c - warm, 0.0), stop) for c, stop in bounds
+                pool.submit(_track, path, settings, max(c - warm, 0.0), stop, c)
+                for c, stop in bounds
             ]
             sha256 = sha256 or file_sha256(path)  # while the helpers start
             seq = extract_pose(path, settings, sha256=sha256, stop=cuts[0])
@@ -141,6 +144,7 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
         **seq.meta,
         "decoded_frames_sampled": len(times),
         "recovered_frames": sum(p.meta.get("recovered_frames", 0) for p in pieces),
+        "decode": merge_reports([p.meta["decode"] for p in pieces if "decode" in p.meta]),
         "split": {
             "parts": len(pieces), "cuts": [round(c, 4) for c in cuts[: len(pieces) - 1]],
             "cut_frames": [int(np.searchsorted(times, c)) for c in cuts[: len(pieces) - 1]], "overlap": overlap,

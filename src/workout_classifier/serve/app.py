@@ -65,6 +65,7 @@ class Prediction(BaseModel):
     confidence: float | None
     top: list[TopAnswer]
     error: str | None
+    warnings: list[str] = []  # what the decoder could not read of the clip; [] for a clean one
     windows: int | None = None
     duration: float | None = None
     detection_rate: float | None = None

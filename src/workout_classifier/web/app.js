@@ -11,7 +11,7 @@
     processing: $("processing"), processText: $("process-text"), elapsed: $("elapsed"),
     error: $("error"), errorTitle: $("error-title"), errorText: $("error-text"), errorAgain: $("error-again"),
     result: $("result"), resultFile: $("result-file"), label: $("label"), confidence: $("confidence"),
-    chart: $("chart"), facts: $("facts"), timelineBox: $("timeline-box"), timeline: $("timeline"),
+    warnings: $("warnings"), chart: $("chart"), facts: $("facts"), timelineBox: $("timeline-box"), timeline: $("timeline"),
     segments: $("segments"), videoBox: $("video-box"), video: $("video"), videoCaption: $("video-caption"),
     again: $("again"), modelInfo: $("model-info"),
   };
@@ -197,8 +197,13 @@
       els.confidence.textContent = r.error ? `${r.error}. Film the whole body, well lit, and try again.` : "";
     } else {
       els.label.textContent = r.label;
-      els.confidence.textContent = `${pct(r.confidence)} sure` + (r.label === "unknown" ? " (not sure enough to name one)" : "");
+      els.confidence.textContent = `${pct(r.confidence)} sure` + (r.label !== "unknown" ? "" : r.damaged ? " (too much of the clip is damaged to name one)" : " (not sure enough to name one)");
     }
+
+    // what the decoder could not read of the clip: under the answer, which they qualify
+    const warnings = Array.isArray(r.warnings) ? r.warnings : [];
+    els.warnings.replaceChildren(...warnings.map((w) => el("li", null, w)));
+    els.warnings.hidden = !warnings.length;
 
     // bar chart of the top answers
     els.chart.replaceChildren();
