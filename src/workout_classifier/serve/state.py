@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing as mp
+import queue as queue_mod
 import shutil
 import tempfile
 import threading
@@ -38,6 +40,26 @@ class ServerState:
         # time, and a broken one is replaced only once.
         self._lock = threading.Lock()
         self.features = features()
+        # Jobs' progress from the workers (workers.Reporter), read by a thread of this process.
+        self.progress_q = None
+        self._listening = False
+
+    def listen(self, loop: asyncio.AbstractEventLoop, on_message) -> None:
+        """Call `on_message(msg)` on `loop` for every progress message of the workers, until close."""
+        self._listening = True
+
+        def drain() -> None:
+            while self._listening:
+                try:
+                    msg = self.progress_q.get(timeout=0.25)
+                except queue_mod.Empty:
+                    continue
+                except (EOFError, OSError, ValueError):  # the queue is closed or broken
+                    return
+                with contextlib.suppress(RuntimeError):  # the loop has stopped
+                    loop.call_soon_threadsafe(on_message, msg)
+
+        threading.Thread(target=drain, name="job-progress", daemon=True).start()
 
     @property
     def uploads(self) -> Path:
@@ -53,11 +75,12 @@ class ServerState:
         self.root = Path(tempfile.mkdtemp(prefix="workout-serve-", dir=self.tmp_parent))
         self.uploads.mkdir()
         self.annotated.mkdir()
+        self.progress_q = mp.get_context("spawn").Queue()
 
     def pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = new_pool(self.workers, self.model_path)
+                self._pool = new_pool(self.workers, self.model_path, self.progress_q)
             return self._pool
 
     def _drop_pool(self, pool: ProcessPoolExecutor) -> None:
@@ -88,6 +111,7 @@ class ServerState:
                     f.unlink()
 
     def close(self) -> None:
+        self._listening = False
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
