@@ -130,10 +130,12 @@ def _scrub(text: str | None, path: str, name: str) -> str | None:
     return text.replace(path, name).replace(str(Path(path).parent), "<upload>")
 
 
-# Where each stage ends on a job's progress bar, with and without the annotated clip (drawing and
-# encoding every frame of the clip costs about as much as the pose of its sampled frames).
+# Where each stage ends on a job's progress bar, with and without the annotated clip, so that the
+# bar moves at an even pace and its ETA holds. Measured on a 30 s 720p session on 2 cores
+# (bench/serve_long.py): the pose of the sampled frames (split over the cores) 8 s, drawing and
+# encoding every frame of the clip about 30 s.
 STAGES = {False: {"reading": 0.01, "pose": 0.95, "answer": 0.99},
-          True: {"reading": 0.01, "pose": 0.55, "answer": 0.58, "annotate": 0.99}}  # fmt: skip
+          True: {"reading": 0.01, "pose": 0.22, "answer": 0.25, "annotate": 0.99}}  # fmt: skip
 
 
 def predict_job(path: str, name: str, top: int, annotated_out: str | None = None, cache_dir: str | None = None,
