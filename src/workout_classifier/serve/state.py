@@ -51,11 +51,13 @@ class ServerState:
         def drain() -> None:
             while self._listening:
                 try:
+                    # Looked up each time: a broken pool's queue is replaced (see _drop_pool).
                     msg = self.progress_q.get(timeout=0.25)
                 except queue_mod.Empty:
                     continue
-                except (EOFError, OSError, ValueError):  # the queue is closed or broken
-                    return
+                except Exception:  # noqa: BLE001 (a message cut short by a killed worker): skip it
+                    time.sleep(0.05)
+                    continue
                 with contextlib.suppress(RuntimeError):  # the loop has stopped
                     loop.call_soon_threadsafe(on_message, msg)
 
@@ -87,6 +89,9 @@ class ServerState:
         with self._lock:
             if self._pool is pool:  # another request may already have replaced it
                 self._pool = None
+                # A worker killed while writing a progress message leaves the queue's pipe
+                # mid-message: the next pool gets a fresh one.
+                self.progress_q = mp.get_context("spawn").Queue()
         stop_pool(pool)
 
     async def run(self, fn, *args):
