@@ -69,13 +69,7 @@ def rss_tree_mb(pid: int) -> float:
 def send(port: int, path: Path | None, data: bytes | None, name: str, route: str) -> dict:
     """One upload; for /api/jobs, polled to its end. {status, seconds, retry_after, state}."""
     t0 = time.perf_counter()
-    if path is not None:
-        body, ctype = multipart(path)
-    else:
-        boundary = "benchboundary7f3a"
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-                "Content-Type: video/mp4\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
-        ctype = f"multipart/form-data; boundary={boundary}"
+    body, ctype = multipart(path, data, name)
     req = urllib.request.Request(f"http://127.0.0.1:{port}{route}", data=body, method="POST",
                                  headers={"Content-Type": ctype})  # fmt: skip
     try:

@@ -60,10 +60,15 @@ def serve(port: int, workers: int = 2, max_pending: int = 32):
     raise SystemExit("the server did not start")
 
 
-def multipart(path: Path) -> tuple[bytes, str]:
+def multipart(
+    path: Path | None, data: bytes | None = None, name: str | None = None
+) -> tuple[bytes, str]:
+    """(body, content type) of a multipart upload of a file, or of `data` named `name`."""
     boundary = "benchboundary7f3a"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{path.name}\"\r\n"
-            f"Content-Type: video/mp4\r\n\r\n").encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
+    name = name or path.name
+    data = path.read_bytes() if data is None else data
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            f"Content-Type: video/mp4\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
     return body, f"multipart/form-data; boundary={boundary}"
 
 

@@ -6,7 +6,8 @@
 window.WorkoutAnswer = (function () {
   const SVG = "http://www.w3.org/2000/svg";
   const PALETTE = ["#2f6fed", "#e8833a", "#1f9d74", "#c94f7c", "#8a63d2", "#c9a227", "#2aa3c4", "#6b7a8f"];
-  const W = 800, LANE = 34, TOP = 8, AXIS = 24, LEFT = 8;
+  const LANE = 34, TOP = 8, AXIS = 24, LEFT = 8;
+  let drawn = null;  // the chart's host and answer, redrawn at the new width when the window resizes
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -38,8 +39,8 @@ window.WorkoutAnswer = (function () {
     return segs.map((s) => ({ ...s, set: (n[s.label] = (n[s.label] || 0) + 1) }));
   }
 
-  function tickStep(total) {
-    for (const s of [1, 2, 5, 10, 15, 30, 60, 120, 300, 600]) if (total / s <= 8) return s;
+  function tickStep(total, ticks) {
+    for (const s of [1, 2, 5, 10, 15, 30, 60, 120, 300, 600]) if (total / s <= ticks) return s;
     return 1200;
   }
 
@@ -47,6 +48,11 @@ window.WorkoutAnswer = (function () {
   // tick at its turning point; the time axis below.
   function timelineChart(host, r) {
     host.replaceChildren();
+    drawn = { host, r };
+    // As wide as its box (text stays the same size on a phone), at least 320 units.
+    const W = Math.max(320, Math.round(host.clientWidth || 800));
+    // Drawn while its box is still hidden (the answer is shown after): again once it is laid out.
+    if (!host.clientWidth) requestAnimationFrame(() => { if (host.clientWidth && drawn.host === host) timelineChart(host, r); });
     const segs = withSets(Array.isArray(r.timeline) ? r.timeline : []);
     if (!segs.length) return false;
     const { order, of } = colors(segs);
@@ -78,7 +84,7 @@ window.WorkoutAnswer = (function () {
     }
     const axisY = TOP + order.length * LANE;
     chart.append(svg("line", { x1: LEFT, x2: W - LEFT, y1: axisY, y2: axisY, class: "axis" }));
-    const step = tickStep(t1 - t0);
+    const step = tickStep(t1 - t0, Math.max(3, Math.floor(W / 90)));
     for (let t = Math.ceil(t0 / step) * step; t <= t1 + 1e-6; t += step) {
       chart.append(svg("line", { x1: x(t), x2: x(t), y1: axisY, y2: axisY + 4, class: "axis" }));
       const anchor = x(t) < 30 ? "start" : x(t) > W - 30 ? "end" : "middle";
@@ -93,7 +99,7 @@ window.WorkoutAnswer = (function () {
       sw.style.background = of(s.label);
       li.append(sw, `${clock(s.start)}–${clock(s.end)}  `, el("strong", null, s.label), ` set ${s.set}`);
       const extra = [];
-      if (typeof s.reps === "number") extra.push(`${s.reps} reps`);
+      if (typeof s.reps === "number") extra.push(`${s.reps} rep${s.reps === 1 ? "" : "s"}`);
       if (typeof s.confidence === "number") extra.push(`${pct(s.confidence)} sure`);
       if (extra.length) li.append(` (${extra.join(", ")})`);
       list.append(li);
@@ -146,6 +152,14 @@ window.WorkoutAnswer = (function () {
       host.append(link("Download JSON", URL.createObjectURL(blob), `${stem}.json`));
     }
   }
+
+  let resizing = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => {
+      if (drawn && drawn.host.isConnected && !drawn.host.closest("[hidden]")) timelineChart(drawn.host, drawn.r);
+    }, 150);
+  });
 
   return { timelineChart, repTable, downloads, clock, pct };
 })();
