@@ -18,6 +18,7 @@ Cold and job alternate `--repeats` times, median kept. Run under `flock /work/cp
 shared machine. Writes bench/results/serve_long.md.
 
 Usage: flock /work/cpu.lock python bench/serve_long.py [--seconds 240] [--repeats 1]
+       ... --repeats 3 --alone-only --out bench/results/serve_long_alone.md  (cold vs one job only)
 """
 
 from __future__ import annotations
@@ -152,6 +153,11 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data" / "clips")
     ap.add_argument("--seconds", type=float, default=240.0)
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument(
+        "--alone-only",
+        action="store_true",
+        help="only cold vs one job (no pair, no annotated clip)",
+    )
     ap.add_argument("--out", type=Path, default=HERE / "results" / "serve_long.md")
     args = ap.parse_args()
     if not args.data.is_dir():
@@ -173,23 +179,34 @@ def main() -> None:
             cold.append((s, json.loads(out)[0]))
             jobs.append(run_job(port, session))
             print(f"cold {s:.1f} s, job {jobs[-1]['seconds']:.1f} s", flush=True)
-        two: list[dict] = [{}, {}]
-        t0 = time.perf_counter()
-        threads = [
-            threading.Thread(target=lambda i=i: two.__setitem__(i, run_job(port, session)))
-            for i in range(2)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        two_s = time.perf_counter() - t0
-        annotated = run_job(port, session, "?annotate=true")
-        shots = screenshots(port, annotated["id"], args.out.parent)
+        two, two_s, annotated, shots = None, None, None, ""
+        if not args.alone_only:
+            two, two_s, annotated, shots = pair_and_annotated(port, session, args.out.parent)
     finally:
         server.terminate()
         server.wait(10)
         tmp.cleanup()
+    write_table(table(args, cold, jobs, load_before, two, two_s, annotated, shots), args.out)
+
+
+def pair_and_annotated(port: int, session: Path, shots_dir: Path):
+    """Two jobs posted together, then the annotated job and the page's screenshots of it."""
+    two: list[dict] = [{}, {}]
+    t0 = time.perf_counter()
+    threads = [
+        threading.Thread(target=lambda i=i: two.__setitem__(i, run_job(port, session)))
+        for i in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    two_s = time.perf_counter() - t0
+    annotated = run_job(port, session, "?annotate=true")
+    return two, two_s, annotated, screenshots(port, annotated["id"], shots_dir)
+
+
+def table(args, cold, jobs, load_before, two, two_s, annotated, shots) -> list[str]:
     c = statistics.median(s for s, _ in cold)
     j = statistics.median(r["seconds"] for r in jobs)
     alone = "same timeline as cold: " + same_timeline(
@@ -211,15 +228,17 @@ def main() -> None:
         "| --- | ---: | ---: | ---: | --- |",
         f"| cold `workout predict` | {c:.1f} | 1.00 | - | {cold[-1][1]['label']} |",
         f"| job, alone | {j:.1f} | {j / c:.2f} | {jobs[-1]['steps']} | {alone} |",
-        f"| two jobs posted together | {two[0]['seconds']:.1f} and {two[1]['seconds']:.1f} (both done in "
-        f"{two_s:.1f}) | {two_s / c:.2f} | {two[0]['steps']}, {two[1]['steps']} | both answered |",
-        f"| job with the annotated clip | {annotated['seconds']:.1f} | {annotated['seconds'] / c:.2f} | "
-        f"{annotated['steps']} | answer (partial) shown at {annotated['partial_s'] or float('nan'):.1f} s |",
-        "",
-        shots,
-        "",
     ]
-    write_table(lines, args.out)
+    if two is not None:
+        lines += [
+            f"| two jobs posted together | {two[0]['seconds']:.1f} and {two[1]['seconds']:.1f} (both done in "
+            f"{two_s:.1f}) | {two_s / c:.2f} | {two[0]['steps']}, {two[1]['steps']} | both answered |",
+            f"| job with the annotated clip | {annotated['seconds']:.1f} | {annotated['seconds'] / c:.2f} | "
+            f"{annotated['steps']} | answer (partial) shown at {annotated['partial_s'] or float('nan'):.1f} s |",
+        ]
+    runs = ", ".join(f"{s:.1f}" for s, _ in cold), ", ".join(f"{r['seconds']:.1f}" for r in jobs)
+    lines += ["", f"Each run, in order: cold {runs[0]} s; job {runs[1]} s.", "", shots, ""]
+    return lines
 
 
 if __name__ == "__main__":
