@@ -115,12 +115,28 @@ class Reporter:
 
 
 def worker_warm_up() -> int:
-    """Load MediaPipe once so the first real request does not pay for it."""
+    """Load MediaPipe once so the first real request does not pay for it, and start the process
+    that the pose's helper processes (pose/split.py) are forked from."""
     from workout_classifier.pose.landmarks import create_pose
     from workout_classifier.predict import pose_settings_for
 
     create_pose(pose_settings_for(_CLF)).close()
+    _start_forkserver()
     return os.getpid()
+
+
+def _start_forkserver() -> None:
+    """Here MediaPipe runs, so split.py's helpers come from a fork server: started now, with the
+    split module (numpy, OpenCV, this package) already imported in it, so that a long clip's
+    helpers start about as soon as `workout predict`'s forked ones rather than each importing
+    everything first."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+
+    with contextlib.suppress(Exception):  # only a head start: split.py starts it anyway
+        mp.set_forkserver_preload(["workout_classifier.pose.split"])
+        forkserver.ensure_running()
 
 
 def _scrub(text: str | None, path: str, name: str) -> str | None:
