@@ -62,13 +62,17 @@ lint: setup-core
 CACHE ?= cache
 ANSWERS ?= out/same_answers.json
 BENCH_PY = PYTHONPATH=src $(BIN)/python
-BENCHES := accuracy unknown predict extract extract_full live reps form timeline ray_extract pose_recovery same_answers
+BENCHES := accuracy levers unknown damaged predict extract extract_full live reps form timeline ray_extract pose_recovery same_answers
 
 .PHONY: $(addprefix bench-,$(BENCHES))
 bench: $(addprefix bench-,$(BENCHES))
 
 bench-accuracy: setup           # every model, grouped 5-fold and leave-source-out (about 2 h)
 	$(BENCH_PY) bench/accuracy.py --cache $(CACHE)
+bench-levers: setup             # accuracy levers of trees: grouped, leave-source-out, new sources (about 20 min)
+	$(BENCH_PY) bench/levers.py --cache $(CACHE)
+bench-damaged: setup            # damaged copies of real clips through predict: errors, warnings, clean clips
+	$(BENCH_PY) bench/damaged.py
 bench-unknown: setup            # what the unknown gate rejects (about 8 min)
 	$(BENCH_PY) bench/unknown.py --cache $(CACHE)
 bench-predict: setup            # time to an answer, cold and warm, against a bare MediaPipe loop

@@ -103,8 +103,11 @@ def annotate_video(
     cache_dir: str | Path | None = None,
     form: bool = True,
     crf: int = 23,
+    on_frames=None,
 ) -> dict:
     """Write `out_path` (H.264 mp4) and return the analysis shown in it.
+
+    `on_frames(n)`: told every few frames of the n frames written since (a server job's progress).
 
     Raises VideoError for a file that cannot be decoded; a clip with nobody in
     it is still written, with "no person visible" on it.
@@ -162,6 +165,8 @@ def annotate_video(
             for packet in stream.encode(frame):
                 container.mux(packet)
             frames += 1
+            if on_frames is not None and frames % 16 == 0:
+                on_frames(16)
         if stream is not None:
             for packet in stream.encode():
                 container.mux(packet)

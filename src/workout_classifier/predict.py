@@ -112,7 +112,7 @@ def predict_videos(
     try:
         cache = PoseCache(cache_dir, pose_settings_for(clf))
         if tmp is not None and len(videos) == 1 and backend is None and (os.cpu_count() or 1) >= 2:
-            _extract_on_all_cores(videos[0], cache)
+            extract_on_all_cores(videos[0], cache)
         extract_clips(
             [str(v) for v in videos],
             cache,
@@ -164,14 +164,17 @@ def load_sequence(cache: PoseCache, video) -> PoseSequence:
     return seq
 
 
-def _extract_on_all_cores(video, cache: PoseCache) -> None:
+def extract_on_all_cores(video, cache: PoseCache, on_frames=None) -> None:
     """One uncached clip whose poses are not kept: its chunks at once, one per core (split.py), so a
     long session is answered in about 1/cores of the time. On any trouble, nothing is written and
-    extract_clips does the clip the usual way (and reports its errors)."""
+    extract_clips does the clip the usual way (and reports its errors). `on_frames(n)`: sampled
+    frames done, as they are done (the web server's job progress)."""
     from workout_classifier.pose.split import extract_pose_split
 
     try:
-        seq = extract_pose_split(video, cache.settings)  # hashes the file while its helpers start
+        seq = extract_pose_split(
+            video, cache.settings, on_frames=on_frames
+        )  # hashes the file while its helpers start
         cache.remember_sha256(video, seq.meta["sha256"])
         seq.save(cache.data_path(cache.key(video)))
     except Exception:  # noqa: BLE001 (the one-graph path below handles and reports every failure)

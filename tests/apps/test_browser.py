@@ -8,6 +8,7 @@ the real clips are missing. Screenshots go to $WORKOUT_SCREENSHOTS when set
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -139,22 +140,36 @@ def fits_width(pg) -> bool:
     return pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
+# Every value the job's progress bar shows, in order (set before the page's scripts run).
+WATCH_PROGRESS = """
+window.__progress = [];
+new MutationObserver(() => {
+  const bar = document.getElementById("job-bar");
+  if (bar) window.__progress.push(Number(bar.value));
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ["value"]});
+"""
+
+
 def test_upload_a_real_clip_and_see_the_answer(page, real_clips, shots):
     clip = real_clip(real_clips, REAL_CLIP)
+    page.add_init_script(WATCH_PROGRESS)
     open_page(page)
-    with page.expect_response(lambda r: "/api/predict" in r.url, timeout=120_000) as resp:
+    with page.expect_response(lambda r: r.url.endswith("/api/jobs?annotate=true")) as created:
         page.set_input_files("#file", str(clip))
-        page.wait_for_selector("#processing:not([hidden])")  # upload done, pose work under way
-        assert page.text_content("#upload-pct") == "100%"
-        page.screenshot(path=str(shots / "web-processing.png"))
-    assert resp.value.status == 200
-    answer = resp.value.json()
-    page.wait_for_selector("#result:not([hidden])")
+    assert created.value.status == 202
+    job_id = created.value.json()["id"]
+    page.wait_for_selector("#processing:not([hidden])")  # upload done, the job under way
+    assert page.text_content("#upload-pct") == "100%"
+    page.screenshot(path=str(shots / "web-processing.png"))
+    page.wait_for_selector("body[data-state='result']", timeout=120_000)
+    answer = page.request.get(f"{page.base}/api/jobs/{job_id}").json()["result"]
 
+    # The bar moved forward through the job's stages to the end, never back.
+    seen = page.evaluate("window.__progress")
+    assert seen == sorted(seen) and seen[-1] == 100 and len(set(seen)) >= 3, seen
     assert answer["label"], answer
     assert page.text_content("#label") == answer["label"]
-    assert page.inner_text("#label").lower() == answer["label"].lower()  # shown capitalized
-    assert page.inner_text("#label") == answer["label"].title()
+    assert page.inner_text("#label") == answer["label"].title()  # shown capitalized
     assert page.text_content("#result-file") == clip.name
     rows = page.locator("#chart .bar-row")
     assert rows.count() == len(answer["top"])
@@ -163,7 +178,15 @@ def test_upload_a_real_clip_and_see_the_answer(page, real_clips, shots):
         rows.first.locator(".bar-pct").text_content()
         == f"{round(answer['top'][0]['probability'] * 100)}%"
     )
+    # The timeline as a chart: one bar per segment.
+    assert page.locator("#timeline-chart svg .seg").count() == len(answer["timeline"]) >= 1
     assert page.locator("#error").is_hidden()
+    assert page.evaluate("sessionStorage.getItem('workout-job')") is None  # the job is over
+
+    with page.expect_download() as dl:
+        page.click("text=Download JSON")
+    assert dl.value.suggested_filename == "squat_16.json"
+    assert json.loads(Path(dl.value.path()).read_text()) == answer
     page.wait_for_timeout(600)  # let the bars finish growing
     page.screenshot(path=str(shots / "web.png"), full_page=True)
     assert fits_width(page)
@@ -177,6 +200,23 @@ def test_upload_a_real_clip_and_see_the_answer(page, real_clips, shots):
 
     page.click("#again")  # back to the start, ready for another clip
     assert page.locator("#drop").is_visible() and page.locator("#result").is_hidden()
+
+
+def test_a_job_is_found_again_after_a_reload(page, real_clips):
+    clip = real_clip(real_clips, REAL_CLIP)
+    open_page(page)
+    with page.expect_response(
+        lambda r: "/api/jobs" in r.url and r.request.method == "POST"
+    ) as created:
+        page.set_input_files("#file", str(clip))
+    job_id = created.value.json()["id"]
+    assert json.loads(page.evaluate("sessionStorage.getItem('workout-job')"))["id"] == job_id
+    page.reload()  # mid-job (or just after): the page follows the same job, no second upload
+    page.wait_for_selector("body[data-state='result']", timeout=120_000)
+    assert page.text_content("#result-file") == clip.name
+    posts = [u for u in page.requested if u.endswith("/api/jobs?annotate=true")]
+    assert len(posts) == 1
+    no_script_errors(page)
 
 
 def test_a_text_file_gets_a_clear_message(page, shots):
@@ -198,18 +238,28 @@ def test_a_text_file_gets_a_clear_message(page, shots):
 
 
 def test_reps_form_and_timeline_are_shown_when_the_answer_has_them(page, shots):
-    """The JSON of the beyond-a-label work (issue 5), answered by a stub, rendered by the page."""
+    """A long session's answer, from a stubbed job, rendered by the page: chart, sets, rep table, form."""
+    reps = [{"rep": i + 1, "start": 2.0 * i, "turn": 2.0 * i + 0.8, "end": 2.0 * i + 1.7, "down_s": 0.8,
+             "up_s": 0.9, "range": 0.41, "cues": [f"rep {i + 1}: hips sagging"] if i == 3 else []}
+            for i in range(12)]  # fmt: skip
     fake = {
         "video": "session.mp4", "label": "push up", "confidence": 0.91, "error": None,
         "top": [{"label": "push up", "probability": 0.91}, {"label": "bench press", "probability": 0.06},
                 {"label": "squat", "probability": 0.03}],
-        "windows": 9, "duration": 74.2, "detection_rate": 0.97, "reps": 12,
-        "form": "wrong", "form_confidence": 0.84,
+        "windows": 9, "duration": 74.2, "detection_rate": 0.97, "reps": 12, "rep_details": reps,
+        "form": "wrong", "form_confidence": 0.84, "form_cues": ["hips sagging"],
         "timeline": [{"start": 0.0, "end": 30.5, "label": "push up", "confidence": 0.93, "reps": 12},
                      {"start": 30.5, "end": 41.0, "label": "squat", "confidence": 0.7, "reps": 0},
-                     {"start": 41.0, "end": 74.2, "label": "lunges", "confidence": 0.88, "reps": 9}],
+                     {"start": 41.0, "end": 60.0, "label": "lunges", "confidence": 0.88, "reps": 9},
+                     {"start": 60.0, "end": 74.2, "label": "push up", "confidence": 0.8, "reps": 6}],
     }  # fmt: skip
-    page.route("**/api/predict*", lambda route: route.fulfill(json=fake))
+    job = {"id": "f" * 32, "video": "session.mp4", "state": "done", "progress": 1.0, "stage": "done",
+           "eta_s": 0, "result": fake, "partial": None, "error": None, "status": None}  # fmt: skip
+    page.route(
+        "**/api/jobs?*", lambda route: route.fulfill(status=202, json={**job, "state": "queued"})
+    )
+    page.route("**/api/jobs/*/events", lambda route: route.fulfill(
+        body=f"data: {json.dumps(job)}\n\n", headers={"Content-Type": "text/event-stream"}))  # fmt: skip
     open_page(page)
     page.set_input_files(
         "#file", files=[{"name": "session.mp4", "mimeType": "video/mp4", "buffer": b"\0" * 64}]
@@ -219,10 +269,16 @@ def test_reps_form_and_timeline_are_shown_when_the_answer_has_them(page, shots):
     assert page.text_content("[data-fact='Repetitions'] dd") == "12"
     form = page.locator("[data-fact='Form'] dd")
     assert form.text_content().startswith("wrong") and "84% sure" in form.text_content()
-    assert "bad" in form.get_attribute("class")
+    assert "hips sagging" in form.text_content() and "bad" in form.get_attribute("class")
     assert page.locator("#timeline-box").is_visible()
-    assert page.locator("#segments li").count() == 3 and page.locator("#timeline span").count() == 3
-    assert "lunges" in page.text_content("#segments")
+    assert page.locator("#timeline-chart .seg").count() == 4
+    legend = page.locator("#timeline-chart .segments li")
+    assert legend.count() == 4 and "lunges" in legend.nth(2).text_content()
+    assert "set 2" in legend.nth(3).text_content() and "6 reps" in legend.nth(3).text_content()
+    rows = page.locator("#rep-table tbody tr")
+    assert rows.count() == 12 and "hips sagging" in rows.nth(3).text_content()
+    assert "bad" in rows.nth(3).get_attribute("class")
+    assert page.get_attribute("text=Download CSV", "href") == f"/api/jobs/{'f' * 32}/result.csv"
     page.wait_for_timeout(600)
     page.screenshot(path=str(shots / "web-extras.png"), full_page=True)
     page.set_viewport_size(PHONE)

@@ -146,6 +146,20 @@ def test_live_bad_source_is_one_line(tmp_path):
     assert res.exit_code == 1 and "not a video" in res.output and "Traceback" not in res.output
 
 
+def test_a_missing_camera_is_our_one_line_without_opencvs(tmp_path):
+    """In its own process, so that what OpenCV's camera backends write to fd 2 is seen too."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    res = subprocess.run([sys.executable, "-m", "workout_classifier.cli", "live", "--json", "--source", "57"],
+                         capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert res.returncode == 1
+    assert res.stderr.strip().splitlines() == [
+        "error: 57: camera 57 cannot be opened (none attached, or in use by another program)"
+    ]
+
+
 def test_live_on_a_generated_squat_clip_matches_the_offline_answer(tmp_path):
     clip = write_squat_clip(tmp_path / "squats.mp4", reps=4, period=1.8, fps=24)
     off = offline(clip)

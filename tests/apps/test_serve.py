@@ -336,7 +336,7 @@ def test_disk_full_while_storing_is_500_and_leaves_no_file(model_file, tmp_path,
         assert app.state.server._pool is None
 
 
-def _dies_mid_job(path, name, top, annotated_out=None, cache_dir=None):
+def _dies_mid_job(path, name, top, annotated_out=None, cache_dir=None, job_id=None):
     """Stands in for predict_job in a pool process: starts filling the job's pose
     cache (made next to the upload when none is given, as predict_job does), then
     the worker dies."""
@@ -348,10 +348,10 @@ def _dies_mid_job(path, name, top, annotated_out=None, cache_dir=None):
 
 
 def test_a_worker_killed_mid_job_leaves_no_job_folder(served, no_person_clip, monkeypatch):
-    from workout_classifier.serve import app as serve_app
+    from workout_classifier.serve import workers as serve_workers
 
     client, app, _ = served
-    monkeypatch.setattr(serve_app, "predict_job", _dies_mid_job)
+    monkeypatch.setattr(serve_workers, "predict_job", _dies_mid_job)
     r = post(client, no_person_clip.read_bytes(), name="dies.mp4")
     assert r.status_code == 500 and "stopped unexpectedly" in r.json()["detail"]
     assert list(upload_dir(app).iterdir()) == []  # neither the upload nor its job-* cache

@@ -162,3 +162,14 @@ def test_split_counts_decode_damage_once(tmp_path):
     whole, parts = decode_report(damaged), seq.meta["decode"]
     assert parts["frames"] == whole["frames"] and parts["lost"] == whole["lost"] > 0
     assert parts["read_s"] == whole["read_s"] and not parts["truncated"]
+
+
+def test_progress_counts_the_frames_of_every_chunk(tmp_path):
+    """on_frames hears of the helpers' frames too (their warm-up frames included), not only its own."""
+    clip = write_video(tmp_path / "c.mp4", frames=180, fps=30)  # 60 sampled frames
+    told: list[int] = []
+    two = extract_pose_split(clip, PoseSettings(), parts=2, on_frames=told.append)
+    cut = two.meta["split"]["cut_frames"][0]
+    overlap = two.meta["split"]["overlap"]
+    assert sum(told) == 60 + overlap  # every kept frame, and the helper's warm-up before its cut
+    assert len(told) >= 2 and cut < 60

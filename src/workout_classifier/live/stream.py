@@ -75,7 +75,10 @@ class LatestFrame:
 def open_source(source: str) -> tuple[cv2.VideoCapture, bool]:
     """(capture, is_file). `source`: a camera index ("0"), a URL, or a video file."""
     if source.isdigit():
-        cap = cv2.VideoCapture(int(source))
+        # OpenCV's camera backends (V4L2, obsensor) print their own lines to fd 2 when there is no
+        # camera; the user gets ours below instead.
+        with silenced_stderr():
+            cap = cv2.VideoCapture(int(source))
         if not cap.isOpened():
             raise VideoError(
                 f"camera {source} cannot be opened (none attached, or in use by another program)"
@@ -83,7 +86,8 @@ def open_source(source: str) -> tuple[cv2.VideoCapture, bool]:
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the driver's own queue: keep it short
         return cap, False
     if "://" in source:
-        cap = cv2.VideoCapture(source)
+        with silenced_stderr():
+            cap = cv2.VideoCapture(source)
         if not cap.isOpened():
             raise VideoError(f"stream {source} cannot be opened (wrong address, or not reachable)")
         return cap, False

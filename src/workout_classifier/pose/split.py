@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import queue as queue_mod
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -84,8 +85,24 @@ def _context():
     return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _helper_init() -> None:
+# A helper's frame-count queue (set by _helper_init, in the helper process only), so the caller's
+# progress counts every chunk's frames as they are done, not only its own.
+_helper_q = None
+
+
+def _helper_init(q=None) -> None:
+    global _helper_q
+    _helper_q = q
     silence_stderr_forever()  # its errors come back as exceptions
+
+
+def _drain(q) -> int:
+    n = 0
+    while True:
+        try:
+            n += q.get_nowait()
+        except queue_mod.Empty:
+            return n
 
 
 def _track(
@@ -94,16 +111,20 @@ def _track(
     """One helper's chunk: frames start <= t < stop through a fresh graph (None: no frames there);
     its decode report counts from `cut` (the warm-up frames are another chunk's)."""
     try:
+        on_frames = _helper_q.put if _helper_q is not None else None
         return extract_pose(
-            path, settings, sha256="-", start=start, stop=stop, count_from=cut
+            path, settings, sha256="-", start=start, stop=stop, count_from=cut, on_frames=on_frames
         )  # its meta is not kept, but for the decode report
     except VideoError:  # a header promising more frames than the file has: an empty chunk
         return None
 
 
 def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings(), overlap: int = OVERLAP,
-                       sha256: str | None = None, parts: int | None = None) -> PoseSequence:  # fmt: skip
+                       sha256: str | None = None, parts: int | None = None, on_frames=None) -> PoseSequence:  # fmt: skip
     """Like pose.extract_pose, on `parts` processes (default: every core, at most MAX_PARTS).
+
+    `on_frames(n)`: told of sampled frames as every chunk's graph does them (a helper's warm-up
+    frames included), as pose.extract_pose tells of its own.
 
     Raises VideoError for files that cannot be decoded."""
     path = str(path)
@@ -119,11 +140,14 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
     cuts = [(c - 0.5) / sampled_fps for c in cut_frames]
     warm = overlap / sampled_fps
     if not cuts:
-        seq = extract_pose(path, settings, sha256=sha256)
+        seq = extract_pose(path, settings, sha256=sha256, on_frames=on_frames)
         pieces = [seq]
     else:
+        ctx = _context()
+        q = ctx.Queue() if on_frames is not None else None
+        mine = None if q is None else (lambda n: on_frames(n + _drain(q)))
         with ProcessPoolExecutor(
-            len(cuts), mp_context=_context(), initializer=_helper_init
+            len(cuts), mp_context=ctx, initializer=_helper_init, initargs=(q,)
         ) as pool:
             bounds = list(zip(cuts, [*cuts[1:], None], strict=True))
             helpers = [
@@ -131,8 +155,13 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
                 for c, stop in bounds
             ]
             sha256 = sha256 or file_sha256(path)  # while the helpers start
-            seq = extract_pose(path, settings, sha256=sha256, stop=cuts[0])
+            seq = extract_pose(path, settings, sha256=sha256, stop=cuts[0], on_frames=mine)
             pieces = [seq]
+            while q is not None:  # the helpers' frames, while they finish
+                left = wait(helpers, timeout=0.25).not_done
+                on_frames(_drain(q))
+                if not left:
+                    break
             for (cut, _), helper in zip(bounds, helpers, strict=True):
                 part = helper.result()
                 if part is not None:

@@ -10,10 +10,15 @@ Endpoints (see /openapi.json):
   answers one object, the same as one item of ``workout predict --json``, its
   ``video`` being the uploaded file's name. A clip where nobody is visible is
   still a 200 whose ``error`` says so; 413 past the size limit, 415 when the file
-  is not a video, 422 for a video that cannot be decoded, 503 when too many
-  clips wait. ``?annotate=true`` adds ``annotated_video``, the URL of the clip
+  is not a video, 422 for a video that cannot be decoded, 503 (with Retry-After)
+  when too many clips wait. ``?annotate=true`` adds ``annotated_video``, the URL of the clip
   with the skeleton drawn, where the annotation module exists.
 - ``GET /api/annotated/{id}.mp4``: that annotated clip, kept ``result_ttl_s``.
+- ``POST /api/jobs``: the same upload and options, answered 202 with a job id at once;
+  ``GET /api/jobs/{id}`` (state, progress, stage, eta_s, result, error) and
+  ``/api/jobs/{id}/events`` (the same as server-sent events) follow it; ``result.json`` and
+  ``result.csv`` download its answer. Jobs are kept ``result_ttl_s`` after they end. The page
+  uses these.
 
 Safety: uploads are parsed as they stream in and written under a random name
 in this server's private temp folder (the client's file name is only echoed
@@ -28,8 +33,12 @@ Modules, each one concern:
 - ``app``: the FastAPI app factory, its routes and response schemas, and ``run``.
 - ``uploads``: streamed multipart parsing, the byte limit, safe file names.
 - ``state``: one server's temp folders, process pool and queue limit.
-- ``workers``: what runs inside the pool's processes (``predict_job``), how the
-  pool is started and stopped, and which answers each upload asks for.
+- ``workers``: what runs inside the pool's processes (``predict_job``, which extracts
+  the pose split over all cores and reports its progress), how the pool is started and
+  stopped, and which answers each upload asks for.
+- ``jobs``: the one path from a stored upload to an answer (``process_upload``, for
+  /api/predict and jobs alike) and the jobs kept in memory; ``jobroutes``: their routes;
+  ``export``: an answer as CSV.
 """
 
 from __future__ import annotations

@@ -13,14 +13,10 @@ import asyncio
 import contextlib
 import logging
 import re
-import shutil
 import sys
-import tempfile
-import uuid
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
@@ -28,9 +24,14 @@ from pydantic import BaseModel, ConfigDict
 from workout_classifier import __version__
 from workout_classifier.learn.checkpoint import DEFAULT_MODEL, Classifier
 from workout_classifier.serve.camera import LiveWorkers, add_camera_routes
+from workout_classifier.serve.jobroutes import (
+    UPLOAD_BODY,
+    add_job_routes,
+    stored_upload,
+    upload_options,
+)
+from workout_classifier.serve.jobs import JobStore, process_upload
 from workout_classifier.serve.state import ServerState
-from workout_classifier.serve.uploads import receive_upload
-from workout_classifier.serve.workers import predict_job
 
 # The name it had when serve was one module, so logging settings keep matching.
 log = logging.getLogger("workout_classifier.serve")
@@ -116,11 +117,13 @@ def create_app(
     clf = Classifier.load(model_path)
     state = ServerState(model_path, max_upload_mb, workers, tmp_dir, max_pending, result_ttl_s)
     camera = LiveWorkers(model_path, max_sessions=camera_sessions)  # WS /api/live, see camera.py
+    jobs = JobStore(result_ttl_s)  # /api/jobs, see jobs.py and jobroutes.py
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         state.open()
-        sweeper = asyncio.create_task(_sweep_forever(state))
+        state.listen(asyncio.get_running_loop(), jobs.on_message)
+        sweeper = asyncio.create_task(_sweep_forever(state, jobs))
         try:
             if warm_up:
                 await state.warm_up()
@@ -140,7 +143,9 @@ def create_app(
     )
     app.state.server = state
     app.state.camera = camera
+    app.state.jobs = jobs
     add_camera_routes(app, camera)
+    add_job_routes(app, state, jobs, top)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -170,27 +175,6 @@ def create_app(
             "features": {**state.features, "camera": True},
         }
 
-    # The route reads the body itself (streamed, see uploads), so FastAPI cannot
-    # infer the request body; this describes it for /openapi.json.
-    upload_body = {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "The video clip.",
-                        }
-                    },
-                    "required": ["file"],
-                }
-            }
-        },
-    }
-
     @app.post(
         "/api/predict",
         summary="Which exercise a clip shows",
@@ -206,50 +190,17 @@ def create_app(
             500: {"model": Problem, "description": "Storing the clip failed, or its worker died"},
             503: {"model": Problem, "description": "Too many clips waiting; try again shortly"},
         },
-        openapi_extra={"requestBody": upload_body},
+        openapi_extra={"requestBody": UPLOAD_BODY},
     )
-    async def predict(
-        request: Request,
-        top_k: int = Query(top, alias="top", ge=1, le=50, description="How many ranked answers."),
-        annotate: bool = Query(
-            False, description="Also make the annotated clip (where available)."
-        ),
-    ):
-        # Checked before the body is read, so a busy server takes in no more bytes.
-        if state.pending >= state.max_pending:
-            raise HTTPException(503, "the server is busy with other clips; try again in a minute",
-                                headers={"Retry-After": "30"})  # fmt: skip
-        state.pending += 1
+    async def predict(request: Request, opts: tuple[int, bool] = Depends(upload_options(top))):
+        sink = await stored_upload(request, state)
         try:
-            sink = await receive_upload(request, state.uploads, state.max_bytes, max_upload_mb)
-            try:
-                out_id = uuid.uuid4().hex
-                out_path = state.annotated / f"{out_id}.mp4"
-                want = annotate and state.features["annotated_video"]
-                # The job's pose cache is made and removed here, not in the worker: a
-                # worker killed mid-job cannot run its own cleanup.
-                cache_dir = tempfile.mkdtemp(prefix="job-", dir=state.uploads)
-                try:
-                    job = await state.run(predict_job, str(sink.path), sink.name, top_k,
-                                          str(out_path) if want else None, cache_dir)  # fmt: skip
-                except BrokenProcessPool:
-                    raise HTTPException(
-                        500, "the worker processing this clip stopped unexpectedly"
-                    ) from None
-                finally:
-                    shutil.rmtree(cache_dir, ignore_errors=True)
-            finally:
-                sink.discard()  # the upload is deleted whatever the answer
+            job = await process_upload(state, sink, *opts)
         finally:
             state.pending -= 1
         if job["status"] != 200:
             raise HTTPException(job["status"], job["detail"])
-        if job.get("note"):
-            log.warning("annotation failed for %s: %s", sink.name, job["note"])
-        result = job["result"]
-        if job["annotated"]:
-            result["annotated_video"] = f"/api/annotated/{out_id}.mp4"
-        return JSONResponse(result)
+        return JSONResponse(job["result"])
 
     @app.get("/api/annotated/{name}", summary="The annotated clip made for an earlier request",
              responses={404: {"model": Problem}})  # fmt: skip
@@ -265,9 +216,10 @@ def create_app(
     return app
 
 
-async def _sweep_forever(state: ServerState, every_s: float = 60.0) -> None:
+async def _sweep_forever(state: ServerState, jobs: JobStore, every_s: float = 60.0) -> None:
     while True:
         await asyncio.sleep(every_s)
+        jobs.sweep()
         with contextlib.suppress(OSError):
             state.sweep()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing as mp
+import queue as queue_mod
 import shutil
 import tempfile
 import threading
@@ -38,6 +40,28 @@ class ServerState:
         # time, and a broken one is replaced only once.
         self._lock = threading.Lock()
         self.features = features()
+        # Jobs' progress from the workers (workers.Reporter), read by a thread of this process.
+        self.progress_q = None
+        self._listening = False
+
+    def listen(self, loop: asyncio.AbstractEventLoop, on_message) -> None:
+        """Call `on_message(msg)` on `loop` for every progress message of the workers, until close."""
+        self._listening = True
+
+        def drain() -> None:
+            while self._listening:
+                try:
+                    # Looked up each time: a broken pool's queue is replaced (see _drop_pool).
+                    msg = self.progress_q.get(timeout=0.25)
+                except queue_mod.Empty:
+                    continue
+                except Exception:  # noqa: BLE001 (a message cut short by a killed worker): skip it
+                    time.sleep(0.05)
+                    continue
+                with contextlib.suppress(RuntimeError):  # the loop has stopped
+                    loop.call_soon_threadsafe(on_message, msg)
+
+        threading.Thread(target=drain, name="job-progress", daemon=True).start()
 
     @property
     def uploads(self) -> Path:
@@ -53,17 +77,21 @@ class ServerState:
         self.root = Path(tempfile.mkdtemp(prefix="workout-serve-", dir=self.tmp_parent))
         self.uploads.mkdir()
         self.annotated.mkdir()
+        self.progress_q = mp.get_context("spawn").Queue()
 
     def pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = new_pool(self.workers, self.model_path)
+                self._pool = new_pool(self.workers, self.model_path, self.progress_q)
             return self._pool
 
     def _drop_pool(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
             if self._pool is pool:  # another request may already have replaced it
                 self._pool = None
+                # A worker killed while writing a progress message leaves the queue's pipe
+                # mid-message: the next pool gets a fresh one.
+                self.progress_q = mp.get_context("spawn").Queue()
         stop_pool(pool)
 
     async def run(self, fn, *args):
@@ -88,6 +116,7 @@ class ServerState:
                     f.unlink()
 
     def close(self) -> None:
+        self._listening = False
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:

@@ -1,4 +1,5 @@
-// Workout classifier page: upload a clip to /api/predict and show the answer.
+// Workout classifier page: upload a clip as a job (/api/jobs, see jobs.js), follow its progress, show
+// the answer (the detailed parts in answer.js). A job in progress is found again after a reload.
 // Plain browser JavaScript, no libraries; every text from the server goes in via textContent.
 "use strict";
 
@@ -9,32 +10,30 @@
     status: $("status"), fname: $("fname"), fsize: $("fsize"),
     uploadText: $("upload-text"), uploadPct: $("upload-pct"), uploadBar: $("upload-bar"),
     processing: $("processing"), processText: $("process-text"), elapsed: $("elapsed"),
+    jobPct: $("job-pct"), jobBar: $("job-bar"), eta: $("eta"),
     error: $("error"), errorTitle: $("error-title"), errorText: $("error-text"), errorAgain: $("error-again"),
     result: $("result"), resultFile: $("result-file"), label: $("label"), confidence: $("confidence"),
-    warnings: $("warnings"), chart: $("chart"), facts: $("facts"), timelineBox: $("timeline-box"), timeline: $("timeline"),
-    segments: $("segments"), videoBox: $("video-box"), video: $("video"), videoCaption: $("video-caption"),
+    warnings: $("warnings"), chart: $("chart"), facts: $("facts"), timelineBox: $("timeline-box"), timelineChart: $("timeline-chart"),
+    repsBox: $("reps-box"), repTable: $("rep-table"), downloads: $("downloads"),
+    videoBox: $("video-box"), video: $("video"), videoCaption: $("video-caption"),
     again: $("again"), modelInfo: $("model-info"),
   };
-  const PALETTE = ["#2f6fed", "#e8833a", "#1f9d74", "#c94f7c", "#8a63d2", "#c9a227", "#2aa3c4", "#6b7a8f"];
+  const Jobs = window.WorkoutJobs, Answer = window.WorkoutAnswer;
 
   let health = null;      // /api/health answer, once loaded
   let busy = false;
   let xhr = null;
   let timer = null;
   let localUrl = null;    // object URL of the chosen file, for the preview
+  let unfollow = null;    // stops following the job in progress
+  let partialShown = false;
 
   // ---- formatting -------------------------------------------------------------------
-  const pct = (p) => (p == null ? "" : `${Math.round(p * 100)}%`);
+  const pct = Answer.pct, clock = Answer.clock;
   function size(bytes) {
     if (bytes < 1024) return `${bytes} B`;
     if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
     return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  }
-  function clock(s) {
-    if (s == null || !isFinite(s)) return "";
-    const m = Math.floor(s / 60);
-    const r = Math.round(s - m * 60);
-    return m ? `${m}:${String(r).padStart(2, "0")}` : `${s.toFixed(1)} s`;
   }
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -45,14 +44,17 @@
   // ---- page states ------------------------------------------------------------------
   function show(which) {
     els.pick.hidden = which !== "pick";
-    els.status.hidden = which !== "status";
-    els.result.hidden = which !== "result";
+    els.status.hidden = which !== "status" && which !== "partial";  // partial: the answer while the clip is drawn
+    els.result.hidden = which !== "result" && which !== "partial";
     if (which !== "error") els.error.hidden = true;
   }
 
   function reset() {
     if (xhr) xhr.abort();
     xhr = null;
+    if (unfollow) unfollow();
+    unfollow = null;
+    Jobs.forget();
     busy = false;
     stopTimer();
     els.video.removeAttribute("src");
@@ -120,56 +122,67 @@
     els.processing.hidden = true;
     show("status");
 
-    const form = new FormData();
-    form.append("file", file, file.name);
     const wantAnnotated = !!(health && health.features && health.features.annotated_video);
-    xhr = new XMLHttpRequest();
-    xhr.open("POST", `/api/predict${wantAnnotated ? "?annotate=true" : ""}`);
-    xhr.responseType = "text";
-    xhr.upload.onprogress = (ev) => {
-      if (!ev.lengthComputable) return;
-      const p = Math.round((ev.loaded / ev.total) * 100);
-      els.uploadBar.value = p;
-      els.uploadPct.textContent = `${p}%`;
-    };
-    xhr.upload.onload = processing;
-    xhr.onload = () => finished(xhr, file);
-    xhr.onerror = () => {
-      if (file.size > limit) fail("This clip is too large", `The limit is ${health.max_upload_mb} MB.`);
-      else fail("The upload failed", "The connection to the server was lost. Check that it is running and try again.");
-    };
-    xhr.onabort = () => { busy = false; };
-    xhr.send(form);
+    xhr = Jobs.submit(file, wantAnnotated ? "annotate=true" : "", {
+      progress: (f) => {
+        const p = Math.round(f * 100);
+        els.uploadBar.value = p;
+        els.uploadPct.textContent = `${p}%`;
+      },
+      created: (job) => { xhr = null; follow(job.id, file.name); },
+      refused: (status, detail) => { xhr = null; refused(status, detail, file.name); },
+      lost: () => {
+        xhr = null;
+        if (file.size > limit) fail("This clip is too large", `The limit is ${health.max_upload_mb} MB.`);
+        else fail("The upload failed", "The connection to the server was lost. Check that it is running and try again.");
+      },
+    });
   }
 
-  function processing() {
+  // The clip is on the server: its job's progress until the answer (also after a page reload).
+  function follow(id, name) {
+    busy = true;
+    partialShown = false;
+    els.fname.textContent = name;
     els.uploadBar.value = 100;
     els.uploadPct.textContent = "100%";
     els.uploadText.textContent = "Uploaded";
     els.processing.hidden = false;
+    els.jobBar.value = 0;
+    els.jobPct.textContent = "0%";
+    els.eta.textContent = "";
+    els.processText.textContent = Jobs.stageText({ stage: "queued" });
     document.body.dataset.state = "processing";
-    const t0 = Date.now();
-    els.elapsed.textContent = "";
+    show("status");
     stopTimer();
+    let since = null;
     timer = setInterval(() => {
-      const s = Math.floor((Date.now() - t0) / 1000);
-      els.elapsed.textContent = `${s} s`;
-      if (s === 8) els.processText.textContent = "Still working: long clips take a while…";
+      if (since != null) els.elapsed.textContent = `${Math.floor((Date.now() - since) / 1000)} s`;
     }, 1000);
-    els.processText.textContent = "Finding the pose in each frame…";
+    unfollow = Jobs.follow(id, (v) => {
+      if (v.elapsed_s != null && since == null) since = Date.now() - v.elapsed_s * 1000;
+      els.jobBar.value = Math.round(v.progress * 100);
+      els.jobPct.textContent = pct(v.progress);
+      els.processText.textContent = Jobs.stageText(v);
+      els.eta.textContent = v.state === "running" ? Jobs.eta(v.eta_s) : "";
+      document.body.dataset.stage = v.stage || "";
+      if (v.state === "done") { unfollow = null; done(v.result, id); }
+      else if (v.state === "failed") { unfollow = null; refused(v.status || 500, v.error, v.video || name); }
+      else if (v.partial && !partialShown) {  // the answer is known; the annotated clip is still being drawn
+        partialShown = true;
+        render(v.partial, null);
+        show("partial");
+      }
+    }, () => { unfollow = null; fail("This job is no longer on the server", "The server restarted or the job was too old. Upload the clip again."); });
   }
 
-  function finished(req, file) {
+  function done(result, id) {
     stopTimer();
     busy = false;
-    xhr = null;
-    let body = null;
-    try { body = JSON.parse(req.responseText); } catch (e) { body = null; }
-    if (req.status === 200 && body) {
-      render(body, file);
-      return;
-    }
-    const detail = body && typeof body.detail === "string" ? body.detail : "";
+    render(result, id);
+  }
+
+  function refused(status, detail, name) {
     const titles = {
       400: "The upload was incomplete",
       413: "This clip is too large",
@@ -177,19 +190,19 @@
       422: "This video cannot be read",
       503: "The server is busy",
     };
-    const title = titles[req.status] || `The server could not answer (error ${req.status})`;
+    const title = titles[status] || `The server could not answer (error ${status})`;
     const hint = {
       415: " Choose a video file (MP4, MOV, AVI, MKV or WebM).",
       422: " It may be damaged or cut short; try another copy.",
       503: " Wait a minute and try again.",
-    }[req.status] || "";
-    fail(title, `${file.name}: ${detail || "no details given."}${hint}`);
+    }[status] || "";
+    fail(title, `${name}: ${detail || "no details given."}${hint}`);
   }
 
   // ---- the answer -------------------------------------------------------------------------
-  function render(r, file) {
-    document.body.dataset.state = "result";
-    els.resultFile.textContent = r.video || file.name;
+  function render(r, jobId) {
+    document.body.dataset.state = jobId === null ? "partial" : "result";
+    els.resultFile.textContent = r.video || "";
     els.label.classList.toggle("none", !r.label);
     els.label.dataset.label = r.label || "";
     if (!r.label) {
@@ -233,18 +246,14 @@
     };
     if (typeof r.hold_seconds === "number") fact("Held", `${r.hold_seconds.toFixed(0)} s`);
     else if (typeof r.reps === "number") fact("Repetitions", String(r.reps));
-    // per rep: tempo and the cue where a rep fell short
-    for (const d of r.rep_details || []) {
-      const cue = (d.cues || [])[0];
-      fact(`Rep ${d.rep}`, `${d.turn.toFixed(1)} s: down ${d.down_s.toFixed(1)} s, up ${d.up_s.toFixed(1)} s`,
-        cue ? "bad" : null, cue ? cue.replace(/^rep \d+: /, "") : null);
-    }
     const form = formVerdict(r);
     if (form) fact("Form", form.text, form.cls, form.note);
     if (r.duration != null) fact("Clip length", clock(r.duration));
     if (r.detection_rate != null) fact("Body seen", pct(r.detection_rate), null, "of frames");
 
-    renderTimeline(r.timeline);
+    els.timelineBox.hidden = !Answer.timelineChart(els.timelineChart, r);
+    els.repsBox.hidden = !Answer.repTable(els.repTable, r);
+    Answer.downloads(els.downloads, r, jobId);
 
     // video: the annotated clip when the server made one, else the clip itself (if the browser plays it)
     const src = r.annotated_video || localUrl;
@@ -260,6 +269,7 @@
         else els.videoCaption.textContent = "This browser cannot play the annotated clip.";
       };
     }
+    if (jobId === null) return;  // a partial answer: the job goes on
     show("result");
     els.again.focus({ preventScroll: true });
   }
@@ -284,35 +294,6 @@
     if (Array.isArray(cues) && cues.length) notes.push(cues.join("; "));
     else if (typeof cues === "string") notes.push(cues);
     return { text: label, cls: good ? "good" : bad ? "bad" : "", note: notes.join(" · ") };
-  }
-
-  function renderTimeline(segs) {
-    els.timeline.replaceChildren();
-    els.segments.replaceChildren();
-    const ok = Array.isArray(segs) && segs.length > 1;
-    els.timelineBox.hidden = !ok;
-    if (!ok) return;
-    const order = [...new Set(segs.map((s) => s.label))];  // one color per exercise, in order of appearance
-    const t0 = segs[0].start || 0;
-    const total = Math.max((segs[segs.length - 1].end || 0) - t0, 1e-6);
-    for (const s of segs) {
-      const color = PALETTE[order.indexOf(s.label) % PALETTE.length];
-      const part = el("span");
-      part.style.flex = `${Math.max((s.end - s.start) / total, 0.005)} 0 0`;
-      part.style.background = color;
-      part.title = `${s.label} ${clock(s.start)}–${clock(s.end)}`;
-      els.timeline.append(part);
-      const li = el("li");
-      const sw = el("span", "swatch");
-      sw.style.background = color;
-      li.append(sw, `${clock(s.start)}–${clock(s.end)}  `);
-      li.append(el("strong", null, s.label));
-      const extra = [];
-      if (typeof s.reps === "number") extra.push(`${s.reps} reps`);
-      if (typeof s.confidence === "number") extra.push(`${pct(s.confidence)} sure`);
-      if (extra.length) li.append(` (${extra.join(", ")})`);
-      els.segments.append(li);
-    }
   }
 
   // ---- events -----------------------------------------------------------------------------
@@ -342,5 +323,11 @@
   });
 
   document.body.dataset.state = "ready";
-  loadHealth();
+  loadHealth().then(() => {
+    const job = Jobs.remembered();  // a job this tab started before a reload
+    if (job && !busy) {
+      els.fsize.textContent = "";
+      follow(job.id, job.name);
+    }
+  });
 })();
