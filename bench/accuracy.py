@@ -117,7 +117,7 @@ def main() -> None:
         sys.exit("no reports to read: run without --reuse first")
     classes = sorted(measured[0]["per_class"])
     lines = [
-        "# Accuracy: every model, both protocols, nine exercises",
+        "# Accuracy: every model, both protocols",
         "",
         f"`python bench/accuracy.py`, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load average "
         f"{load} at the end (2 cores). Data: ../shared/data, exercises with {MIN_CLIPS} or more clips "
