@@ -75,6 +75,12 @@ def classify_sequence(
     report = seq.meta.get("decode")
     out["warnings"] = damage.warnings(report)
     out["damaged"] = damage.too_damaged(report)
+    # Damage where the person is: most frames that show them fall in damaged stretches.
+    on_person = damage.person_damaged_share(report, seq.times, seq.detected)
+    if on_person > damage.MAX_DAMAGED_SHARE and not out["damaged"]:
+        out["damaged"] = True
+        out["warnings"].append(f"{on_person:.0%} of the frames showing the person are damaged: "
+                               "no exercise is named")  # fmt: skip
     if out[
         "damaged"
     ]:  # more broken than whole pictures: no label is trusted, whatever the model says

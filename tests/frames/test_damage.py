@@ -131,3 +131,28 @@ def test_a_lost_head_is_counted_and_not_taken_for_a_cut(tmp_path):
     assert r["head_lost_s"] > 0.2 and not r["truncated"]
     assert r["frames"] + r["lost"] == pytest.approx(N, abs=2)  # every frame: decoded or lost
     assert "the first" in damage.warnings(r)[0]
+
+
+def test_damage_where_the_person_is_names_no_exercise():
+    """A fifth of the file damaged, but it is most of the frames where the person is seen."""
+    import numpy as np
+
+    from workout_classifier.learn.checkpoint import Classifier
+    from workout_classifier.pose.landmarks import NUM_JOINTS, PoseSequence
+    from workout_classifier.predict import classify_sequence
+
+    times = np.arange(100) / 10.0  # 10 s at 10 fps
+    detected = (times >= 6.0) & (times < 8.0)  # the person only in 6-8 s ...
+    report = {"frames": 300, "damaged": 60, "lost": 0, "spans": [[5.9, 8.0]], "truncated": False}
+    assert damage.damaged_share(report) == 0.2 and not damage.too_damaged(report)
+    assert damage.person_damaged_share(report, times, detected) == 1.0  # ... and all of it damaged
+    assert damage.person_damaged_share(report, times, ~detected) < 0.05  # the edges only
+    assert damage.person_damaged_share({"spans": []}, times, detected) == 0.0
+
+    rng = np.random.default_rng(0)
+    lm = rng.uniform(0.3, 0.7, (100, NUM_JOINTS, 4)).astype(np.float32)
+    lm[~detected] = np.nan
+    seq = PoseSequence(lm, lm.copy(), times, detected, meta={"decode": report})
+    out = classify_sequence(seq, Classifier.load())
+    assert out["damaged"] and out["label"] == "unknown"
+    assert any("frames showing the person are damaged" in w for w in out["warnings"])

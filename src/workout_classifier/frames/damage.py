@@ -275,6 +275,17 @@ def too_damaged(report: dict | None) -> bool:
     return bool(report) and damaged_share(report) > MAX_DAMAGED_SHARE
 
 
+def person_damaged_share(report: dict | None, times, detected) -> float:
+    """Share of the sampled frames showing the person (``detected``, at ``times``) that fall in a
+    damaged stretch: damage that hits the exercise, not only the share of the whole file."""
+    spans = (report or {}).get("spans") or []
+    seen = [t for t, d in zip(times, detected, strict=True) if d]
+    if not spans or not seen:
+        return 0.0
+    hit = sum(any(a - 0.05 <= t <= b + 0.05 for a, b in spans) for t in seen)
+    return hit / len(seen)
+
+
 def where(spans: list) -> str:
     """Stretches in words: "at 1.9-4.0 s, 6.2 s", or "in 57 places between 0.0 and 7.9 s"."""
     if len(spans) > 3:
