@@ -13,7 +13,6 @@ could not be read is counted as it decodes (damage.py, `report=`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -98,8 +97,11 @@ def _open(path: str | Path):
         if ctx.width <= 0 or ctx.height <= 0:
             raise VideoError("unreadable video (no picture size)")
         _discard_others(container, stream)
-        stream.thread_type = "AUTO"  # frame threads: decoding overlaps the pose model
-        stream.codec_context.thread_count = min(4, os.cpu_count() or 1)
+        # One decoding thread: FFmpeg's log is captured (frames/damage.py), and a log line from a
+        # decoder thread needs the GIL that the main thread holds while it frees the codec, which
+        # deadlocked (seen on an HEVC clip in a test run). Decoding stays far cheaper than the pose
+        # model, and prefetch.py overlaps the two anyway.
+        stream.codec_context.thread_count = 1
     except BaseException:
         container.close()
         raise
