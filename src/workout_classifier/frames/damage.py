@@ -41,8 +41,8 @@ GAP_PERIODS = 2.5
 # A file whose frames end earlier than this before its stated duration was cut short (headers
 # round durations, and the last frame starts one period before the end).
 TRUNCATED_S = 0.5
-# Frames before the end of a cut-short file whose errors are the cut's: the decoder's threads still
-# hold a few frames when the last, partial packet fails, and they come out after its error messages.
+# Frames before the end of a cut-short file whose errors (and rejected packets) are the cut's: the
+# last packets are partial, and a decoder still holds a few frames when they fail.
 CUT_FRAMES = 5
 # Consecutive packets the decoder rejects before a decode gives up on the rest of the file
 # (random bytes after a good start would otherwise be fed to it to the end).
@@ -96,8 +96,9 @@ class DecodeReport:
                 and self._period
                 and t - self._last > GAP_PERIODS * self._period
             ):
-                self.lost += round((t - self._last) / self._period) - 1
-                self._gaps.append([self._last + self._period, t - self._period])
+                n = round((t - self._last) / self._period) - 1
+                self.lost += n
+                self._gaps.append([self._last + self._period, t - self._period, n])
             self.frames += 1
             if bad:
                 self._bad.append(t)
@@ -108,8 +109,9 @@ class DecodeReport:
         """After the last frame: place the rejected packets (absolute times) in the covered part."""
         half = self._period / 2
         start = max(start, self.count_from)
-        spans = [list(g) for g in self._gaps]
+        spans = [g[:2] for g in self._gaps]
         tail = []  # rejected after the last frame: the cut of a cut-short file, or an unreadable rest
+        inner = []  # rejected among the decoded frames
         for when in self._rejected:
             t = None if when is None or t0 is None else when - t0
             if t is not None and t < 0 and start == 0:  # before the first frame: the clip's head
@@ -117,13 +119,12 @@ class DecodeReport:
                 continue
             if t is None or t < start or (stop is not None and t >= stop):
                 continue  # outside this part
-            if t > self.read_s:
+            if t > self.read_s - half:
                 tail.append(t)
             elif not any(
-                a - half <= t <= b + half for a, b in self._gaps
+                a - half <= t <= b + half for a, b, _ in self._gaps
             ):  # else counted in its gap
-                self.lost += 1
-                spans.append([t, t])
+                inner.append(t)
         self.errors -= self._pending  # logged after the last frame: the cut of a cut-short file
         # Lost stretches count the frames their time holds: the decoder rejects some of their
         # packets and swallows the rest (no picture without the key frame they refer to).
@@ -136,6 +137,13 @@ class DecodeReport:
             # the decode ran out before the end of its part: the end of the file
             self.truncated = self.stated_s - (self.head_lost_s + self.read_s) > TRUNCATED_S
         cut = self.read_s - (CUT_FRAMES + 1) * self._period if self.truncated else float("inf")
+        inner = [t for t in inner if t < cut]  # just before the cut: the partial last packets
+        for a, b, n in self._gaps:  # ... and the frames a decoder drops there
+            if a >= cut:
+                self.lost -= n
+                spans.remove([a, b])
+        self.lost += len(inner)
+        spans += [[t, t] for t in inner]
         bad = [t for t in self._bad if t < cut]
         self.damaged = len(bad)
         spans += [[t, t] for t in bad]
