@@ -73,6 +73,17 @@ PROFILES = {
     "jumping jack": {"arm_raise": 1, "feet_apart": 1},
 }
 HOLDS = ("plank",)  # exercises timed in seconds held instead of counted
+# A pull-up's top has the hands on the bar, at about shoulder height or above; hands hanging far below the
+# shoulders mean standing under the bar (stepping off, chalking up), which moves the elbows and wrists as much
+# as a rep does and is set-up, not a rep.
+TOP_MIN_WRIST_UP = -0.45  # torso lengths (wrists above the shoulders > 0)
+
+
+def exercise_frames(smooth: np.ndarray, exercise: str | None) -> np.ndarray | None:
+    """(T,) bool: frames in the exercise's working pose, or None where the exercise has no such test."""
+    if exercise != "pull up":
+        return None
+    return smooth[:, MEASURES.index("wrist_up")] > TOP_MIN_WRIST_UP
 
 
 def normalize_exercise(label: str | None) -> str | None:
@@ -143,8 +154,12 @@ def _autocorr_period(x: np.ndarray, fps: float) -> tuple[float | None, float]:
 
 
 def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
-               visibility: np.ndarray | None = None) -> tuple[np.ndarray, float, float | None]:  # fmt: skip
-    """(x (T,), amplitude, period) from smoothed measures (T, M); x peaks at the turning points."""
+               visibility: np.ndarray | None = None,
+               active: np.ndarray | None = None) -> tuple[np.ndarray, float, float | None]:  # fmt: skip
+    """(x (T,), amplitude, period) from smoothed measures (T, M); x peaks at the turning points.
+
+    ``active`` (T,) bool: the frames in the exercise's working pose (``exercise_frames``); the component and its amplitude
+    come from those frames only (``count_series`` keeps only the turning points on them)."""
     cols = np.arange(len(MEASURES))
     signs = np.ones(len(MEASURES))
     profile = PROFILES.get(exercise or "")
@@ -155,13 +170,14 @@ def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
         cols = cols[visibility >= 0.5]  # unseen joints only add noise
         signs = signs[cols]
     z = smooth[:, cols] * signs
-    centred = z - z.mean(0)
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    on = active if active is not None and active.sum() >= 4 else np.ones(len(z), bool)
+    centred = z - z[on].mean(0)
+    _, s, vt = np.linalg.svd(centred[on], full_matrices=False)
     best = None
     for k in range(1 if profile else min(3, len(s))):
-        comp = u[:, k] * s[k]
-        amp = float(np.percentile(comp, 97) - np.percentile(comp, 3))
-        period, strength = _autocorr_period(comp, fps)
+        comp = centred @ vt[k]
+        amp = float(np.percentile(comp[on], 97) - np.percentile(comp[on], 3))
+        period, strength = _autocorr_period(comp[on], fps)
         score = amp * (0.5 + strength)
         if best is None or score > best[0]:
             best = (score, comp, amp, period)
@@ -251,11 +267,16 @@ def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = Non
     smooth = gaussian_filter1d(sig, sigma=SMOOTH_SECONDS * fps, axis=0, mode="nearest")
     if not np.isfinite(smooth).all():
         return RepResult(0, reason="no usable pose signal", times=grid, exercise=exercise)
-    x, amp, period = rep_signal(smooth, fps, exercise, visibility)
+    active = exercise_frames(smooth, exercise)
+    x, amp, period = rep_signal(smooth, fps, exercise, visibility, active)
     if amp < min_amplitude:
         return RepResult(0, reason="no repeated movement (the body holds still)", signal=x, times=grid,
                          exercise=exercise)  # fmt: skip
     peaks = find_reps(x, amp, fps, from_start, to_end and exercise in COUNT_AT_END)
+    if active is not None:
+        peaks = peaks[
+            active[peaks]
+        ]  # a turning point outside the working pose is set-up, not a rep
     rep_times = [float(grid[p]) for p in peaks]
     if len(peaks) >= 2:
         period = float(np.median(np.diff(grid[peaks])))
