@@ -200,6 +200,7 @@ START_NEAR, START_DROP, START_WITHIN = 0.6, 0.4, 0.6  # START_WITHIN: seconds
 # a deadlift at lockout); others need the body to move back.
 COUNT_AT_END = ("deadlift",)
 END_RISE, END_NEAR = 0.6, 0.25  # the last rise and how near the clip's top it must end
+LAST_RETURN = 0.5  # share of the rep amplitude the body must come back after the last turning point
 
 
 def find_reps(
@@ -218,8 +219,12 @@ def find_reps(
         # A rep stands out by a good share of the typical rep amplitude.
         typical = float(np.median(props["prominences"]))
         peaks = peaks[props["prominences"] >= 0.45 * max(typical, 0.5 * amp)]
-    # The body must come back afterwards (at least part way) for the rep to count.
-    peaks = np.asarray([p for p in peaks if x[p:].min() <= x[p] - 0.35 * amp], int)
+    # The body must come back afterwards (at least part way) for the rep to count; after the last turning
+    # point at least half way, so a clip that ends early in the way back has a half rep there, not a rep.
+    last = peaks[-1] if len(peaks) else -1
+    peaks = np.asarray(
+        [p for p in peaks if x[p:].min() <= x[p] - (LAST_RETURN if p == last else 0.35) * amp], int
+    )
     within = int(START_WITHIN * fps) + 1
     if from_start and len(x) > 3:
         h = int(np.argmax(x[:within]))
