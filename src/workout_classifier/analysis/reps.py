@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, median_filter
 from scipy.signal import find_peaks
 
 from workout_classifier.analysis.repmeasures import (  # noqa: F401  (MEASURES, frame_measures re-exported)
@@ -266,6 +266,11 @@ def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = Non
                  visibility: np.ndarray | None = None, min_amplitude: float = MIN_AMPLITUDE,
                  from_start: bool = True, fps: float = GRID_FPS, to_end: bool = True) -> RepResult:  # fmt: skip
     """Count reps in per-frame measures (T0, M) at `times` (s); the core of offline and online counting."""
+    rows = np.asarray(rows, np.float64)
+    ok = np.isfinite(rows).all(1)
+    if ok.sum() >= 3:  # a one-frame pose glitch (a limb swapped or thrown) is not movement
+        rows = rows.copy()
+        rows[ok] = median_filter(rows[ok], size=(3, 1), mode="nearest")
     grid, sig = _on_grid(np.asarray(times, np.float64), rows, fps)
     if len(grid) < 4:
         return RepResult(0, reason="clip too short", times=grid, exercise=exercise)
