@@ -14,8 +14,11 @@ Steps (pure numpy/scipy on one clip's landmarks):
    component of all measures with the strongest periodicity that moves enough is
    used, and its turning side is the one away from the pose held most of the time.
 3. Peaks of that signal are reps when they stand out by a good part of the typical
-   rep's amplitude and the body moves back afterwards. Setup and rest are flat or
-   non-repeating and fall below that bar.
+   rep's amplitude and the body moves back afterwards (after the last one, at least
+   half way: a clip ending early on the way back has a half rep). Setup and rest are
+   flat or non-repeating and fall below that bar; a pull-up's turning point must also
+   be in its working pose (``repmeasures.exercise_frames``: hands up, on the bar).
+   A median of 3 frames first takes out one-frame pose glitches.
 
 ``OnlineRepCounter`` runs the same steps on a trailing window as frames arrive and
 commits each rep once the body has moved back from its turning point (well under
@@ -41,6 +44,7 @@ from workout_classifier.analysis.repmeasures import (  # noqa: F401  (MEASURES, 
     _HIP,
     _SH,
     MEASURES,
+    exercise_frames,
     frame_measures,
     hold_seconds,
     measure_visibility,
@@ -73,17 +77,6 @@ PROFILES = {
     "jumping jack": {"arm_raise": 1, "feet_apart": 1},
 }
 HOLDS = ("plank",)  # exercises timed in seconds held instead of counted
-# A pull-up's top has the hands on the bar, at about shoulder height or above; hands hanging far below the
-# shoulders mean standing under the bar (stepping off, chalking up), which moves the elbows and wrists as much
-# as a rep does and is set-up, not a rep.
-TOP_MIN_WRIST_UP = -0.45  # torso lengths (wrists above the shoulders > 0)
-
-
-def exercise_frames(smooth: np.ndarray, exercise: str | None) -> np.ndarray | None:
-    """(T,) bool: frames in the exercise's working pose, or None where the exercise has no such test."""
-    if exercise != "pull up":
-        return None
-    return smooth[:, MEASURES.index("wrist_up")] > TOP_MIN_WRIST_UP
 
 
 def normalize_exercise(label: str | None) -> str | None:
