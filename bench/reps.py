@@ -267,7 +267,7 @@ def main() -> None:
     unknown_section = [
         "", "## Exercises the exercise model does not know: class-agnostic count", "",
         f"{len(unk)} clips (`bench/rep_labels_unknown.csv`, held out, counted from 5 fps contact sheets) of exercises",
-        "outside the model's nine (shoulder press, hammer curl, tricep dips; the four russian-twist clips were too",
+        "outside the model's ten (shoulder press, hammer curl, tricep dips; the four russian-twist clips were too",
         "small and short to count by eye). The agnostic column is what a user gets when the model does not know",
         f"the exercise: normalized MAE **{um['agn_mae']:.3f}**, off-by-one **{um['agn_obo']:.3f}**; with the",
         f"exercise's own profile: {um['mae']:.3f} / {um['obo']:.3f}.", "", *clip_rows(unk)]  # fmt: skip
@@ -280,7 +280,7 @@ def main() -> None:
         f"Tuning: {len(out)} clips (`bench/rep_labels.csv`, `bench/rep_labels_tune2.csv` and the `tune` rows of "
         f"`bench/rep_labels_newsource.csv`); held out: {len(held_all)} clips in four sets below, never used for tuning. "
         "True counts were taken by looking",
-        "at contact sheets of the video frames (4 fps; 8 fps for jumping jacks). Convention: a rep counts when its",
+        "at contact sheets of the video frames (4 fps; 8 fps for jumping jacks and the new sources). Convention: a rep counts when its",
         "turning point (bottom of a squat/push-up/lunge/dip, top of a pull-up or curl, open position of a jack)",
         "is visible and the body moves back toward the rest pose afterwards; a turning point cut off by the end",
         "of the clip is not counted, except a deadlift's lockout. Clips that could not be counted with confidence",
