@@ -86,3 +86,78 @@ def synthetic_tracks(n_per_class: int = 8, seed: int = 0, seconds: float = 4.0):
             y.append(k)
             groups.append(f"{move}/g{i // 2}")
     return tracks, np.asarray(y), np.asarray(groups), list(MOVES)
+
+
+# World-landmark key poses (metres, hip-centred, y down, z away from the camera) for every exercise the
+# shipped model knows: (rest pose, turning-point pose); a rep goes rest -> turning point -> rest. Joints are
+# given for the left side as (x, y, z); the right side mirrors x unless a pose names both ("L"/"R" keys).
+_STAND = {"sh": (0.18, -0.5, 0), "el": (0.2, -0.22, 0), "wr": (0.2, 0.05, 0), "hip": (0.1, 0, 0),
+          "kn": (0.1, 0.45, 0), "an": (0.1, 0.9, 0), "head": (0, -0.72, 0)}  # fmt: skip
+_PLANK = {"sh": (0.18, 0, -0.5), "el": (0.2, 0.28, -0.5), "wr": (0.2, 0.55, -0.5), "hip": (0.1, 0, 0),
+          "kn": (0.1, 0, 0.45), "an": (0.1, 0, 0.9), "head": (0, -0.05, -0.72)}  # fmt: skip
+_SEATED = {**_STAND, "kn": (0.1, 0, -0.45), "an": (0.1, 0.45, -0.45)}
+_ON_BACK = {**_PLANK, "kn": (0.1, -0.25, 0.35), "an": (0.1, 0.2, 0.6), "el": (0.2, -0.28, -0.5),
+            "wr": (0.2, -0.56, -0.5)}  # fmt: skip
+KEY_POSES = {
+    "squat": (_STAND, {**_STAND, "sh": (0.18, -0.42, -0.2), "kn": (0.15, 0.05, -0.42),
+                       "an": (0.12, 0.45, -0.15), "head": (0, -0.62, -0.3)}),
+    "lunges": (_STAND, {**_STAND, "L": {"kn": (0.1, 0.05, -0.45), "an": (0.1, 0.45, -0.45)},
+                        "R": {"kn": (-0.1, 0.4, 0.35), "an": (-0.1, 0.45, 0.7)}}),
+    "push up": (_PLANK, {**_PLANK, "sh": (0.18, 0.2, -0.48), "el": (0.36, 0.32, -0.47), "wr": (0.22, 0.35, -0.45),
+                         "kn": (0.1, -0.05, 0.45), "an": (0.1, -0.1, 0.9), "head": (0, 0.15, -0.7)}),
+    "bench press": (_ON_BACK, {**_ON_BACK, "el": (0.4, 0.05, -0.45), "wr": (0.25, -0.2, -0.5)}),
+    "pull up": ({**_STAND, "el": (0.28, -0.78, 0), "wr": (0.3, -1.05, 0)},
+                {**_STAND, "el": (0.38, -0.35, 0.05), "wr": (0.3, -0.62, 0)}),
+    "deadlift": ({**_STAND, "sh": (0.18, -0.25, -0.42), "el": (0.2, 0.0, -0.45), "wr": (0.2, 0.25, -0.45),
+                  "kn": (0.12, 0.35, -0.25), "an": (0.1, 0.75, 0), "head": (0, -0.35, -0.62)}, _STAND),
+    "lateral raise": (_STAND, {**_STAND, "el": (0.45, -0.48, 0), "wr": (0.72, -0.5, 0)}),
+    "chest fly machine": ({**_SEATED, "el": (0.45, -0.45, -0.05), "wr": (0.7, -0.45, -0.15)},
+                          {**_SEATED, "el": (0.3, -0.45, -0.35), "wr": (0.07, -0.45, -0.55)}),
+    "jumping jack": (_STAND, {**_STAND, "el": (0.4, -0.75, 0), "wr": (0.35, -1.05, 0), "kn": (0.22, 0.43, 0),
+                              "an": (0.35, 0.85, 0)}),
+    "plank": (_PLANK, _PLANK),  # a hold: the pose does not change
+}  # fmt: skip
+# BlazePose indices of each named joint (left, right), and the joints that follow them (face, hands, feet).
+_JOINT = {
+    "sh": (11, 12),
+    "el": (13, 14),
+    "wr": (15, 16),
+    "hip": (23, 24),
+    "kn": (25, 26),
+    "an": (27, 28),
+}
+_FOLLOW = {**{i: ("head", 0) for i in range(11)}, 17: ("wr", 0), 19: ("wr", 0), 21: ("wr", 0), 18: ("wr", 1),
+           20: ("wr", 1), 22: ("wr", 1), 29: ("an", 0), 31: ("an", 0), 30: ("an", 1), 32: ("an", 1)}  # fmt: skip
+
+
+def _world_pose(pose: dict) -> np.ndarray:
+    """(33, 3) world landmarks of one key pose."""
+    out = np.zeros((NUM_JOINTS, 3))
+    for name, (li, ri) in _JOINT.items():
+        left = np.array(pose.get("L", {}).get(name, pose[name]), float)
+        right = np.array(pose.get("R", {}).get(name, left * [-1, 1, 1]), float)
+        out[li], out[ri] = left, right
+    for i, (name, side) in _FOLLOW.items():
+        out[i] = out[_JOINT[name][side]] if name != "head" else np.array(pose["head"], float)
+    return out
+
+
+def exercise_sequence(exercise: str, reps: int = 4, period: float = 2.0, fps: float = 10.0, seed: int = 0,
+                      start: float = 0.0, end: float | None = None) -> PoseSequence:  # fmt: skip
+    """`reps` reps of `exercise` (a shipped model label) as world and image landmarks, one every `period` s.
+
+    Each rep starts and ends at rest and reaches its turning point half way (deadlift: lockout). `start` and
+    `end` (s, default the end of the last rep) cut the clip, e.g. mid-rep. A hold (plank) keeps its pose.
+    """
+    rng = np.random.default_rng(seed)
+    rest, turn = (_world_pose(p) for p in KEY_POSES[exercise])
+    end = reps * period if end is None else end
+    t = np.arange(int(round(start * fps)), int(round(end * fps)) + 1) / fps
+    p = ((1 - np.cos(2 * np.pi * t / period)) / 2)[:, None, None]
+    world = rest[None] * (1 - p) + turn[None] * p + rng.normal(0, 0.005, (len(t), NUM_JOINTS, 3))
+    vis = np.full((len(t), NUM_JOINTS, 1), 0.9)
+    img = np.concatenate([world[..., :2] * 0.3 + 0.5, world[..., 2:] * 0.3, vis], -1)
+    meta = {"fps": fps, "width": 640, "height": 480, "frame_count": len(t), "duration": float(t[-1] - t[0]),
+            "period": period}  # fmt: skip
+    return PoseSequence(img.astype(np.float32), np.concatenate([world, vis], -1).astype(np.float32),
+                        t - t[0], np.ones(len(t), bool), meta)  # fmt: skip

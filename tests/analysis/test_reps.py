@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from conftest import real_clip
-from synth import synthetic_sequence
+from synth import KEY_POSES, exercise_sequence, synthetic_sequence
 
 from workout_classifier.analysis.reps import count_reps
 from workout_classifier.analysis.timeline import join_sequences
@@ -268,3 +268,66 @@ def test_label_files_are_disjoint_and_name_real_clips():
         pytest.skip(f"real clips not found at {root} (the labelled clips are checked there)")
     missing = [c for c in {r["clip"] for r in rows + holds} if not (root / c).is_file()]
     assert not missing, missing
+
+
+COUNTED = [ex for ex in KEY_POSES if ex != "plank"]
+
+
+def test_synthetic_moves_cover_every_exercise_the_shipped_model_knows():
+    import json
+
+    from safetensors import safe_open
+
+    from workout_classifier.learn.checkpoint import DEFAULT_MODEL
+
+    with safe_open(str(DEFAULT_MODEL), "np") as f:
+        classes = json.loads(f.metadata()["workout-classifier"])["classes"]
+    assert len(classes) == 10 and set(classes) == set(KEY_POSES)
+
+
+@pytest.mark.parametrize("exercise", COUNTED)
+@pytest.mark.parametrize(("reps", "period"), [(1, 2.0), (3, 1.0), (6, 2.5)])
+def test_n_synthetic_reps_of_each_exercise_count_n(exercise, reps, period):
+    res = count_reps(exercise_sequence(exercise, reps, period, seed=reps), exercise)
+    assert res.reps == reps, res.rep_times
+    turns = np.arange(reps) * period + period / 2  # each rep's turning point
+    assert np.allclose(res.rep_times, turns, atol=0.25)
+
+
+def test_synthetic_plank_is_timed_not_counted():
+    res = count_reps(exercise_sequence("plank", 3, 2.0), "plank")
+    assert res.reps == 0 and res.hold_seconds == pytest.approx(6.0, abs=0.2)
+
+
+@pytest.mark.parametrize("exercise", COUNTED)
+def test_clip_cut_mid_rep_counts_the_whole_reps_only(exercise):
+    n, p = 4, 2.0
+    # The last rep cut on its way to the turning point, and a clip opening late on the way back from one.
+    assert (
+        count_reps(exercise_sequence(exercise, n, p, end=(n - 1 + 0.35) * p), exercise).reps
+        == n - 1
+    )
+    assert count_reps(exercise_sequence(exercise, n, p, start=0.8 * p), exercise).reps == n - 1
+    both = exercise_sequence(exercise, n, p, start=0.8 * p, end=(n - 1 + 0.35) * p)
+    assert count_reps(both, exercise).reps == n - 2
+    # Cut on the way back from the last turning point, under half way back: a half rep (a deadlift counts
+    # at lockout, as a lifter counts it); most of the way back: a whole rep.
+    half = count_reps(exercise_sequence(exercise, n, p, end=(n - 1 + 0.72) * p), exercise).reps
+    assert half == (n if exercise == "deadlift" else n - 1)
+    assert count_reps(exercise_sequence(exercise, n, p, end=(n - 1 + 0.85) * p), exercise).reps == n
+
+
+def test_pull_up_turning_points_need_the_hands_up():
+    # Standing under the bar between sets (hands hanging by the hips) moves the elbows and wrists as much
+    # as a rep; it must not count.
+    from workout_classifier.analysis.timeline import join_sequences
+
+    pulls = exercise_sequence("pull up", 2, 2.0)
+    stand = exercise_sequence(
+        "lateral raise", 1, 2.0
+    )  # its rest pose is standing with the arms down
+    stand.world[..., :3] = stand.world[:1, :, :3] + np.random.default_rng(0).normal(
+        0, 0.05, stand.world[..., :3].shape
+    )
+    joined = join_sequences([pulls, stand, pulls])[0]
+    assert count_reps(joined, "pull up").reps == 4

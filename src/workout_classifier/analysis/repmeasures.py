@@ -1,5 +1,5 @@
 """Body measures for repetition counting: camera-independent joint angles and distances per frame,
-the plank test and hold timing, and the form measures at a rep's turning point (depth, hip line).
+the working-pose test of an exercise (pull-up), the plank test and hold timing, and the form measures at a rep's turning point (depth, hip line).
 
 Pure numpy on world landmarks (T, 33, >=3), metres, hip-centred, y down. Used by ``reps`` (counting)
 and ``repdetail`` (per-rep details); imports nothing from either.
@@ -66,6 +66,19 @@ def measure_visibility(vis: np.ndarray) -> np.ndarray:
     """(len(MEASURES),) median visibility of the joints each measure reads; vis: (T, 33)."""
     med = np.nanmedian(vis, axis=0) if np.isfinite(vis).any() else np.zeros(vis.shape[1])
     return np.array([np.nanmin(med[list(_MEASURE_JOINTS[m])]) for m in MEASURES])
+
+
+# A pull-up's top has the hands on the bar, at about shoulder height or above; hands hanging far below the
+# shoulders mean standing under the bar (stepping off, chalking up), which moves the elbows and wrists as much
+# as a rep does and is set-up, not a rep.
+TOP_MIN_WRIST_UP = -0.45  # torso lengths (wrists above the shoulders > 0)
+
+
+def exercise_frames(smooth: np.ndarray, exercise: str | None) -> np.ndarray | None:
+    """(T,) bool: frames in the exercise's working pose, or None where the exercise has no such test."""
+    if exercise != "pull up":
+        return None
+    return smooth[:, MEASURES.index("wrist_up")] > TOP_MIN_WRIST_UP
 
 
 def plank_mask(world: np.ndarray) -> np.ndarray:

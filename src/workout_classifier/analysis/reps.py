@@ -14,8 +14,11 @@ Steps (pure numpy/scipy on one clip's landmarks):
    component of all measures with the strongest periodicity that moves enough is
    used, and its turning side is the one away from the pose held most of the time.
 3. Peaks of that signal are reps when they stand out by a good part of the typical
-   rep's amplitude and the body moves back afterwards. Setup and rest are flat or
-   non-repeating and fall below that bar.
+   rep's amplitude and the body moves back afterwards (after the last one, at least
+   half way: a clip ending early on the way back has a half rep). Setup and rest are
+   flat or non-repeating and fall below that bar; a pull-up's turning point must also
+   be in its working pose (``repmeasures.exercise_frames``: hands up, on the bar).
+   A median of 3 frames first takes out one-frame pose glitches.
 
 ``OnlineRepCounter`` runs the same steps on a trailing window as frames arrive and
 commits each rep once the body has moved back from its turning point (well under
@@ -34,13 +37,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, median_filter
 from scipy.signal import find_peaks
 
 from workout_classifier.analysis.repmeasures import (  # noqa: F401  (MEASURES, frame_measures re-exported)
     _HIP,
     _SH,
     MEASURES,
+    exercise_frames,
     frame_measures,
     hold_seconds,
     measure_visibility,
@@ -143,8 +147,12 @@ def _autocorr_period(x: np.ndarray, fps: float) -> tuple[float | None, float]:
 
 
 def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
-               visibility: np.ndarray | None = None) -> tuple[np.ndarray, float, float | None]:  # fmt: skip
-    """(x (T,), amplitude, period) from smoothed measures (T, M); x peaks at the turning points."""
+               visibility: np.ndarray | None = None,
+               active: np.ndarray | None = None) -> tuple[np.ndarray, float, float | None]:  # fmt: skip
+    """(x (T,), amplitude, period) from smoothed measures (T, M); x peaks at the turning points.
+
+    ``active`` (T,) bool: the frames in the exercise's working pose (``exercise_frames``); the component and its amplitude
+    come from those frames only (``count_series`` keeps only the turning points on them)."""
     cols = np.arange(len(MEASURES))
     signs = np.ones(len(MEASURES))
     profile = PROFILES.get(exercise or "")
@@ -155,13 +163,14 @@ def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
         cols = cols[visibility >= 0.5]  # unseen joints only add noise
         signs = signs[cols]
     z = smooth[:, cols] * signs
-    centred = z - z.mean(0)
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    on = active if active is not None and active.sum() >= 4 else np.ones(len(z), bool)
+    centred = z - z[on].mean(0)
+    _, s, vt = np.linalg.svd(centred[on], full_matrices=False)
     best = None
     for k in range(1 if profile else min(3, len(s))):
-        comp = u[:, k] * s[k]
-        amp = float(np.percentile(comp, 97) - np.percentile(comp, 3))
-        period, strength = _autocorr_period(comp, fps)
+        comp = centred @ vt[k]
+        amp = float(np.percentile(comp[on], 97) - np.percentile(comp[on], 3))
+        period, strength = _autocorr_period(comp[on], fps)
         score = amp * (0.5 + strength)
         if best is None or score > best[0]:
             best = (score, comp, amp, period)
@@ -184,6 +193,7 @@ START_NEAR, START_DROP, START_WITHIN = 0.6, 0.4, 0.6  # START_WITHIN: seconds
 # a deadlift at lockout); others need the body to move back.
 COUNT_AT_END = ("deadlift",)
 END_RISE, END_NEAR = 0.6, 0.25  # the last rise and how near the clip's top it must end
+LAST_RETURN = 0.5  # share of the rep amplitude the body must come back after the last turning point
 
 
 def find_reps(
@@ -202,8 +212,12 @@ def find_reps(
         # A rep stands out by a good share of the typical rep amplitude.
         typical = float(np.median(props["prominences"]))
         peaks = peaks[props["prominences"] >= 0.45 * max(typical, 0.5 * amp)]
-    # The body must come back afterwards (at least part way) for the rep to count.
-    peaks = np.asarray([p for p in peaks if x[p:].min() <= x[p] - 0.35 * amp], int)
+    # The body must come back afterwards (at least part way) for the rep to count; after the last turning
+    # point at least half way, so a clip that ends early in the way back has a half rep there, not a rep.
+    last = peaks[-1] if len(peaks) else -1
+    peaks = np.asarray(
+        [p for p in peaks if x[p:].min() <= x[p] - (LAST_RETURN if p == last else 0.35) * amp], int
+    )
     within = int(START_WITHIN * fps) + 1
     if from_start and len(x) > 3:
         h = int(np.argmax(x[:within]))
@@ -245,17 +259,27 @@ def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = Non
                  visibility: np.ndarray | None = None, min_amplitude: float = MIN_AMPLITUDE,
                  from_start: bool = True, fps: float = GRID_FPS, to_end: bool = True) -> RepResult:  # fmt: skip
     """Count reps in per-frame measures (T0, M) at `times` (s); the core of offline and online counting."""
+    rows = np.asarray(rows, np.float64)
+    ok = np.isfinite(rows).all(1)
+    if ok.sum() >= 3:  # a one-frame pose glitch (a limb swapped or thrown) is not movement
+        rows = rows.copy()
+        rows[ok] = median_filter(rows[ok], size=(3, 1), mode="nearest")
     grid, sig = _on_grid(np.asarray(times, np.float64), rows, fps)
     if len(grid) < 4:
         return RepResult(0, reason="clip too short", times=grid, exercise=exercise)
     smooth = gaussian_filter1d(sig, sigma=SMOOTH_SECONDS * fps, axis=0, mode="nearest")
     if not np.isfinite(smooth).all():
         return RepResult(0, reason="no usable pose signal", times=grid, exercise=exercise)
-    x, amp, period = rep_signal(smooth, fps, exercise, visibility)
+    active = exercise_frames(smooth, exercise)
+    x, amp, period = rep_signal(smooth, fps, exercise, visibility, active)
     if amp < min_amplitude:
         return RepResult(0, reason="no repeated movement (the body holds still)", signal=x, times=grid,
                          exercise=exercise)  # fmt: skip
     peaks = find_reps(x, amp, fps, from_start, to_end and exercise in COUNT_AT_END)
+    if active is not None:
+        peaks = peaks[
+            active[peaks]
+        ]  # a turning point outside the working pose is set-up, not a rep
     rep_times = [float(grid[p]) for p in peaks]
     if len(peaks) >= 2:
         period = float(np.median(np.diff(grid[peaks])))
