@@ -3,7 +3,7 @@
 `python bench/unknown.py --cache CACHE` on ../shared/data, with the shipped model's kind and
 settings (trees, the gate `workout train` fits), writes bench/results/unknown.md:
 
-- known clips wrongly `unknown`: out-of-fold, grouped 5-fold over the nine exercises, with the
+- known clips wrongly `unknown`: out-of-fold, grouped 5-fold over the trained exercises, with the
   temperature and threshold fitted on those same out-of-fold predictions (what `train` ships);
 - known clips of a source the model never saw: leave-source-out (evaluate.source_splits), the
   gate fitted on the training part's own out-of-fold predictions, share of the held-out
@@ -311,7 +311,7 @@ def main() -> None:
     )
     per_motion = _by_group(everyday, every_motion, gates, MOTIONS, str)
     lines = [
-        "# Unknown: what the gate rejects (nine exercises, trees)",
+        "# Unknown: what the gate rejects (trees)",
         "",
         f"`python bench/unknown.py --cache CACHE`, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"{time.time() - t0:.0f} s, load average {load} at the end (2 cores). Pose settings: the defaults "
