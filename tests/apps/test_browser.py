@@ -150,6 +150,17 @@ new MutationObserver(() => {
 """
 
 
+def stub_done_job(pg, answer: dict, job_id: str) -> None:
+    """Answer the page's job API with a job that is done with `answer` (no server work)."""
+    job = {"id": job_id, "video": answer.get("video"), "state": "done", "progress": 1.0, "stage": "done",
+           "eta_s": 0, "result": answer, "partial": None, "error": None, "status": None}  # fmt: skip
+    pg.route(
+        "**/api/jobs?*", lambda route: route.fulfill(status=202, json={**job, "state": "queued"})
+    )
+    pg.route("**/api/jobs/*/events", lambda route: route.fulfill(
+        body=f"data: {json.dumps(job)}\n\n", headers={"Content-Type": "text/event-stream"}))  # fmt: skip
+
+
 def test_upload_a_real_clip_and_see_the_answer(page, real_clips, shots):
     clip = real_clip(real_clips, REAL_CLIP)
     page.add_init_script(WATCH_PROGRESS)
@@ -253,13 +264,7 @@ def test_reps_form_and_timeline_are_shown_when_the_answer_has_them(page, shots):
                      {"start": 41.0, "end": 60.0, "label": "lunges", "confidence": 0.88, "reps": 9},
                      {"start": 60.0, "end": 74.2, "label": "push up", "confidence": 0.8, "reps": 6}],
     }  # fmt: skip
-    job = {"id": "f" * 32, "video": "session.mp4", "state": "done", "progress": 1.0, "stage": "done",
-           "eta_s": 0, "result": fake, "partial": None, "error": None, "status": None}  # fmt: skip
-    page.route(
-        "**/api/jobs?*", lambda route: route.fulfill(status=202, json={**job, "state": "queued"})
-    )
-    page.route("**/api/jobs/*/events", lambda route: route.fulfill(
-        body=f"data: {json.dumps(job)}\n\n", headers={"Content-Type": "text/event-stream"}))  # fmt: skip
+    stub_done_job(page, fake, "f" * 32)
     open_page(page)
     page.set_input_files(
         "#file", files=[{"name": "session.mp4", "mimeType": "video/mp4", "buffer": b"\0" * 64}]

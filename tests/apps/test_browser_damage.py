@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from test_browser import PHONE, browser, fits_width, live, no_script_errors, open_page, page  # noqa: F401
+from test_browser import (  # noqa: F401
+    PHONE,
+    browser,
+    fits_width,
+    live,
+    no_script_errors,
+    open_page,
+    page,
+    stub_done_job,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -16,14 +23,7 @@ WARNINGS = [
 
 
 def _answer(pg, answer: dict) -> None:
-    """The page runs uploads as jobs: a stubbed job that is done with `answer`."""
-    job = {"id": "e" * 32, "video": "clip.mp4", "state": "done", "progress": 1.0, "stage": "done",
-           "eta_s": 0, "result": answer, "partial": None, "error": None, "status": None}  # fmt: skip
-    pg.route(
-        "**/api/jobs?*", lambda route: route.fulfill(status=202, json={**job, "state": "queued"})
-    )
-    pg.route("**/api/jobs/*/events", lambda route: route.fulfill(
-        body=f"data: {json.dumps(job)}\n\n", headers={"Content-Type": "text/event-stream"}))  # fmt: skip
+    stub_done_job(pg, answer, "e" * 32)  # the page runs uploads as jobs
     open_page(pg)
     pg.set_input_files(
         "#file", files=[{"name": "clip.mp4", "mimeType": "video/mp4", "buffer": b"\0" * 64}]
