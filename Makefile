@@ -62,7 +62,7 @@ lint: setup-core
 CACHE ?= cache
 ANSWERS ?= out/same_answers.json
 BENCH_PY = PYTHONPATH=src $(BIN)/python
-BENCHES := accuracy levers unknown damaged predict extract extract_full live reps form timeline ray_extract pose_recovery same_answers
+BENCHES := accuracy levers unknown damaged predict serve_long serve_load extract extract_full live reps form timeline ray_extract pose_recovery same_answers
 
 .PHONY: $(addprefix bench-,$(BENCHES))
 bench: $(addprefix bench-,$(BENCHES))
@@ -73,6 +73,10 @@ bench-levers: setup             # accuracy levers of trees: grouped, leave-sourc
 	$(BENCH_PY) bench/levers.py --cache $(CACHE)
 bench-damaged: setup            # damaged copies of real clips through predict: errors, warnings, clean clips
 	$(BENCH_PY) bench/damaged.py
+bench-serve_long: setup         # a 4-minute session through the job API against a cold workout predict
+	$(BENCH_PY) bench/serve_long.py --repeats 3
+bench-serve_load: setup         # 30 uploads at once to a local workout serve: 503s, memory, files left
+	$(BENCH_PY) bench/serve_load.py
 bench-unknown: setup            # what the unknown gate rejects (about 8 min)
 	$(BENCH_PY) bench/unknown.py --cache $(CACHE)
 bench-predict: setup            # time to an answer, cold and warm, against a bare MediaPipe loop
