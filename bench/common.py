@@ -1,12 +1,16 @@
 """What the benchmark scripts share: the results writer (with who/when/how), the five exercises with many
-clips and their cached poses."""
+clips and their cached poses, the machine's load, and a local `workout serve` to time (a free port, waiting
+for it to answer, multipart uploads)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shlex
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 FIVE = ["bench press", "lunges", "pull up", "push up", "squat"]
@@ -70,3 +74,40 @@ def write_table(lines: list[str], out: Path) -> str:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     return text
+
+
+def uptime() -> str:
+    """The load average over 1, 5 and 15 minutes (the machine is shared: say how busy it was)."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_server(
+    proc: subprocess.Popen, port: int, seconds: float, what: str
+) -> subprocess.Popen:
+    """`proc` once 127.0.0.1:port answers /api/health; killed, and the run stopped, if not in `seconds`."""
+    for _ in range(int(seconds * 10)):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{what} did not start")
+
+
+def multipart(
+    path: Path | None, data: bytes | None = None, name: str | None = None
+) -> tuple[bytes, str]:
+    """(body, content type) of a multipart upload of a file, or of `data` named `name`."""
+    boundary = "benchboundary7f3a"
+    name = name or path.name
+    data = path.read_bytes() if data is None else data
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            f"Content-Type: video/mp4\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
+    return body, f"multipart/form-data; boundary={boundary}"

@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from common import commit, write_table
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "clips"
 OUT = HERE / "results" / "damaged.md"
@@ -218,7 +220,7 @@ def main() -> None:
     lines = [
         "# Damaged clips (issue 28)",
         "",
-        f"`python bench/damaged.py` on {dt.datetime.now():%Y-%m-%d %H:%M}, code {_commit()}: damaged copies of "
+        f"`python bench/damaged.py` on {dt.datetime.now():%Y-%m-%d %H:%M}, code {commit()}: damaged copies of "
         f"{len(clips)} real clips ({', '.join(c.parent.name + '/' + c.name for c in clips)}), "
         "`workout predict --json --reps --timeline`, a fresh cache per kind, the shipped model. "
         f"An answer is `unknown` above {MAX_DAMAGED_SHARE:.0%} damaged or lost frames (frames/damage.py).",
@@ -261,8 +263,6 @@ def main() -> None:
     if not args.no_clean:
         clean, _ = clean_check(args.cache)
         lines += clean
-    from common import write_table
-
     write_table(lines, OUT)
     (OUT.with_suffix(".json")).write_text(json.dumps(copies, indent=1))
 
@@ -271,13 +271,6 @@ def _load() -> str:
     import os
 
     return f"{os.getloadavg()[0]:.1f}"
-
-
-def _commit() -> str:
-    git = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
-    )
-    return git.stdout.strip() or "unknown"
 
 
 if __name__ == "__main__":

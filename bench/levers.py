@@ -78,6 +78,7 @@ def new_source_figures(ts, clips, cache, options, train_config, seed, fit_kwargs
 
 def measure(ts, clips, cache, name: str, seed: int) -> dict:
     _, options, train_config, *more = VARIANTS[name]
+    fit_kwargs = more[0] if more else {}  # fit_training_set's own options (gate_on)
     opts = {**options, "seed": seed}
     g = cross_validate_training_set(
         ts, "trees", folds=5, seed=seed, options=opts, train_config=train_config
@@ -92,7 +93,7 @@ def measure(ts, clips, cache, name: str, seed: int) -> dict:
            "per_class_source": {c: r["f1"] for c, r in sm["per_class"].items()},
            "confused_grouped": gm.get("confusable_pairs", []),
            "confused_source": sm.get("confusable_pairs", [])}  # fmt: skip
-    out.update(new_source_figures(ts, clips, cache, options, train_config, seed, *(more or [{}])))
+    out.update(new_source_figures(ts, clips, cache, options, train_config, seed, fit_kwargs))
     return out
 
 

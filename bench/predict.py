@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-from common import write_table
+from common import free_port, multipart, uptime, wait_for_server, write_table
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -67,10 +66,6 @@ def model_fps() -> float:
     from workout_classifier.predict import pose_settings_for
 
     return float(pose_settings_for(Classifier.load()).fps)
-
-
-def uptime() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, str]:
@@ -123,33 +118,19 @@ def make_session(data: Path, out: Path, seconds: float = 130.0) -> Path:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def post(port: int, path: Path) -> dict:
-    boundary = "benchboundary7f3a"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{path.name}\"\r\n"
-            f"Content-Type: video/mp4\r\n\r\n").encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
+    body, ctype = multipart(path)
     req = urllib.request.Request(f"http://127.0.0.1:{port}/api/predict", data=body, method="POST",
-                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})  # fmt: skip
+                                 headers={"Content-Type": ctype})  # fmt: skip
     with urllib.request.urlopen(req, timeout=600) as r:
         return json.loads(r.read())
 
 
 def start_server(port: int) -> subprocess.Popen:
+    """`workout serve` as a user starts it."""
     proc = subprocess.Popen([str(BIN / "workout"), "serve", "--port", str(port), "--max-upload-mb", "2000"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1):
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("workout serve did not start")
+    return wait_for_server(proc, port, 60, "workout serve")
 
 
 def main() -> None:

@@ -29,9 +29,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from common import write_table
-from predict import duration, free_port, uptime
-from serve_long import get, multipart, serve
+from common import free_port, multipart, uptime, write_table
+from predict import duration
+from serve_long import get, serve
 
 HERE = Path(__file__).resolve().parent
 

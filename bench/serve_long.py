@@ -34,8 +34,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import write_table
-from predict import BIN, free_port, make_session, timed, uptime
+from common import free_port, multipart, uptime, wait_for_server, write_table
+from predict import BIN, make_session, timed
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
@@ -51,26 +51,7 @@ def serve(port: int, workers: int = 2, max_pending: int = 32):
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
-    for _ in range(1200):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1):
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the server did not start")
-
-
-def multipart(
-    path: Path | None, data: bytes | None = None, name: str | None = None
-) -> tuple[bytes, str]:
-    """(body, content type) of a multipart upload of a file, or of `data` named `name`."""
-    boundary = "benchboundary7f3a"
-    name = name or path.name
-    data = path.read_bytes() if data is None else data
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            f"Content-Type: video/mp4\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
-    return body, f"multipart/form-data; boundary={boundary}"
+    return wait_for_server(proc, port, 120, "the server")
 
 
 def post_job(port: int, path: Path, query: str = "") -> tuple[int, dict, dict]:

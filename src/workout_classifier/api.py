@@ -24,8 +24,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
     from workout_classifier.learn.checkpoint import Classifier
 
@@ -222,6 +220,8 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg, options,
                     log=log)  # fmt: skip
     if oof is not None:
+        import numpy as np
+
         from workout_classifier.analysis.posture import resting_clips
         from workout_classifier.learn.calibrate import calibrate_oof
 
