@@ -103,3 +103,14 @@ def test_stats_unwritable_out(tiny_dataset, tmp_path):
     r = runner.invoke(app, ["stats", str(tiny_dataset), "--out", str(tmp_path / "afile" / "out")])
     assert r.exit_code == 1
     assert "cannot write" in _error_line(r)
+
+
+def test_predict_on_an_empty_folder_says_so(tmp_path):
+    from typer.testing import CliRunner
+
+    from workout_classifier.cli import app
+
+    (tmp_path / "notes.txt").write_text("not a video")
+    r = CliRunner().invoke(app, ["predict", str(tmp_path)])
+    assert r.exit_code == 1 and f"no video files in {tmp_path}" in r.stderr
+    assert "Traceback" not in r.output

@@ -21,7 +21,7 @@ from workout_classifier.cli.common import (
 
 @app.command()
 def predict(
-    videos: list[Path] = typer.Argument(..., help="One or more video files."),
+    videos: list[Path] = typer.Argument(..., help="Video files, or folders of them."),
     model: Path = typer.Option(
         None, "--model", "-m", help="Model file (default: the one shipped in the package)."
     ),
@@ -44,9 +44,11 @@ def predict(
     ),
 ):
     """Say which exercise each video shows."""
-    from workout_classifier.api import Model
+    from workout_classifier.api import Model, video_sources
     from workout_classifier.pose.cache import CacheError
 
+    if not video_sources(videos):  # only empty folders given: say so instead of an empty table
+        fail(f"no video files in {', '.join(str(v) for v in videos)}")
     clf = _load_classifier(model)
     backend = ray_backend_or_fail(ray, None if ray else workers)
     try:
