@@ -172,3 +172,16 @@ def test_exercise_windows_are_not_resting(move):
 
     raw, _ = windows(prepare(synthetic_sequence(move, seconds=8, seed=3)), FEATS)
     assert not resting_windows(raw).any()
+
+
+def test_jumping_jack_drifting_sideways_is_not_walking():
+    """Hips that travel across the frame with the hands overhead are a jumping jack, not walking."""
+    from workout_classifier.analysis.posture import WALK_TRAVEL, resting_windows
+    from workout_classifier.learn.features import prepare, windows
+
+    raw, _ = windows(prepare(synthetic_sequence("jack", seconds=8, seed=3)), FEATS)
+    drift = raw.copy()
+    torso = abs((raw[:, :, 23, 1] - raw[:, :, 11, 1]).mean())  # in frame heights
+    sway = np.linspace(0, 2 * WALK_TRAVEL * torso, raw.shape[1])  # well past walking's travel
+    drift[..., 0] += sway[None, :, None]
+    assert not resting_windows(drift).any()

@@ -85,10 +85,13 @@ def posture(landmarks: np.ndarray, found: np.ndarray, aspect: float, cfg=None) -
     straight_legs = float(np.percentile(knee.min(0), 10)) > 140  # walking never bends a knee deeply
     upright = tilt < upright_degrees
     still = travel < still_travel and hip_y < still_travel
-    walking = hip_x > walk_travel and straight_legs and hip_y < 0.5
     hands = (
         np.minimum(xy[:, L_WR, 1], xy[:, R_WR, 1]) - sh[:, 1]
     ) / torso  # image y down: > 0 is below
+    # Walking swings the arms below the shoulders; a jumping jack's side-to-side hips with the
+    # hands overhead is not walking (a new-source jumping jack was answered `unknown` for it).
+    walking = (hip_x > walk_travel and straight_legs and hip_y < 0.5
+               and float(np.percentile(hands, 5)) > 0)  # fmt: skip
     in_place = (
         upright
         and straight_legs
