@@ -49,6 +49,13 @@ VARIANTS = {
         {"gate_on": "grouped+source"},
     ),
     "trees400": ("400 trees", {"trees": 400}, {}),
+    "rep": (
+        "windows of one rep each (learn/cycles.py), time windows where no rhythm is found",
+        {},
+        {},
+        {"features": {"unit": "rep"}},
+    ),
+    "rep+time": ("rep windows added to the time windows", {}, {}, {"features": {"unit": "both"}}),
 }
 
 
@@ -80,11 +87,12 @@ def measure(ts, clips, cache, name: str, seed: int) -> dict:
     _, options, train_config, *more = VARIANTS[name]
     fit_kwargs = more[0] if more else {}  # fit_training_set's own options (gate_on)
     opts = {**options, "seed": seed}
+    feats = fit_kwargs.get("features")
     g = cross_validate_training_set(
-        ts, "trees", folds=5, seed=seed, options=opts, train_config=train_config
+        ts, "trees", folds=5, seed=seed, options=opts, train_config=train_config, features=feats
     )
     s = cross_validate_training_set(ts, "trees", protocol="source", seed=seed, options=opts,
-                                    train_config=train_config)  # fmt: skip
+                                    train_config=train_config, features=feats)  # fmt: skip
     gm, sm = g.metrics(), s.metrics()
     out = {"grouped_acc": gm["accuracy_mean"], "grouped_std": gm["accuracy_std"],
            "grouped_f1": f1_score(g.y_true, g.y_pred, average="macro"),

@@ -193,19 +193,30 @@ def training_set(data, cache: str | Path = "cache", *, fps: float = 10.0, min_cl
     return ts, pc
 
 
+def _features(model: str, overrides: dict | None):
+    """The model's default FeatureConfig with some fields replaced."""
+    from dataclasses import replace
+
+    from workout_classifier.learn.models import default_features
+
+    return replace(default_features(model), **(overrides or {}))
+
+
 def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epochs: int = 60, seed: int = 0,
                      options: dict | None = None, tta: bool | None = None, calibrate: bool = True,
                      log: Callable[[str], None] | None = None, train_config: dict | None = None,
-                     gate_on: str = GATE_ON) -> Model:  # fmt: skip
+                     gate_on: str = GATE_ON, features: dict | None = None) -> Model:  # fmt: skip
     """Train ``model`` on a prepared training set; with ``calibrate``, fit the ``unknown`` gate on
     the out-of-fold predictions of a grouped 5-fold CV (``gate_on="grouped"``), or of it and a
     leave-source-out CV pooled (``"grouped+source"``: the gate then knows how unsure the model is
     on a camera and people it never saw). The pose settings go into the model file.
-    ``train_config``: other ``learn.train.TrainConfig`` fields (e.g. ``camera_copies``)."""
-    from workout_classifier.learn.models import default_features, mirror_tta
+    ``train_config``: other ``learn.train.TrainConfig`` fields (e.g. ``camera_copies``);
+    ``features``: ``learn.features.FeatureConfig`` fields over the model's defaults (e.g. ``unit``)."""
+    from workout_classifier.learn.models import mirror_tta
     from workout_classifier.learn.train import TrainConfig, fit
 
     options = options or {}
+    feats = _features(model, features)
     tta = mirror_tta(model) if tta is None else tta
     more = train_config or {}
     cfg, oof = TrainConfig(epochs=epochs, seed=seed, **more), None
@@ -213,12 +224,11 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
         from workout_classifier.learn.evaluate import cross_validate
 
         try:
-            oof = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
-                                 options, folds=5, tta=tta)  # fmt: skip
+            oof = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, feats, cfg, options, folds=5,
+                                 tta=tta)  # fmt: skip
         except ValueError:  # too few groups for 5 folds: the inner hold-out instead
             cfg = TrainConfig(epochs=epochs, seed=seed, **{**more, "calibrate": True})
-    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg, options,
-                    log=log)  # fmt: skip
+    clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, feats, cfg, options, log=log)
     if oof is not None:
         import numpy as np
 
@@ -227,8 +237,8 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
 
         probs, y_true, tested = oof.probs, oof.y_true, oof.tested
         if gate_on == "grouped+source" and ts.sources is not None and len(set(ts.sources)) > 1:
-            oos = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model), cfg,
-                                 options, protocol="source", tta=tta, sources=ts.sources)  # fmt: skip
+            oos = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, feats, cfg, options,
+                                 protocol="source", tta=tta, sources=ts.sources)  # fmt: skip
             probs, y_true = np.concatenate([probs, oos.probs]), np.concatenate([y_true, oos.y_true])
             tested = np.concatenate([tested, oos.tested])
         rest = resting_clips([ts.tracks[i] for i in tested], clf.features)
@@ -248,16 +258,16 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
 def cross_validate_training_set(ts, model: str = DEFAULT_MODEL_NAME, *, folds: int = 5, protocol: str = "grouped",
                                 epochs: int = 60, seed: int = 0, options: dict | None = None,
                                 tta: bool | None = None, log=None, epoch_log=None, map_folds=None,
-                                train_config: dict | None = None):  # fmt: skip
+                                train_config: dict | None = None, features: dict | None = None):  # fmt: skip
     """``learn.evaluate.CVResult`` of ``model`` on a prepared training set (grouped, source or seed)."""
     from workout_classifier.learn.evaluate import PROTOCOLS, cross_validate
-    from workout_classifier.learn.models import default_features, mirror_tta
+    from workout_classifier.learn.models import mirror_tta
     from workout_classifier.learn.train import TrainConfig
 
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
     tta = mirror_tta(model) if tta is None else tta
-    return cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, default_features(model),
+    return cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, _features(model, features),
                           TrainConfig(epochs=epochs, seed=seed, **(train_config or {})), options or {}, folds=folds,
                           protocol=protocol,
                           tta=tta, log=log, epoch_log=epoch_log, map_folds=map_folds, sources=ts.sources)  # fmt: skip

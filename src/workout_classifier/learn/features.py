@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from workout_classifier.learn.cycles import cycles
 from workout_classifier.pose.landmarks import (
     BONES,
     FLIP_INDEX,
@@ -60,6 +61,9 @@ class FeatureConfig:
     hop_seconds: float = 2.0
     steps: int = 48  # T: time steps per window
     streams: tuple[str, ...] = ("joint", "motion", "weighted", "vis", "angle")
+    # What one window holds: "time" (window_seconds, hop hop_seconds), "rep" (one repetition
+    # found by cycles.py, time windows where the clip has no clear rhythm) or "both".
+    unit: str = "time"
 
     @property
     def channels(self) -> int:
@@ -152,9 +156,17 @@ def windows(
     """
     t0, dur = float(track.times[0]), track.duration
     span = min(cfg.window_seconds, dur) if dur > 0 else 0.0
+    reps = np.zeros((0, 2))
+    if rng is None and cfg.unit != "time":
+        reps = cycles(track.raw, track.times, track.aspect) - t0  # (R, 2) seconds from the start
     if rng is None:
         starts = np.asarray(window_starts(dur, cfg))
         spans = np.full(len(starts), span)
+        if len(reps) and cfg.unit == "rep":
+            starts, spans = reps[:, 0], reps[:, 1] - reps[:, 0]
+        elif len(reps):  # both
+            starts = np.concatenate([starts, reps[:, 0]])
+            spans = np.concatenate([spans, reps[:, 1] - reps[:, 0]])
     else:
         n = max(1, len(window_starts(dur, cfg)))
         n = min(n, max_windows) if max_windows else n
