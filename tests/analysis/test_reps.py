@@ -246,17 +246,26 @@ def test_label_files_are_disjoint_and_name_real_clips():
     from pathlib import Path
 
     bench = Path(__file__).resolve().parents[2] / "bench"
-    tuning = {
-        r["clip"]
-        for n in ("rep_labels.csv", "rep_labels_tune2.csv")
-        for r in csv.DictReader(open(bench / n))
-    }
+
+    def part(name: str, want: str | None) -> list[dict]:
+        return [r for r in csv.DictReader(open(bench / name)) if want is None or r["set"] == want]
+
+    split = (
+        "rep_labels_newsource.csv",
+        "rep_labels_perexercise.csv",
+    )  # files with a tune/held `set` column
+    tuning = {r["clip"] for n in ("rep_labels.csv", "rep_labels_tune2.csv") for r in part(n, None)}
+    tuning |= {r["clip"] for n in split for r in part(n, "tune")}
     held = [r["clip"] for n in ("rep_labels_holdout.csv", "rep_labels_holdout2.csv", "rep_labels_holdout3.csv",
-                                "rep_labels_unknown.csv")
-            for r in csv.DictReader(open(bench / n))]  # fmt: skip
-    assert len(held) == len(set(held)) and not tuning & set(
-        held
-    )  # nothing tuned on is reported as held out
+                                "rep_labels_unknown.csv") for r in part(n, None)]  # fmt: skip
+    held += [r["clip"] for n in split for r in part(n, "held")]
+    # nothing tuned on is reported as held out
+    assert len(held) == len(set(held)) and not tuning & set(held)
+    # the per-exercise labels were split by source group: no group on both sides
+    rows = part("rep_labels_perexercise.csv", None)
+    assert {r["set"] for r in rows} == {"tune", "held"}
+    groups = {s: {r["group"] for r in rows if r["set"] == s} for s in ("tune", "held")}
+    assert not groups["tune"] & groups["held"]
     rows = [r for n in bench.glob("rep_labels*.csv") for r in csv.DictReader(open(n))]
     assert all(int(r["true_reps"]) >= 1 and r["how_counted"] for r in rows)
     holds = list(csv.DictReader(open(bench / "hold_labels.csv")))
