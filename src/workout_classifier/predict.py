@@ -58,7 +58,7 @@ def classify_sequence(
     if tta is None:
         tta = bool(clf.extra.get("tta", False))
     track = prepare(seq)
-    raw, starts = windows(track, clf.features)
+    raw, starts, spans = windows(track, clf.features, with_spans=True)
     win = clf.predict_windows(raw, tta=tta)  # (W, K)
     out = answer(win.mean(0), clf.classes, top, clf.extra.get("unknown_threshold"))
     # Resting through the whole clip (standing still or in place, walking, sitting down) is not an
@@ -87,6 +87,7 @@ def classify_sequence(
         out["label"] = UNKNOWN
     out["_window_probs"] = win
     out["_window_starts"] = starts + float(track.times[0])
+    out["_window_spans"] = spans
     return out
 
 
@@ -233,8 +234,9 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
     if timeline:
         from workout_classifier.analysis.timeline import build_timeline
 
+        spans = res.get("_window_spans", clf.features.window_seconds)
         res["timeline"] = build_timeline(seq, res["_window_probs"], res["_window_starts"], clf.classes,
-                                         clf.features.window_seconds)  # fmt: skip
+                                         spans)  # fmt: skip
         for s in res["timeline"]:  # a segment over damaged frames says so, in its own words
             if w := damage.warnings_within(seq.meta.get("decode"), s["start"], s["end"]):
                 s["warnings"] = w

@@ -27,6 +27,7 @@ import numpy as np
 
 RATE = 10.0  # Hz of the resampled signal
 MIN_PERIOD, MAX_PERIOD = 0.6, 8.0  # seconds
+SEGMENT = 16.0  # seconds searched for one period at a time in a long clip
 MIN_ACF = 0.2  # autocorrelation at the period for the clip to count as periodic
 KEY = (0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 _L_SH, _R_SH, _L_HIP, _R_HIP = 11, 12, 23, 24
@@ -72,8 +73,7 @@ def period(pc: np.ndarray) -> float | None:
     return float(peaks[0]) / RATE if len(peaks) else None
 
 
-def cycles(raw: np.ndarray, times: np.ndarray, aspect: float = 1.0) -> np.ndarray:
-    """Rep boundaries of one track: (R, 2) start and end times in seconds; (0, 2) when not periodic."""
+def _cycles_once(raw: np.ndarray, times: np.ndarray, aspect: float) -> np.ndarray:
     none = np.zeros((0, 2))
     if len(times) < 3:
         return none
@@ -90,3 +90,31 @@ def cycles(raw: np.ndarray, times: np.ndarray, aspect: float = 1.0) -> np.ndarra
     starts, ends = grid[mins[:-1]], grid[mins[1:]]
     ok = ((ends - starts) >= 0.6 * p) & ((ends - starts) <= 1.6 * p)
     return np.stack([starts[ok], ends[ok]], -1)
+
+
+def cycles(raw: np.ndarray, times: np.ndarray, aspect: float = 1.0) -> np.ndarray:
+    """Rep boundaries of one track: (R, 2) start and end times in seconds, in time order;
+    (0, 2) when not periodic. A long clip (a session that changes exercise and tempo) is
+    searched in overlapping stretches of SEGMENT seconds, each with its own period."""
+    if len(times) < 3 or times[-1] - times[0] <= 1.5 * SEGMENT:
+        return _cycles_once(raw, times, aspect)
+    found = []
+    for a in np.arange(times[0], times[-1] - SEGMENT / 2, SEGMENT / 2):
+        m = (times >= a) & (times <= a + SEGMENT)
+        found.append(_cycles_once(raw[m], times[m], aspect))
+    reps = np.concatenate(found)
+    reps = reps[np.argsort(reps[:, 0], kind="stable")]
+    kept: list[np.ndarray] = []
+    for r in reps:  # the overlapping stretches find most reps twice: keep the first
+        if not kept or r[0] >= kept[-1][1] - 0.5 * (r[1] - r[0]):
+            kept.append(r)
+    return np.asarray(kept).reshape(-1, 2)
+
+
+def uncovered(starts: np.ndarray, spans: np.ndarray, reps: np.ndarray, most: float = 0.5) -> np.ndarray:
+    """(W,) True for the windows [start, start + span] less than `most` covered by the reps (R, 2)."""
+    out = np.ones(len(starts), bool)
+    for i, (s, sp) in enumerate(zip(starts, spans, strict=True)):
+        inside = np.clip(np.minimum(reps[:, 1], s + sp) - np.maximum(reps[:, 0], s), 0, None).sum()
+        out[i] = inside < most * max(sp, 1e-9)
+    return out

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from workout_classifier.learn.cycles import cycles
+from workout_classifier.learn.cycles import cycles, uncovered
 from workout_classifier.pose.landmarks import (
     BONES,
     FLIP_INDEX,
@@ -148,8 +148,10 @@ def windows(
     cfg: FeatureConfig,
     rng: np.random.Generator | None = None,
     max_windows: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cut a track into windows resampled to cfg.steps. Returns (raw (W, T, V, 8), starts (W,)).
+    with_spans: bool = False,
+) -> tuple[np.ndarray, ...]:
+    """Cut a track into windows resampled to cfg.steps. Returns (raw (W, T, V, 8), starts (W,)),
+    and each window's length in seconds (W,) after them with `with_spans` (reps vary in length).
 
     With `rng` (training), each window gets a random start and a span jittered by
     +-20% (a speed change), and at most `max_windows` are drawn.
@@ -162,8 +164,12 @@ def windows(
     if rng is None:
         starts = np.asarray(window_starts(dur, cfg))
         spans = np.full(len(starts), span)
-        if len(reps) and cfg.unit == "rep":
-            starts, spans = reps[:, 0], reps[:, 1] - reps[:, 0]
+        if len(reps) and cfg.unit == "rep":  # the reps, and time windows where no rep was found
+            gap = uncovered(starts, spans, reps)
+            starts = np.concatenate([reps[:, 0], starts[gap]])
+            spans = np.concatenate([reps[:, 1] - reps[:, 0], spans[gap]])
+            order = np.argsort(starts, kind="stable")
+            starts, spans = starts[order], spans[order]
         elif len(reps):  # both
             starts = np.concatenate([starts, reps[:, 0]])
             spans = np.concatenate([spans, reps[:, 1] - reps[:, 0]])
@@ -178,7 +184,7 @@ def windows(
         out[i] = _resample(track.raw, track.times, t0 + s + frac * sp)
     # Image x is stored in units of width; rescale so x and y share the height unit.
     out[..., 0] *= track.aspect
-    return out, starts
+    return (out, starts, np.asarray(spans, float)) if with_spans else (out, starts)
 
 
 # ---- augmentation (training folds only) -------------------------------------------
