@@ -254,7 +254,8 @@ def test_label_files_are_disjoint_and_name_real_clips():
         "rep_labels_newsource.csv",
         "rep_labels_perexercise.csv",
     )  # files with a tune/held `set` column
-    tuning = {r["clip"] for n in ("rep_labels.csv", "rep_labels_tune2.csv") for r in part(n, None)}
+    tuning = {r["clip"] for n in ("rep_labels.csv", "rep_labels_tune2.csv", "rep_labels_tune3.csv")
+              for r in part(n, None)}  # fmt: skip
     tuning |= {r["clip"] for n in split for r in part(n, "tune")}
     held = [r["clip"] for n in ("rep_labels_holdout.csv", "rep_labels_holdout2.csv", "rep_labels_holdout3.csv",
                                 "rep_labels_unknown.csv") for r in part(n, None)]  # fmt: skip
@@ -266,6 +267,14 @@ def test_label_files_are_disjoint_and_name_real_clips():
     assert {r["set"] for r in rows} == {"tune", "held"}
     groups = {s: {r["group"] for r in rows if r["set"] == s} for s in ("tune", "held")}
     assert not groups["tune"] & groups["held"]
+
+    # clips labelled later for tuning come from groups no held-out clip comes from (UCF101: gNN in the name)
+    def ucf(clip: str) -> str | None:
+        name = clip.split("/")[-1]
+        return name.rsplit("_", 1)[0] if name.startswith("v_") else None
+
+    tune3 = {ucf(r["clip"]) for r in part("rep_labels_tune3.csv", None)}
+    assert None not in tune3 and not tune3 & {ucf(c) for c in held}
     rows = [r for n in bench.glob("rep_labels*.csv") for r in csv.DictReader(open(n))]
     assert all(int(r["true_reps"]) >= 1 and r["how_counted"] for r in rows)
     holds = list(csv.DictReader(open(bench / "hold_labels.csv")))

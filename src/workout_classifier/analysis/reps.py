@@ -19,6 +19,11 @@ Steps (pure numpy/scipy on one clip's landmarks):
    flat or non-repeating and fall below that bar; a pull-up's turning point must also
    be in its working pose (``repmeasures.exercise_frames``: hands up, on the bar).
    A median of 3 frames first takes out one-frame pose glitches.
+4. Period agreement (``repperiod``): where the counted reps' spacing and the autocorrelation of the
+   profile's measures agree on a period, a weaker turning point about one period from a counted rep
+   is a rep too (when the body comes back at least half way), and of two much nearer than a period
+   the weaker is dropped; a rep counted at the very start of the clip much nearer the next rep than
+   the reps are apart is set-up and dropped.
 
 ``OnlineRepCounter`` runs the same steps on a trailing window as frames arrive and
 commits each rep once the body has moved back from its turning point (well under
@@ -50,6 +55,7 @@ from workout_classifier.analysis.repmeasures import (  # noqa: F401  (MEASURES, 
     measure_visibility,
     plank_mask,
 )
+from workout_classifier.analysis.repperiod import autocorr_period, period_checked, start_rep_fits
 from workout_classifier.learn.features import interpolate_missing
 from workout_classifier.pose.landmarks import PoseSequence
 
@@ -57,7 +63,6 @@ GRID_FPS = 15.0
 MIN_AMPLITUDE = (
     0.18  # signal units (about torso lengths / half-radians): below this the body holds still
 )
-MIN_PERIOD, MAX_PERIOD = 0.5, 8.0  # seconds
 SMOOTH_SECONDS = 0.12
 
 # Per exercise: {measure: +1 if it rises toward the rep's turning point, -1 if it falls}.
@@ -120,32 +125,6 @@ def _on_grid(times: np.ndarray, rows: np.ndarray, fps: float) -> tuple[np.ndarra
     return grid, np.stack([np.interp(grid, t0, r0[:, k]) for k in range(r0.shape[1])], -1)
 
 
-def _autocorr_period(x: np.ndarray, fps: float) -> tuple[float | None, float]:
-    """(period in s, strength 0..1) from the first clear autocorrelation peak."""
-    n = len(x)
-    x = x - x.mean()
-    if n < 8 or not np.any(x):
-        return None, 0.0
-    f = np.fft.rfft(x, 2 * n)
-    ac = np.fft.irfft(f * np.conj(f))[:n]
-    ac = ac / (ac[0] + 1e-12)
-    ac = ac * n / np.maximum(n - np.arange(n), 1)  # unbiased: long lags are not penalised
-    lo, hi = int(MIN_PERIOD * fps), min(int(MAX_PERIOD * fps), int(n * 0.75))
-    if hi <= lo + 1:
-        return None, 0.0
-    peaks, _ = find_peaks(ac[: hi + 1], height=0.1)
-    peaks = peaks[peaks >= lo]
-    if not len(peaks):
-        return None, 0.0
-    best = peaks[np.argmax(ac[peaks])]
-    # Prefer the first peak nearly as high as the best (the fundamental, not a multiple).
-    for p in peaks:
-        if ac[p] >= 0.8 * ac[best]:
-            best = p
-            break
-    return best / fps, float(np.clip(ac[best], 0, 1))
-
-
 def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
                visibility: np.ndarray | None = None,
                active: np.ndarray | None = None) -> tuple[np.ndarray, float, float | None]:  # fmt: skip
@@ -170,7 +149,7 @@ def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
     for k in range(1 if profile else min(3, len(s))):
         comp = centred @ vt[k]
         amp = float(np.percentile(comp[on], 97) - np.percentile(comp[on], 3))
-        period, strength = _autocorr_period(comp[on], fps)
+        period, strength = autocorr_period(comp[on], fps)
         score = amp * (0.5 + strength)
         if best is None or score > best[0]:
             best = (score, comp, amp, period)
@@ -276,6 +255,11 @@ def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = Non
         return RepResult(0, reason="no repeated movement (the body holds still)", signal=x, times=grid,
                          exercise=exercise)  # fmt: skip
     peaks = find_reps(x, amp, fps, from_start, to_end and exercise in COUNT_AT_END)
+    if exercise in PROFILES:  # the signals that vote on the period: x and the profile's measures
+        voters = np.column_stack([x, smooth[:, [MEASURES.index(m) for m in PROFILES[exercise]]]])
+        peaks = period_checked(x, peaks, amp, fps, voters)
+    if from_start and not start_rep_fits(peaks, fps, START_WITHIN + 0.05):
+        peaks = peaks[1:]
     if active is not None:
         peaks = peaks[
             active[peaks]

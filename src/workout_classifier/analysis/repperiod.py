@@ -1,0 +1,130 @@
+"""Period agreement for repetition counting: one period that several joint signals agree on, and the
+turning points it recovers or rejects.
+
+Pure numpy/scipy; used by ``reps`` (which imports this module, never the other way round).
+
+A rep signal found by ``reps.find_reps`` misses reps whose turning point is weak in it (poor pose on
+a lying lifter, a clip that ends soon after the last rep) and sometimes counts a twitch between two
+reps. When the reps repeat at a steady period that the autocorrelation of several of the exercise's
+measures agrees on, a weaker turning point about one period from a counted rep is a rep too, and of two
+counted turning points much closer than the period the weaker is not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import find_peaks
+
+MIN_PERIOD, MAX_PERIOD = 0.5, 8.0  # seconds
+AGREE = 0.25  # periods agree when within this share of each other
+MIN_STRENGTH = 0.2  # autocorrelation at the period: below this a signal does not vote
+# A recovered turning point: how far it must stand out and the body come back afterwards, in shares of
+# the rep amplitude, and how far from a counted rep it may lie, in periods (tuned on the tuning labels).
+RECOVER_PROMINENCE, RECOVER_RETURN = 0.25, 0.25
+RECOVER_NEAR, RECOVER_FAR = 0.7, 1.4
+TOO_CLOSE = 0.5  # two counted turning points nearer than this many periods: the weaker is not a rep
+
+
+def autocorr_period(x: np.ndarray, fps: float) -> tuple[float | None, float]:
+    """(period in s, strength 0..1) from the first clear autocorrelation peak."""
+    n = len(x)
+    x = x - x.mean()
+    if n < 8 or not np.any(x):
+        return None, 0.0
+    f = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(f * np.conj(f))[:n]
+    ac = ac / (ac[0] + 1e-12)
+    ac = ac * n / np.maximum(n - np.arange(n), 1)  # unbiased: long lags are not penalised
+    lo, hi = int(MIN_PERIOD * fps), min(int(MAX_PERIOD * fps), int(n * 0.75))
+    if hi <= lo + 1:
+        return None, 0.0
+    peaks, _ = find_peaks(ac[: hi + 1], height=0.1)
+    peaks = peaks[peaks >= lo]
+    if not len(peaks):
+        return None, 0.0
+    best = peaks[np.argmax(ac[peaks])]
+    # Prefer the first peak nearly as high as the best (the fundamental, not a multiple).
+    for p in peaks:
+        if ac[p] >= 0.8 * ac[best]:
+            best = p
+            break
+    return best / fps, float(np.clip(ac[best], 0, 1))
+
+
+def agreed_period(signals: np.ndarray, fps: float, spacing: float | None = None) -> float | None:
+    """The period (s) that at least two of the signals (T, K) agree on, or None.
+
+    ``spacing``: the median time between the reps already counted, one more vote. Each signal's vote is
+    its autocorrelation period where the autocorrelation there is at least ``MIN_STRENGTH``.
+    """
+    votes = [] if spacing is None else [spacing]
+    for k in range(signals.shape[1]):
+        period, strength = autocorr_period(signals[:, k], fps)
+        if period is not None and strength >= MIN_STRENGTH:
+            votes.append(period)
+    best, support = None, 1
+    for v in (
+        votes[:1] if spacing is not None else votes
+    ):  # counted reps' spacing, when known, must agree
+        near = [u for u in votes if abs(u - v) <= AGREE * v]
+        if len(near) > support:
+            best, support = float(np.median(near)), len(near)
+    return best
+
+
+def start_rep_fits(peaks: np.ndarray, fps: float, within: float) -> bool:
+    """Whether a rep counted at the very start of the clip (first peak within ``within`` s) lies about a
+    period before the next one, the period being the spacing of the (at least two) reps after it.
+
+    The start rule counts a clip that opens at a turning point on weaker evidence (no rise before it
+    is seen); one much nearer the next rep than the reps are to each other is set-up movement."""
+    if len(peaks) < 3 or peaks[0] > within * fps:
+        return True
+    return bool(peaks[1] - peaks[0] >= RECOVER_NEAR * np.median(np.diff(peaks[1:])))
+
+
+def refine_peaks(
+    x: np.ndarray, peaks: np.ndarray, amp: float, fps: float, period: float
+) -> np.ndarray:
+    """Counted turning points ``peaks`` of x, with those one period from a counted rep recovered and
+    those much nearer than a period to a stronger one dropped."""
+    step = period * fps
+    cand, props = find_peaks(
+        x, distance=max(int(0.4 * fps), 1), prominence=RECOVER_PROMINENCE * amp
+    )
+    prom = dict(zip(cand.tolist(), props["prominences"].tolist(), strict=True))
+    kept = sorted(int(p) for p in peaks)
+    changed = bool(kept)
+    while changed:
+        changed = False
+        for c in cand.tolist():
+            if c in kept:
+                continue
+            gap = min(abs(c - k) for k in kept)
+            later, earlier = [k for k in kept if k > c], [k for k in kept if k < c]
+            back = x[c] - x[c : later[0] if later else len(x)].min()
+            rise = x[c] - x[earlier[-1] if earlier else 0 : c + 1].min()
+            # Back at least half of its own rise too: a clip that ends on the way back has a half rep.
+            if RECOVER_NEAR * step <= gap <= RECOVER_FAR * step and back >= max(
+                RECOVER_RETURN * amp, 0.5 * rise
+            ):
+                kept = sorted([*kept, c])
+                changed = True
+    while len(kept) >= 2:
+        gaps = np.diff(kept)
+        i = int(np.argmin(gaps))
+        if gaps[i] >= TOO_CLOSE * step:
+            break
+        a, b = kept[i], kept[i + 1]
+        kept.remove(a if prom.get(a, 0.0) < prom.get(b, 0.0) else b)
+    return np.asarray(kept, int)
+
+
+def period_checked(
+    x: np.ndarray, peaks: np.ndarray, amp: float, fps: float, voters: np.ndarray
+) -> np.ndarray:
+    """``refine_peaks`` at the period that the counted reps' spacing and the signals ``voters`` (T, K)
+    agree on; the peaks unchanged where they agree on none."""
+    spacing = float(np.median(np.diff(peaks))) / fps if len(peaks) >= 2 else None
+    period = agreed_period(voters, fps, spacing)
+    return peaks if period is None else refine_peaks(x, peaks, amp, fps, period)
