@@ -37,7 +37,7 @@ OUT = HERE / "results" / "levers.md"
 
 # name: (description, trees model options, TrainConfig fields)
 VARIANTS = {
-    "base": ("shipped settings (trees, leaf share 0.025, max features 0.1)", {}, {}),
+    "base": ("shipped settings (trees, rep windows, leaf share 0.025, max features 0.1)", {}, {}),
     "camera": ("+ 1 camera-augmented copy of each window", {}, {"camera_copies": 1}),
     "speed": ("+ time-stretched copies (0.8x, 1.25x) of each window", {}, {"speed_copies": 2}),
     "mirror": ("+ a mirrored copy of each window", {}, {"mirror_copies": True}),
@@ -49,11 +49,11 @@ VARIANTS = {
         {"gate_on": "grouped+source"},
     ),
     "trees400": ("400 trees", {"trees": 400}, {}),
-    "rep": (
-        "windows of one rep each (learn/cycles.py), time windows where no rhythm is found",
+    "time": (
+        "4 s windows, hop 2 s (the shipped unit until 2026-12-06)",
         {},
         {},
-        {"features": {"unit": "rep"}},
+        {"features": {"unit": "time"}},
     ),
     "rep+time": ("rep windows added to the time windows", {}, {}, {"features": {"unit": "both"}}),
 }

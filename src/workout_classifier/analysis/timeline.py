@@ -29,7 +29,9 @@ def per_step_probs(win_probs: np.ndarray, win_starts: np.ndarray, window_seconds
     times = np.arange(t0, max(t1, t0 + 1e-9), step)
     if len(times) == 0:
         times = np.array([t0])
-    half = np.maximum(np.broadcast_to(np.asarray(window_seconds, float), win_starts.shape) / 2, 1e-6)
+    half = np.maximum(
+        np.broadcast_to(np.asarray(window_seconds, float), win_starts.shape) / 2, 1e-6
+    )
     centres = win_starts + half
     out = np.empty((len(times), win_probs.shape[1]))
     for i, t in enumerate(times + step / 2):

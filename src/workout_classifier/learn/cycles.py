@@ -111,7 +111,9 @@ def cycles(raw: np.ndarray, times: np.ndarray, aspect: float = 1.0) -> np.ndarra
     return np.asarray(kept).reshape(-1, 2)
 
 
-def uncovered(starts: np.ndarray, spans: np.ndarray, reps: np.ndarray, most: float = 0.5) -> np.ndarray:
+def uncovered(
+    starts: np.ndarray, spans: np.ndarray, reps: np.ndarray, most: float = 0.5
+) -> np.ndarray:
     """(W,) True for the windows [start, start + span] less than `most` covered by the reps (R, 2)."""
     out = np.ones(len(starts), bool)
     for i, (s, sp) in enumerate(zip(starts, spans, strict=True)):

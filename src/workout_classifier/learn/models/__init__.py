@@ -107,10 +107,16 @@ def input_streams(name: str) -> tuple[str, ...] | None:
 
 def default_features(name: str):
     """Default FeatureConfig for a model: the streams it fixes (trees read "raw"), else the defaults."""
+    from dataclasses import replace
+
     from workout_classifier.learn.features import FeatureConfig
 
     streams = input_streams(name)
-    return FeatureConfig(streams=streams) if streams else FeatureConfig()
+    cfg = FeatureConfig(streams=streams) if streams else FeatureConfig()
+    unit = getattr(
+        _lookup(name)[0], "unit", None
+    )  # what one window holds, where the model fixes it
+    return replace(cfg, unit=unit) if unit else cfg
 
 
 def mirror_tta(name: str) -> bool:
