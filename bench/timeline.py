@@ -25,7 +25,7 @@ from workout_classifier.learn.evaluate import make_splits
 from workout_classifier.learn.models import default_features
 from workout_classifier.learn.train import TrainConfig, fit
 from workout_classifier.pose.cache import PoseCache
-from workout_classifier.predict import classify_sequence
+from workout_classifier.predict import timeline_windows
 
 HERE = Path(__file__).resolve().parent
 
@@ -75,9 +75,9 @@ def main() -> None:
         # True segment boundaries are the joins where the exercise changes.
         starts = [0.0] + joins
         seg_bounds = [starts[j] for j in range(1, len(parts)) if truth[j] != truth[j - 1]]
-        res = classify_sequence(seq, clf)
-        segs = build_timeline(seq, res["_window_probs"], res["_window_starts"], clf.classes,
-                              clf.features.window_seconds, reps=False)  # fmt: skip
+        probs, win_starts = timeline_windows(seq, clf)  # the windows `predict --timeline` reads
+        segs = build_timeline(seq, probs, win_starts, clf.classes, clf.features.window_seconds,
+                              reps=False)  # fmt: skip
         grid = np.arange(0, seq.times[-1], step)
         true_lab = np.array(
             [truth[int(np.searchsorted(starts, t, side="right")) - 1] for t in grid]

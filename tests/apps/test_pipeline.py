@@ -120,3 +120,18 @@ def test_source_protocol_never_puts_one_source_on_both_sides():
         assert not set(groups[tr]) & set(groups[te])
     with pytest.raises(ValueError, match="two or more sources"):
         source_splits(y, groups, np.array(["x"] * 36))
+
+
+def test_shipped_model_answers_by_reps_and_draws_the_timeline_on_time_windows():
+    """The clip's answer votes over rep windows; the timeline reads evenly spaced time windows."""
+    from workout_classifier.predict import timeline_windows
+
+    clf = Classifier.load()
+    assert clf.features.unit == "rep"
+    seq = synthetic_sequence("squat", seconds=14, seed=3)
+    res = classify_sequence(seq, clf)
+    probs, starts = timeline_windows(seq, clf)
+    assert np.allclose(np.diff(starts)[:-1], clf.features.hop_seconds)  # 0, 2, 4, ... s; the last
+    assert starts[-1] + clf.features.window_seconds == pytest.approx(seq.times[-1])  # ends at the end
+    assert probs.shape == (len(starts), len(clf.classes))
+    assert res["windows"] != len(starts)  # one window per rep, not per 2 s hop

@@ -20,23 +20,19 @@ from workout_classifier.pose.landmarks import PoseSequence
 MIN_SEGMENT = 5.0
 
 
-def per_step_probs(win_probs: np.ndarray, win_starts: np.ndarray, window_seconds: float | np.ndarray,
+def per_step_probs(win_probs: np.ndarray, win_starts: np.ndarray, window_seconds: float,
                    t0: float, t1: float, step: float = 0.5) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """(times (S,), probs (S, K)): at each step, the mean of the windows that cover it.
-    `window_seconds`: one length for all windows, or each window's (W,) (rep windows vary)."""
+    """(times (S,), probs (S, K)): at each step, the mean of the windows that cover it."""
     win_probs = np.asarray(win_probs, float)
     win_starts = np.asarray(win_starts, float)
     times = np.arange(t0, max(t1, t0 + 1e-9), step)
     if len(times) == 0:
         times = np.array([t0])
-    half = np.maximum(
-        np.broadcast_to(np.asarray(window_seconds, float), win_starts.shape) / 2, 1e-6
-    )
-    centres = win_starts + half
+    centres = win_starts + window_seconds / 2
     out = np.empty((len(times), win_probs.shape[1]))
     for i, t in enumerate(times + step / 2):
         # Windows weigh more the nearer their centre is (triangular weights).
-        w = np.clip(1 - np.abs(centres - t) / half, 0, None)
+        w = np.clip(1 - np.abs(centres - t) / (window_seconds / 2), 0, None)
         if w.sum() > 0:
             out[i] = (w[:, None] * win_probs).sum(0) / w.sum()
         else:  # past the last window: the nearest one
@@ -113,7 +109,7 @@ def slice_sequence(seq: PoseSequence, start: float, end: float) -> PoseSequence:
 
 
 def build_timeline(seq: PoseSequence, win_probs: np.ndarray, win_starts: np.ndarray, classes: list[str],
-                   window_seconds: float | np.ndarray, step: float = 0.5, switch_cost: float = 4.0,
+                   window_seconds: float, step: float = 0.5, switch_cost: float = 4.0,
                    min_segment: float = MIN_SEGMENT, reps: bool = True) -> list[dict]:  # fmt: skip
     """Segments of one clip from its window probabilities (see the module docstring)."""
     t0, t1 = float(seq.times[0]), float(seq.times[-1])

@@ -148,10 +148,8 @@ def windows(
     cfg: FeatureConfig,
     rng: np.random.Generator | None = None,
     max_windows: int | None = None,
-    with_spans: bool = False,
-) -> tuple[np.ndarray, ...]:
-    """Cut a track into windows resampled to cfg.steps. Returns (raw (W, T, V, 8), starts (W,)),
-    and each window's length in seconds (W,) after them with `with_spans` (reps vary in length).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut a track into windows resampled to cfg.steps. Returns (raw (W, T, V, 8), starts (W,)).
 
     With `rng` (training), each window gets a random start and a span jittered by
     +-20% (a speed change), and at most `max_windows` are drawn.
@@ -184,7 +182,7 @@ def windows(
         out[i] = _resample(track.raw, track.times, t0 + s + frac * sp)
     # Image x is stored in units of width; rescale so x and y share the height unit.
     out[..., 0] *= track.aspect
-    return (out, starts, np.asarray(spans, float)) if with_spans else (out, starts)
+    return out, starts
 
 
 # ---- augmentation (training folds only) -------------------------------------------
