@@ -69,7 +69,9 @@ def test_a_session_gets_reps_at_each_tempo_and_time_windows_where_it_rests():
     its own period, and the still stretch is still looked at (time windows)."""
     a = synthetic_sequence("squat", seconds=20, seed=5)
     b = synthetic_sequence("jack", seconds=20, seed=6)
-    lm = np.concatenate([a.landmarks, np.repeat(a.landmarks[-1:], 150, 0), b.landmarks])  # 10 s still
+    lm = np.concatenate(
+        [a.landmarks, np.repeat(a.landmarks[-1:], 150, 0), b.landmarks]
+    )  # 10 s still
     wo = np.concatenate([a.world, np.repeat(a.world[-1:], 150, 0), b.world])
     n = len(lm)
     seq = type(a)(lm, wo, np.arange(n) / 15.0, np.ones(n, bool), dict(a.meta))
