@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -309,7 +309,8 @@ class LiveTracker:
             return
         w, h = self.size
         seq = PoseSequence(lm, world, times, found, {"width": w, "height": h})
-        raw, _ = windows(prepare(seq), self.clf.features)
+        # The last 4 s as one time window, as the timeline reads a session (predict.timeline_windows).
+        raw, _ = windows(prepare(seq), replace(self.clf.features, unit="time"))
         probs = self.clf.predict_windows(raw[-1:], tta=bool(self.clf.extra.get("tta", False)))[0]
         order = np.argsort(-probs)[:3]
         self.top = [
