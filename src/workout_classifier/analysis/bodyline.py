@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from workout_classifier.analysis.form import _angle
 from workout_classifier.learn.features import interpolate_missing
 from workout_classifier.pose.landmarks import NoPersonError, PoseSequence
 
@@ -51,12 +52,6 @@ def body_frame(world: np.ndarray) -> np.ndarray:
     if hands @ normal < 0:
         normal, across = -normal, -across  # keep a right-handed frame
     return np.stack([long, across, normal])
-
-
-def _angle(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
-    u, w = a - v, b - v
-    cos = (u * w).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1) + 1e-9)
-    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
 
 
 def _offset(p: np.ndarray, a: np.ndarray, b: np.ndarray, normal: np.ndarray) -> np.ndarray:
