@@ -21,8 +21,9 @@ plank (``hip_shoulder_sync``, ``hip_out_of_step``).
 The model is a standardized logistic regression stored as JSON in the package
 (``assets/pushup_form.json``): weights per cue, each held to the sign of its cue's
 own correlation with 'wrong', so the cues it uses can be read off and said in words.
-Grouped cross-validation (bench/form.py, bench/results/form.md): about 0.61 accuracy on the v3
-landmark cache (0.69 on v2), leave-source-out about the same.
+Grouped cross-validation (bench/form.py, bench/results/form.md): about 0.67 accuracy, about 0.69
+leaving each source out. Measures in the body's own frame, which no view changes (``bodyline``), score
+about the same and are not used here.
 """
 
 from __future__ import annotations
