@@ -15,6 +15,7 @@ from workout_classifier.cli.common import (
     console,
     err,
     fail,
+    quick_exit_allowed,
     ray_backend_or_fail,
 )
 
@@ -44,6 +45,10 @@ def predict(
     ),
 ):
     """Say which exercise each video shows."""
+    if cache is None and ray is None and len(videos) == 1 and videos[0].is_file():
+        from workout_classifier.pose import early
+
+        early.start()  # MediaPipe imported once, then the clip's helper processes forked
     from workout_classifier.api import Model, video_sources
     from workout_classifier.pose.cache import CacheError
 
@@ -74,6 +79,7 @@ def predict(
         print(json.dumps(results, indent=1, ensure_ascii=False))
     else:
         _print_predictions(results)
+    quick_exit_allowed()  # the answers are out and the temporary poses removed
     if all(r["error"] for r in results):
         raise typer.Exit(1)
 

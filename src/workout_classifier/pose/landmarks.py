@@ -259,7 +259,10 @@ def shared_static_pose(settings: PoseSettings):
     would otherwise pay on every clip (12 short clips: 9.5 s -> 8.6 s of extraction, issue 11).
     Tracking models are never shared: their state must not leak between clips.
     """
-    key = settings.key()
+    # What create_pose gives the model (not the sampling rate): a helper started before its clip's
+    # settings are known (early.py) starts its model with the default ones.
+    key = (settings.model_complexity, settings.smooth_landmarks, settings.min_detection_confidence,
+           settings.min_tracking_confidence)  # fmt: skip
     held = getattr(_STATIC, "pose", None)
     if held is None or held[0] != key:
         if held is not None:
