@@ -227,6 +227,13 @@ def test_helpers_forked_early_do_the_later_chunks(tmp_path):
     assert got["split"]["cut_frames"] == plan_cuts(60, 2, helper_start=head)
 
 
+def test_an_interrupted_split_stops_its_helpers_at_once(tmp_path):
+    """Ctrl-C, or a cancelled job (its progress report raises): the helpers are stopped, not
+    left to finish their chunks."""
+    got = _early(write_video(tmp_path / "c.mp4", frames=900, fps=30), "stop")  # 300 sampled frames
+    assert got == {"helpers": 1, "alive": 0}
+
+
 def test_no_early_fork_beside_other_threads():
     import threading
 

@@ -140,7 +140,7 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
             pool, q = held
             on_frames = on_frames or (lambda n: None)
         mine = None if q is None else (lambda n: on_frames(n + _drain(q)))
-        with pool:
+        try:
             bounds = list(zip(cuts, [*cuts[1:], None], strict=True))
             helpers = [
                 pool.submit(_track, path, settings, max(c - warm, 0.0), stop, c)
@@ -160,6 +160,10 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
                     keep = part.times >= cut  # the warm-up frames before the cut are dropped
                     pieces.append(PoseSequence(part.landmarks[keep], part.world[keep], part.times[keep],
                                                part.detected[keep], part.meta))  # fmt: skip
+        except BaseException:  # Ctrl-C, a cancelled job: helpers stop now, not at their chunk's end
+            stop_now(pool)
+            raise
+        pool.shutdown(wait=True)
     times = np.concatenate([p.times for p in pieces])
     meta = {
         **seq.meta,

@@ -17,8 +17,8 @@ Endpoints (see /openapi.json):
 - ``POST /api/jobs``: the same upload and options, answered 202 with a job id at once;
   ``GET /api/jobs/{id}`` (state, progress, stage, eta_s, result, error) and
   ``/api/jobs/{id}/events`` (the same as server-sent events) follow it; ``result.json`` and
-  ``result.csv`` download its answer. Jobs are kept ``result_ttl_s`` after they end. The page
-  uses these.
+  ``result.csv`` download its answer; ``DELETE /api/jobs/{id}`` cancels it. Jobs are kept
+  ``result_ttl_s`` after they end. The page uses these.
 
 Safety: uploads are parsed as they stream in and written under a random name
 in this server's private temp folder (the client's file name is only echoed

@@ -23,6 +23,9 @@ from pathlib import Path
 from workout_classifier.learn.checkpoint import Classifier
 
 OPTIONAL_ANSWERS = ("reps", "form", "timeline")
+CANCELLED = (
+    499  # a job's status when cancelled (nginx's "client closed request"; never sent as HTTP)
+)
 
 
 # ---- the answers every upload gets, asked for by name ----------------------------------------
@@ -78,19 +81,33 @@ def _worker_init(model_path: str | None, progress_q=None) -> None:
     _PROGRESS_Q = progress_q
 
 
+CANCEL_FLAG = "cancel"  # a file the server makes in a job's folder to cancel it (jobs.cancel_job)
+
+
+class JobCancelled(BaseException):
+    """Raised at a cancelled job's next progress report; a BaseException, so that no `except
+    Exception` on the way (the one-graph fallback, the annotated clip's) takes it for a failure."""
+
+
 class Reporter:
     """A job's progress, sent to the server as ("progress", job, stage, 0..1) and
     ("partial", job, answer) messages; silent without a job id or a queue.
 
     Each stage covers a share of the bar (`stage(name, lo, hi, total)`); `frames(n)` moves it by
     n of the stage's `total` units (sampled frames of the pose, frames of the annotated clip),
-    at most every `every_s` seconds, so a long clip sends a few hundred messages, not thousands."""
+    at most every `every_s` seconds, so a long clip sends a few hundred messages, not thousands.
+    Both raise JobCancelled once `stop_file` exists."""
 
-    def __init__(self, job_id: str | None, every_s: float = 0.25):
+    def __init__(self, job_id: str | None, every_s: float = 0.25, stop_file: str | None = None):
         self.job_id = job_id if _PROGRESS_Q is not None else None
         self.every_s, self.last = every_s, 0.0
         self.lo = self.hi = 0.0
         self.name, self.total, self.done = "queued", 1.0, 0
+        self.stop_file = stop_file
+
+    def check(self) -> None:
+        if self.stop_file is not None and os.path.exists(self.stop_file):
+            raise JobCancelled
 
     def _send(self, *msg) -> None:
         if self.job_id is not None:
@@ -98,11 +115,13 @@ class Reporter:
                 _PROGRESS_Q.put((msg[0], self.job_id, *msg[1:]))
 
     def stage(self, name: str, lo: float, hi: float, total: float = 1.0) -> None:
+        self.check()
         self.name, self.lo, self.hi, self.total, self.done = name, lo, hi, max(total, 1.0), 0
         self.last = time.monotonic()
         self._send("progress", name, lo)
 
     def frames(self, n: int) -> None:
+        self.check()
         self.done += n
         now = time.monotonic()
         if now - self.last >= self.every_s:
@@ -162,14 +181,24 @@ def predict_job(path: str, name: str, top: int, annotated_out: str | None = None
     server), since a worker killed mid-job never gets to remove it; without one,
     a temporary folder next to the upload is used and removed here. The pose is
     extracted on all cores (`predict.extract_on_all_cores`, as a cold `workout predict`
-    does). `job_id`: progress goes to the server under that id (`Reporter`).
+    does). `job_id`: progress goes to the server under that id (`Reporter`). A job whose `cache_dir` gets a CANCEL_FLAG file stops at its
+    next progress report and answers status CANCELLED.
     """
+    bar = Reporter(job_id, stop_file=os.path.join(cache_dir, CANCEL_FLAG) if cache_dir else None)
+    try:
+        return _predict_job(path, name, top, annotated_out, cache_dir, bar)
+    except JobCancelled:
+        return {"status": CANCELLED, "detail": "cancelled"}
+
+
+def _predict_job(path: str, name: str, top: int, annotated_out: str | None, cache_dir: str | None,
+                 bar: Reporter) -> dict:  # fmt: skip
     from workout_classifier.api import Model
     from workout_classifier.frames.video import VideoError, looks_like_video, probe, sample_stride
     from workout_classifier.pose.cache import PoseCache
     from workout_classifier.predict import extract_on_all_cores, pose_settings_for
 
-    bar, ends = Reporter(job_id), STAGES[annotated_out is not None]
+    ends = STAGES[annotated_out is not None]
     bar.stage("reading", 0.0, ends["reading"])
     settings = pose_settings_for(_CLF)
     try:
