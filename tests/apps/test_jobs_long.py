@@ -1,5 +1,6 @@
 """A long clip through the job API (issue 26): cancelled while queued or running (DELETE
-/api/jobs/{id}: the worker stops at once and goes on to the next clip, nothing is left behind). The clip is a session of
+/api/jobs/{id}: the worker stops at once and goes on to the next clip, nothing is left behind), and
+the timeline so far in the job's view and events while the pose is found. The clip is a session of
 real clips of three exercises joined end to end, made in a temporary folder.
 """
 
@@ -10,7 +11,7 @@ import time
 import cv2
 import pytest
 from conftest import real_clip
-from test_jobs import start_job, uploads_left, wait_done
+from test_jobs import events, start_job, uploads_left, wait_done
 from test_serve import model_for_tests, no_person_clip  # noqa: F401 (a fixture)
 
 from workout_classifier.serve import create_app
@@ -117,3 +118,23 @@ def test_a_finished_job_is_forgotten_and_unknown_ones_are_404(served, no_person_
     assert client.delete(f"/api/jobs/{job_id}").status_code == 204
     assert client.get(f"/api/jobs/{job_id}").status_code == 404
     assert client.delete(f"/api/jobs/{job_id}").status_code == 404
+
+
+def test_the_timeline_so_far_shows_while_the_pose_is_found(served, session):
+    client, app = served
+    job_id = start_job(client, session.read_bytes(), name="session.mp4").json()["id"]
+    seen = events(client, job_id)  # opened at once: every change until the end
+    final = seen[-1]
+    assert final["state"] == "done" and final["timeline_so_far"] is None
+    timeline, duration = final["result"]["timeline"], final["result"]["duration"]
+    early = [v for v in seen if v["state"] == "running" and v["timeline_so_far"]]
+    assert early, "no timeline before the end"
+    assert all(v["result"] is None for v in early)
+    untils = [v["timeline_so_far"]["until"] for v in early]
+    assert untils == sorted(untils) and untils[-1] < duration
+    first = early[0]["timeline_so_far"]
+    assert first["segments"][-1]["end"] <= first["until"] + 0.5
+    assert set(first["segments"][0]) >= {"start", "end", "label", "confidence", "reps"}
+    # The same stages as the finished clip's: the start of the clip is named alike.
+    assert first["segments"][0]["label"] == timeline[0]["label"]
+    assert early[0]["progress"] < 0.95  # before the pose of the whole clip was done

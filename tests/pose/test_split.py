@@ -245,3 +245,15 @@ def test_no_early_fork_beside_other_threads():
     finally:
         stop.set()
         t.join()
+
+
+def test_poses_so_far_are_the_start_of_the_clip(real_clips):
+    clip = real_clip(real_clips, "squat/v_BodyWeightSquats_g25_c07.mp4")
+    seen = []
+    seq = extract_pose(clip, PoseSettings(), on_poses=lambda so_far: seen.append(so_far()))
+    assert len(seen) >= 3 and seen[-1].num_frames == seq.num_frames
+    for part in seen:
+        n = part.num_frames
+        np.testing.assert_array_equal(part.times, seq.times[:n])
+        np.testing.assert_array_equal(part.landmarks, seq.landmarks[:n])
+        assert part.meta["width"] == seq.meta["width"]

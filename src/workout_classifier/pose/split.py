@@ -104,11 +104,13 @@ def _track(
 
 
 def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings(), overlap: int = OVERLAP,
-                       sha256: str | None = None, parts: int | None = None, on_frames=None) -> PoseSequence:  # fmt: skip
+                       sha256: str | None = None, parts: int | None = None, on_frames=None,
+                       on_poses=None) -> PoseSequence:  # fmt: skip
     """Like pose.extract_pose, on `parts` processes (default: every core, at most early.MAX_PARTS).
 
     `on_frames(n)`: told of sampled frames as every chunk's graph does them (a helper's warm-up
-    frames included), as pose.extract_pose tells of its own.
+    frames included), as pose.extract_pose tells of its own. `on_poses(so_far)`: as in
+    pose.extract_pose, for the first chunk (the clip's start, tracked here).
 
     Raises VideoError for files that cannot be decoded."""
     path = str(path)
@@ -127,7 +129,7 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
     cuts = [(c - 0.5) / sampled_fps for c in cut_frames]
     warm = overlap / sampled_fps
     if not cuts:
-        seq = extract_pose(path, settings, sha256=sha256, on_frames=on_frames)
+        seq = extract_pose(path, settings, sha256=sha256, on_frames=on_frames, on_poses=on_poses)
         pieces = [seq]
     else:
         if held is None:
@@ -147,7 +149,8 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
                 for c, stop in bounds
             ]
             sha256 = sha256 or file_sha256(path)  # while the helpers start
-            seq = extract_pose(path, settings, sha256=sha256, stop=cuts[0], on_frames=mine)
+            seq = extract_pose(path, settings, sha256=sha256, stop=cuts[0], on_frames=mine,
+                               on_poses=on_poses)  # fmt: skip
             pieces = [seq]
             while q is not None:  # the helpers' frames, while they finish
                 left = wait(helpers, timeout=0.25).not_done

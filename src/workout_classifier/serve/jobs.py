@@ -6,7 +6,8 @@ removed here (a worker killed mid-job cannot clean up), the upload deleted whate
 
 A `Job` is what GET /api/jobs/{id} shows: its state (queued, running, done, failed, cancelled),
 progress (0..1, never falling), stage, estimated seconds left, and the answer once done (`partial`:
-the answer before the annotated clip is drawn). Progress comes from the worker (`workers.Reporter`, through
+the answer before the annotated clip is drawn; `timeline_so_far`: the timeline of the part of the
+clip whose pose is done). Progress comes from the worker (`workers.Reporter`, through
 `ServerState.listen`) and is counted in frames of the real pipeline. `JobStore` keeps jobs in
 memory: finished ones are swept `ttl_s` after they end, and at most `max_jobs` are kept.
 `cancel_job` stops a queued or running one.
@@ -72,6 +73,9 @@ class Job:
     eta_s: float | None = None
     result: dict | None = None
     partial: dict | None = None
+    timeline_so_far: dict | None = (
+        None  # {"until", "segments"}: the timeline while the pose is found
+    )
     error: str | None = None
     # The HTTP status /api/predict would have answered; workers.CANCELLED once a cancelled job's
     # worker has stopped (200 if it finished before it heard).
@@ -86,6 +90,7 @@ class Job:
             "id": self.id, "video": self.video, "state": self.state,
             "progress": round(self.progress, 4), "stage": self.stage, "eta_s": self.eta_s,
             "result": self.result, "partial": self.partial if self.result is None else None,
+            "timeline_so_far": self.timeline_so_far if self.result is None else None,
             "error": self.error, "status": self.status,
             "elapsed_s": round((self.ended or time.monotonic()) - self.started, 1) if self.started else None,
         }  # fmt: skip
@@ -113,7 +118,8 @@ class JobStore:
         return self.jobs.get(job_id)
 
     def on_message(self, msg: tuple) -> None:
-        """A worker's message (workers.Reporter): ("progress", id, stage, p) or ("partial", id, answer)."""
+        """A worker's message (workers.Reporter): ("progress", id, stage, p), ("partial", id, answer)
+        or ("timeline", id, {"until", "segments"})."""
         job = self.jobs.get(msg[1])
         if job is None or job.state in TERMINAL:
             return
@@ -121,6 +127,9 @@ class JobStore:
             self.advance(job, msg[2], msg[3])
         elif msg[0] == "partial":
             job.partial = msg[2]
+            job._notify()
+        elif msg[0] == "timeline":
+            job.timeline_so_far = msg[2]
             job._notify()
 
     def advance(self, job: Job, stage: str, p: float) -> None:

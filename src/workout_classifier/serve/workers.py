@@ -90,8 +90,8 @@ class JobCancelled(BaseException):
 
 
 class Reporter:
-    """A job's progress, sent to the server as ("progress", job, stage, 0..1) and
-    ("partial", job, answer) messages; silent without a job id or a queue.
+    """A job's progress, sent to the server as ("progress", job, stage, 0..1), ("partial", job,
+    answer) and ("timeline", job, {"until", "segments"}) messages; silent without a job id or a queue.
 
     Each stage covers a share of the bar (`stage(name, lo, hi, total)`); `frames(n)` moves it by
     n of the stage's `total` units (sampled frames of the pose, frames of the annotated clip),
@@ -131,6 +131,35 @@ class Reporter:
 
     def partial(self, answer: dict) -> None:
         self._send("partial", answer)
+
+    def timeline(self, until: float, segments: list[dict]) -> None:
+        self._send("timeline", {"until": round(until, 2), "segments": segments})
+
+
+class TimelineSoFar:
+    """`on_poses` of a job's pose stage: the timeline of the frames posed so far
+    (predict.timeline_so_far), sent at most every `every_s` seconds once `min_new_s` more of the
+    clip is posed, never taking more than a 20th of the worker's time."""
+
+    def __init__(self, bar: Reporter, every_s: float = 3.0, min_new_s: float = 2.0):
+        self.bar, self.every_s, self.min_new_s = bar, every_s, min_new_s
+        self.next_at, self.until = time.monotonic() + 1.0, 0.0
+
+    def __call__(self, so_far) -> None:
+        if self.bar.job_id is None or time.monotonic() < self.next_at:
+            return
+        from workout_classifier.predict import timeline_so_far
+
+        t0 = time.monotonic()
+        seq = so_far()
+        until = float(seq.times[-1])
+        if until - self.until < self.min_new_s:  # too little more of the clip yet
+            self.next_at = time.monotonic() + 0.5
+            return
+        if segments := timeline_so_far(seq, _CLF):
+            self.until = until
+            self.bar.timeline(until, segments)
+        self.next_at = time.monotonic() + max(self.every_s, 20 * (time.monotonic() - t0))
 
 
 def worker_warm_up() -> int:
@@ -181,7 +210,8 @@ def predict_job(path: str, name: str, top: int, annotated_out: str | None = None
     server), since a worker killed mid-job never gets to remove it; without one,
     a temporary folder next to the upload is used and removed here. The pose is
     extracted on all cores (`predict.extract_on_all_cores`, as a cold `workout predict`
-    does). `job_id`: progress goes to the server under that id (`Reporter`). A job whose `cache_dir` gets a CANCEL_FLAG file stops at its
+    does). `job_id`: progress goes to the server under that id (`Reporter`), with the timeline
+    so far while the pose is found. A job whose `cache_dir` gets a CANCEL_FLAG file stops at its
     next progress report and answers status CANCELLED.
     """
     bar = Reporter(job_id, stop_file=os.path.join(cache_dir, CANCEL_FLAG) if cache_dir else None)
@@ -217,7 +247,8 @@ def _predict_job(path: str, name: str, top: int, annotated_out: str | None, cach
         sampled = info.frame_count / sample_stride(info.fps, settings.fps)
         bar.stage("pose", ends["reading"], ends["pose"], sampled)
         if (os.cpu_count() or 1) >= 2:
-            extract_on_all_cores(path, PoseCache(cache_dir, settings), on_frames=bar.frames)
+            extract_on_all_cores(path, PoseCache(cache_dir, settings), on_frames=bar.frames,
+                                 on_poses=TimelineSoFar(bar))  # fmt: skip
         bar.stage("answer", ends["pose"], ends["answer"])
         res = Model(_CLF).predict([path], top=top, cache=cache_dir, **ANSWERS)[0].to_dict()
         if res["error"] and PoseCache(cache_dir, settings).status(path) == "failed":

@@ -11,6 +11,7 @@
     uploadText: $("upload-text"), uploadPct: $("upload-pct"), uploadBar: $("upload-bar"),
     processing: $("processing"), processText: $("process-text"), elapsed: $("elapsed"),
     jobPct: $("job-pct"), jobBar: $("job-bar"), eta: $("eta"), cancel: $("cancel"),
+    soFarBox: $("so-far-box"), soFarHead: $("so-far-head"), soFarChart: $("so-far-chart"),
     error: $("error"), errorTitle: $("error-title"), errorText: $("error-text"), errorAgain: $("error-again"),
     result: $("result"), resultFile: $("result-file"), label: $("label"), confidence: $("confidence"),
     warnings: $("warnings"), chart: $("chart"), facts: $("facts"), timelineBox: $("timeline-box"), timelineChart: $("timeline-chart"),
@@ -56,6 +57,7 @@
     if (unfollow) unfollow();
     unfollow = null;
     jobId = null;
+    els.soFarBox.hidden = true;
     Jobs.forget();
     busy = false;
     stopTimer();
@@ -146,6 +148,7 @@
     busy = true;
     jobId = id;
     partialShown = false;
+    els.soFarBox.hidden = true;
     els.fname.textContent = name;
     els.uploadBar.value = 100;
     els.uploadPct.textContent = "100%";
@@ -169,6 +172,7 @@
       els.processText.textContent = Jobs.stageText(v);
       els.eta.textContent = v.state === "running" ? Jobs.eta(v.eta_s) : "";
       document.body.dataset.stage = v.stage || "";
+      soFar(v.timeline_so_far);
       if (v.state === "done") { unfollow = null; done(v.result, id); }
       else if (v.state === "failed") { unfollow = null; refused(v.status || 500, v.error, v.video || name); }
       else if (v.state === "cancelled") { unfollow = null; reset(); }  // cancelled elsewhere (another tab)
@@ -178,6 +182,16 @@
         show("partial");
       }
     }, () => { unfollow = null; fail("This job is no longer on the server", "The server restarted or the job was too old. Upload the clip again."); });
+  }
+
+  // A long clip's timeline from the frames posed so far, drawn while the job goes on.
+  function soFar(t) {
+    const segs = t && Array.isArray(t.segments) ? t.segments : [];
+    if (!segs.length || partialShown) return;
+    els.soFarHead.textContent = `Timeline so far (the first ${clock(t.until)})`;
+    els.soFarBox.hidden = false;
+    document.body.dataset.soFar = String(segs.length);
+    Answer.timelineChart(els.soFarChart, { timeline: segs, duration: t.until });
   }
 
   // Cancel: an upload in flight is aborted, a job on the server is stopped (DELETE), then back to the start.
@@ -190,6 +204,7 @@
   function done(result, id) {
     stopTimer();
     jobId = null;
+    els.soFarBox.hidden = true;
     busy = false;
     render(result, id);
   }
