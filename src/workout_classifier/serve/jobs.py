@@ -73,16 +73,15 @@ class Job:
     eta_s: float | None = None
     result: dict | None = None
     partial: dict | None = None
-    timeline_so_far: dict | None = (
-        None  # {"until", "segments"}: the timeline while the pose is found
-    )
+    # {"until", "segments"}: the timeline of the part of the clip posed so far, while the pose is found
+    timeline_so_far: dict | None = None
     error: str | None = None
     # The HTTP status /api/predict would have answered; workers.CANCELLED once a cancelled job's
     # worker has stopped (200 if it finished before it heard).
     status: int | None = None
     created: float = field(default_factory=time.time)
     started: float | None = None  # time.monotonic() when a worker took it
-    ended: float | None = None  # time.monotonic() when done or failed
+    ended: float | None = None  # time.monotonic() when done, failed or cancelled
     changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     def view(self) -> dict:
@@ -150,12 +149,8 @@ class JobStore:
 
     def cancel(self, job: Job) -> None:
         """Mark a queued or running job cancelled now (its worker is told by jobs.cancel_job)."""
-        job.state, job.stage, job.eta_s, job.ended = (
-            "cancelled",
-            "cancelled",
-            None,
-            time.monotonic(),
-        )
+        job.state = job.stage = "cancelled"
+        job.eta_s, job.ended = None, time.monotonic()
         job.started = job.started or job.ended
         job._notify()
 

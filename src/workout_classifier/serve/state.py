@@ -100,10 +100,10 @@ class ServerState:
     async def run(self, fn, *args, key: str | None = None):
         """`fn(*args)` in the pool; `key`: a job id under which the work can be cancelled (`cancel`)."""
         pool = self.pool()
-        future = pool.submit(fn, *args)
-        if key is not None:
-            self.submitted[key] = future
         try:
+            future = pool.submit(fn, *args)
+            if key is not None:
+                self.submitted[key] = future
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             self._drop_pool(
