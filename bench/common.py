@@ -5,6 +5,7 @@ for it to answer, multipart uploads)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shlex
 import socket
 import subprocess
@@ -79,6 +80,22 @@ def write_table(lines: list[str], out: Path) -> str:
 def uptime() -> str:
     """The load average over 1, 5 and 15 minutes (the machine is shared: say how busy it was)."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def priority_note() -> str:
+    """Say so when this run was given a raised CPU priority (shared machine)."""
+    try:
+        group = Path("/proc/self/autogroup").read_text().split()
+        group_nice = int(group[group.index("nice") + 1])
+    except (OSError, ValueError, IndexError):
+        group_nice = 0
+    own = os.nice(0)
+    if group_nice < 0 or own < 0:
+        return (
+            f" Other jobs shared this machine, so the benchmark ran with raised CPU priority "
+            f"(nice {own}, autogroup nice {group_nice})."
+        )
+    return ""
 
 
 def free_port() -> int:

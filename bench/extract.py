@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import write_table
+from common import priority_note, write_table
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[1] / "shared" / "data" / "clips"
@@ -168,22 +168,6 @@ def worker_startup() -> float:
         pool.submit(os.getpid).result()
         ready = time.perf_counter() - t0
     return ready
-
-
-def priority_note() -> str:
-    """Say so when this run was given a raised CPU priority (shared machine)."""
-    try:
-        group = Path("/proc/self/autogroup").read_text().split()
-        group_nice = int(group[group.index("nice") + 1])
-    except (OSError, ValueError, IndexError):
-        group_nice = 0
-    own = os.nice(0)
-    if group_nice < 0 or own < 0:
-        return (
-            f" Other jobs shared this machine, so the benchmark ran with raised CPU priority "
-            f"(nice {own}, autogroup nice {group_nice})."
-        )
-    return ""
 
 
 def main() -> int:

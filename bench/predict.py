@@ -19,6 +19,9 @@ figure to compare, and `uptime` is printed before and after. Run it under
 `flock /work/cpu.lock` on the shared machine. Writes bench/results/predict.md.
 
 Usage: flock /work/cpu.lock python bench/predict.py [--repeats 3]
+
+On a machine shared with other jobs, give the run the CPU as bench/extract.py says (the results
+file says when a run had raised priority).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-from common import free_port, multipart, uptime, wait_for_server, write_table
+from common import free_port, multipart, priority_note, uptime, wait_for_server, write_table
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -178,7 +181,8 @@ def main() -> None:
         "# Time to an answer",
         "",
         f"`python bench/predict.py` on {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}; load average "
-        f"(1, 5, 15 min) {load_before} before, {load_after} after (a shared machine: compare the ratios).",
+        f"(1, 5, 15 min) {load_before} before, {load_after} after (a shared machine: compare the ratios)."
+        + priority_note(),
         f"Bare: a fresh process importing MediaPipe and running `Pose.process` at {fps:g} fps (the shipped model's "
         "rate) over the same frames. "
         "Cold: a fresh `workout predict VIDEO --json` (no cache, shipped model). Warm: POST /api/predict to a "

@@ -6,7 +6,8 @@ the project. On one `workout serve` (2 workers, warmed up by a short job first) 
 
 - cold: a fresh `workout predict SESSION --json --reps --form --timeline` (what the job answers);
 - job: POST /api/jobs then GET /api/jobs/{id} every 0.2 s until done: time from the POST to the
-  answer, the distinct progress values seen, and the estimate's error halfway;
+  answer, the distinct progress values seen, the estimate's error halfway, and when the timeline
+  so far first showed;
 - two jobs at once: the session twice, posted together (both must be answered; neither waits for
   the other to finish);
 - annotated: the job with ?annotate=true (the page's), the time to its partial answer and to the
@@ -89,8 +90,10 @@ def run_job(port: int, path: Path, query: str = "", every_s: float = 0.2) -> dic
     assert progress == sorted(progress), "progress fell"
     half = next(((t, v) for t, v in views if v["progress"] >= 0.5 and v["eta_s"] is not None), None)
     partial = next((t for t, v in views if v.get("partial")), None)
+    so_far = [(t, v["timeline_so_far"]) for t, v in views if v.get("timeline_so_far")]
     return {"id": job["id"], "seconds": total, "steps": len(set(progress)), "answer": views[-1][1]["result"],
-            "eta_half": None if half is None else (half[1]["eta_s"], total - half[0]), "partial_s": partial}  # fmt: skip
+            "eta_half": None if half is None else (half[1]["eta_s"], total - half[0]), "partial_s": partial,
+            "so_far": so_far}  # fmt: skip
 
 
 def same_timeline(a: list[dict], b: list[dict]) -> str:
@@ -195,6 +198,11 @@ def table(args, cold, jobs, load_before, two, two_s, annotated, shots) -> list[s
     )
     if jobs[-1]["eta_half"]:
         alone += "; ETA shown at half way {} s, real {:.1f} s".format(*jobs[-1]["eta_half"])
+    if so_far := jobs[-1]["so_far"]:  # the timeline so far (GET /api/jobs/{id}'s timeline_so_far)
+        updates = len({json.dumps(x) for _, x in so_far})
+        alone += (f"; timeline so far first at {so_far[0][0]:.1f} s (the first {so_far[0][1]['until']:.0f} s of "
+                  f"the clip), {updates} updates, the last at {so_far[-1][0]:.1f} s (the first "
+                  f"{so_far[-1][1]['until']:.0f} s)")  # fmt: skip
     lines = [
         "# A long session through the job API",
         "",

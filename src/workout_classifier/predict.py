@@ -171,21 +171,32 @@ def load_sequence(cache: PoseCache, video) -> PoseSequence:
     return seq
 
 
-def extract_on_all_cores(video, cache: PoseCache, on_frames=None) -> None:
+def extract_on_all_cores(video, cache: PoseCache, on_frames=None, on_poses=None) -> None:
     """One uncached clip whose poses are not kept: its chunks at once, one per core (split.py), so a
     long session is answered in about 1/cores of the time. On any trouble, nothing is written and
     extract_clips does the clip the usual way (and reports its errors). `on_frames(n)`: sampled
-    frames done, as they are done (the web server's job progress)."""
+    frames done, as they are done (the web server's job progress); `on_poses(so_far)`: the
+    clip's first part as its poses come (pose.extract_pose), for `timeline_so_far`."""
     from workout_classifier.pose.split import extract_pose_split
 
     try:
         seq = extract_pose_split(
-            video, cache.settings, on_frames=on_frames
+            video, cache.settings, on_frames=on_frames, on_poses=on_poses
         )  # hashes the file while its helpers start
         cache.remember_sha256(video, seq.meta["sha256"])
         seq.save(cache.data_path(cache.key(video)))
     except Exception:  # noqa: BLE001 (the one-graph path below handles and reports every failure)
         return
+
+
+def timeline_so_far(seq: PoseSequence, clf: Classifier) -> list[dict]:
+    """The timeline of the frames posed so far of a clip still being worked on (a long job's first
+    results): the finished clip's own stages on a part of it; [] while nobody is seen yet."""
+    try:
+        res = classify_sequence(seq, clf, top=1)
+    except (NoPersonError, ValueError):  # nobody yet, or too few frames for one window
+        return []
+    return add_extras(res, seq, clf, timeline=True)["timeline"]
 
 
 PUSH_UP_LABELS = ("push up", "push-up", "pushup", "push_up", "push ups", "push-ups")

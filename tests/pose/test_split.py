@@ -7,9 +7,11 @@ import pytest
 from conftest import real_clip, write_video
 
 from workout_classifier.frames.video import open_frames
+from workout_classifier.pose import early
 from workout_classifier.pose.landmarks import PoseSettings, extract_pose
 from workout_classifier.pose.split import (
     HELPER_START,
+    HELPER_START_EARLY_S,
     HELPER_START_S,
     MIN_TAIL,
     OVERLAP,
@@ -173,3 +175,85 @@ def test_progress_counts_the_frames_of_every_chunk(tmp_path):
     overlap = two.meta["split"]["overlap"]
     assert sum(told) == 60 + overlap  # every kept frame, and the helper's warm-up before its cut
     assert len(told) >= 2 and cut < 60
+
+
+# In a fresh interpreter: forking is safe only before MediaPipe is imported (early.can_fork), as at
+# the start of `workout predict`; this test process has long imported it.
+EARLY = """
+import json, sys
+import numpy as np
+from workout_classifier.pose import early, split
+from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+taken = []
+take = early.take
+early.take = lambda n: taken.append(take(n)) or taken[-1]
+started = [early.start(2), early.start(2)]
+if sys.argv[2] == "stop":
+    procs = list(early._started[0]._processes.values())
+    def stop(n):
+        raise KeyboardInterrupt
+    try:
+        split.extract_pose_split(sys.argv[1], PoseSettings(), parts=2, on_frames=stop)
+    except KeyboardInterrupt:
+        for p in procs:
+            p.join(timeout=5)
+        print(json.dumps({"helpers": len(procs), "alive": sum(p.is_alive() for p in procs)}))
+    sys.exit()
+two = split.extract_pose_split(sys.argv[1], PoseSettings(), parts=2)
+one = extract_pose(sys.argv[1], PoseSettings())
+print(json.dumps({"started": started, "used": taken[0] is not None, "split": two.meta["split"],
+                  "same_times": bool(np.array_equal(one.times, two.times)), "frames": one.num_frames}))
+"""
+
+
+def _early(clip, mode: str) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", EARLY, str(clip), mode], capture_output=True, text=True,
+                         timeout=300, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout)
+
+
+def test_helpers_forked_early_do_the_later_chunks(tmp_path):
+    """`early.start` at a command's start: split.py takes those helpers (MediaPipe already
+    imported) and plans for their earlier start; the frames are one graph's."""
+    got = _early(write_video(tmp_path / "c.mp4", frames=180, fps=30), "split")  # 60 sampled frames
+    assert got["started"] == [True, False] and got["used"]  # started once, and used
+    assert got["same_times"] and got["frames"] == 60
+    head = round(HELPER_START_EARLY_S * PoseSettings().fps)
+    assert got["split"]["cut_frames"] == plan_cuts(60, 2, helper_start=head)
+
+
+def test_an_interrupted_split_stops_its_helpers_at_once(tmp_path):
+    """Ctrl-C, or a cancelled job (its progress report raises): the helpers are stopped, not
+    left to finish their chunks."""
+    got = _early(write_video(tmp_path / "c.mp4", frames=900, fps=30), "stop")  # 300 sampled frames
+    assert got == {"helpers": 1, "alive": 0}
+
+
+def test_no_early_fork_beside_other_threads():
+    import threading
+
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not early.can_fork() and not early.start(2)
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_poses_so_far_are_the_start_of_the_clip(real_clips):
+    clip = real_clip(real_clips, "squat/v_BodyWeightSquats_g25_c07.mp4")
+    seen = []
+    seq = extract_pose(clip, PoseSettings(), on_poses=lambda so_far: seen.append(so_far()))
+    assert len(seen) >= 3 and seen[-1].num_frames == seq.num_frames
+    for part in seen:
+        n = part.num_frames
+        np.testing.assert_array_equal(part.times, seq.times[:n])
+        np.testing.assert_array_equal(part.landmarks, seq.landmarks[:n])
+        assert part.meta["width"] == seq.meta["width"]

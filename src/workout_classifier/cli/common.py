@@ -28,11 +28,41 @@ def bare_ray_means_local(argv: list[str]) -> list[str]:
     return out
 
 
+# Set by a command whose process may end without tearing down what it loaded (`quick_exit`).
+QUICK_EXIT = {"ok": False}
+
+
+def quick_exit_allowed() -> None:
+    """Say that this command's process may end at once when it is done: everything it made is
+    written or removed, and what is left is unloading MediaPipe, OpenCV and the rest, about 0.06 s
+    of a cold `workout predict` of 1.1 s (docs/speed.md)."""
+    QUICK_EXIT["ok"] = True
+
+
 class _App(typer.Typer):
     def __call__(self, *args, **kwargs):
         if not args and "args" not in kwargs:
             kwargs["args"] = bare_ray_means_local(sys.argv[1:])
-        return super().__call__(*args, **kwargs)
+        try:
+            return super().__call__(*args, **kwargs)
+        except SystemExit as e:  # typer's way out, also on success
+            if QUICK_EXIT["ok"]:
+                _quick_exit(e.code)
+            raise
+
+
+def _quick_exit(code) -> None:
+    import os
+
+    from workout_classifier.pose import early
+
+    early.stop()  # helper processes never used (none are left otherwise)
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 app = _App(

@@ -15,6 +15,7 @@ from workout_classifier.cli.common import (
     console,
     err,
     fail,
+    quick_exit_allowed,
     ray_backend_or_fail,
 )
 
@@ -44,6 +45,28 @@ def predict(
     ),
 ):
     """Say which exercise each video shows."""
+    from workout_classifier.pose import early
+
+    if cache is None and ray is None and len(videos) == 1 and videos[0].is_file():
+        early.start()  # MediaPipe imported once, then the clip's helper processes forked
+    try:
+        results = _answers(
+            videos, model, cache, top, tta, workers, ray, json_out, reps, form, timeline
+        )
+    finally:
+        early.stop()  # helpers the clip did not use (too short to split, not a video, an error)
+    if json_out:
+        print(json.dumps(results, indent=1, ensure_ascii=False))
+    else:
+        _print_predictions(results)
+    quick_exit_allowed()  # the answers are out and the temporary poses removed
+    if all(r["error"] for r in results):
+        raise typer.Exit(1)
+
+
+def _answers(
+    videos, model, cache, top, tta, workers, ray, json_out, reps, form, timeline
+) -> list[dict]:
     from workout_classifier.api import Model, video_sources
     from workout_classifier.pose.cache import CacheError
 
@@ -52,30 +75,14 @@ def predict(
     clf = _load_classifier(model)
     backend = ray_backend_or_fail(ray, None if ray else workers)
     try:
-        answers = Model(clf).predict(
-            list(videos),
-            top=top,
-            tta=tta,
-            cache=cache,
-            workers=workers,
-            backend=backend,
-            progress=not json_out,
-            console=err,
-            reps=reps,
-            form=form,
-            timeline=timeline,
-        )
-        results = [a.to_dict() for a in answers]
+        answers = Model(clf).predict(list(videos), top=top, tta=tta, cache=cache, workers=workers,
+                                     backend=backend, progress=not json_out, console=err, reps=reps,
+                                     form=form, timeline=timeline)  # fmt: skip
     except CacheError as e:
         fail(str(e))
     except KeyboardInterrupt:
         fail("interrupted", 130)
-    if json_out:
-        print(json.dumps(results, indent=1, ensure_ascii=False))
-    else:
-        _print_predictions(results)
-    if all(r["error"] for r in results):
-        raise typer.Exit(1)
+    return [a.to_dict() for a in answers]
 
 
 # Marks an answer whose clip could not all be decoded; its warnings follow the table.

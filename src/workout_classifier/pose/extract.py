@@ -25,6 +25,7 @@ from pathlib import Path
 from workout_classifier._quiet import silence_stderr_forever
 from workout_classifier.frames.video import VideoError, probe, sample_stride
 from workout_classifier.pose.cache import PoseCache
+from workout_classifier.pose.early import stop_now
 from workout_classifier.pose.landmarks import (
     PoseSettings,
     atomic_write,
@@ -268,9 +269,7 @@ def _run_pool(todo, cache: PoseCache, workers: int, bar, results: list) -> None:
     except BaseException:
         stop.set()
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
+            stop_now(pool)
         local.shutdown(wait=True, cancel_futures=True)  # stops within a few frames
         raise
     local.shutdown(wait=True)

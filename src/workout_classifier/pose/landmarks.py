@@ -259,7 +259,10 @@ def shared_static_pose(settings: PoseSettings):
     would otherwise pay on every clip (12 short clips: 9.5 s -> 8.6 s of extraction, issue 11).
     Tracking models are never shared: their state must not leak between clips.
     """
-    key = settings.key()
+    # What create_pose gives the model (not the sampling rate): a helper started before its clip's
+    # settings are known (early.py) starts its model with the default ones.
+    key = (settings.model_complexity, settings.smooth_landmarks, settings.min_detection_confidence,
+           settings.min_tracking_confidence)  # fmt: skip
     held = getattr(_STATIC, "pose", None)
     if held is None or held[0] != key:
         if held is not None:
@@ -300,11 +303,14 @@ def extract_pose(
     start: float = 0.0,
     stop: float | None = None,
     count_from: float | None = None,
+    on_poses=None,
 ) -> PoseSequence:
     """Run pose tracking over the sampled frames of one clip.
 
     `on_frames(n)` is called every few frames with the count since the last call,
-    for progress bars. `start`/`stop` (seconds) track only that part of the clip
+    for progress bars; `on_poses(so_far)` as often and once at the end, with a function that gives
+    the frames done so far as a PoseSequence (its meta: the clip's header only), for results
+    before the end. `start`/`stop` (seconds) track only that part of the clip
     (a chunk, split.py); `count_from` (s): where its decode report starts (after a chunk's
     warm-up). Raises VideoError for files that cannot be decoded.
     """
@@ -333,6 +339,10 @@ def extract_pose(
 
     def static_pose():  # the look for other people, and recovery's last resort
         return shared_static_pose(settings)
+
+    def so_far() -> PoseSequence:
+        return PoseSequence(np.stack(rows_img), np.stack(rows_world), np.asarray(times, dtype=np.float64),
+                            np.asarray(detected, dtype=bool), info.to_dict())  # fmt: skip
 
     recovered = choices = 0
     main = MainPerson()
@@ -388,8 +398,11 @@ def extract_pose(
                 recovered += rec
                 _append(rows_img, rows_world, times, detected, img, world, t, ok)
                 pending += 1
-                if on_frames and pending >= 16:
-                    on_frames(pending)
+                if pending >= 16:
+                    if on_frames:
+                        on_frames(pending)
+                    if on_poses is not None:
+                        on_poses(so_far)
                     pending = 0
     finally:
         source.close()
@@ -398,6 +411,8 @@ def extract_pose(
             recovery.close()
     if on_frames and pending:
         on_frames(pending)
+    if on_poses is not None and times:
+        on_poses(so_far)
     if not times:
         raise VideoError("no frames could be decoded (empty or truncated video)")
     t_arr = np.asarray(times, dtype=np.float64)

@@ -4,7 +4,8 @@ A MediaPipe pose graph runs on one core at a time (two graphs in two threads of
 one process are no faster), so a single clip leaves the other cores idle. Here
 helper processes track the later chunks while this process tracks the first;
 the helpers start at once and load MediaPipe while this process decodes its
-first frames, and get smaller chunks, since they start later. Each helper seeks
+first frames, and get smaller chunks, since they start later. A cold `workout
+predict` forks them earlier still, once MediaPipe is imported (early.py). Each helper seeks
 to its chunk (video.open_frames with `start`) rather than decoding its way there,
 so a long session costs each process only its own part of the decoding.
 
@@ -21,18 +22,16 @@ one-graph results. `meta["split"]` says how a sequence was made.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import queue as queue_mod
-import sys
-import threading
 from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
 
-from workout_classifier._quiet import silence_stderr_forever
 from workout_classifier.frames.damage import merge_reports
 from workout_classifier.frames.video import VideoError, probe, sample_stride
+from workout_classifier.pose import early
+from workout_classifier.pose.early import can_fork, default_parts, stop_now
 from workout_classifier.pose.landmarks import PoseSequence, PoseSettings, extract_pose, file_sha256
 
 OVERLAP = 8  # sampled frames a helper tracks before its cut (about 0.8 s at 10 fps)
@@ -44,8 +43,13 @@ OVERLAP = 8  # sampled frames a helper tracks before its cut (about 0.8 s at 10 
 # 1.33 (the 20 frames at 15 fps chosen before) -> 1.40.
 HELPER_START_S = 0.3
 HELPER_START = 20  # plan_cuts' default head start, in sampled frames (callers pass their own)
+# Helpers forked at the start of the command (early.py), MediaPipe already imported and their
+# main-person model started while this process loads the rest, are ready about as soon as it is.
+# Cold `workout predict` of a 5 s clip, 10 alternating runs (2026-12-06, load 9, raised priority):
+# 0 -> 1.16 s, -0.3 -> 1.19 s, +0.3 -> 1.13 s, within the runs' spread; a timed trace at 0 has the
+# helper done 0.03 s before this process.
+HELPER_START_EARLY_S = 0.0
 MIN_TAIL = 8  # a helper's chunk shorter than this (sampled frames): one process fewer
-MAX_PARTS = 8  # helpers cost memory (one MediaPipe each) and a start-up; more rarely pays
 
 
 def plan_cuts(
@@ -65,35 +69,15 @@ def plan_cuts(
     return []
 
 
-def default_parts() -> int:
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_PARTS))
-
-
 def _context():
-    """Fork where it is safe, else a fresh interpreter.
+    """Fork where it is safe (early.can_fork), else a fresh interpreter.
 
     A forked helper is ready sooner (no interpreter start, nothing imported twice), which is most of
-    what a helper's late start costs on a 5 s clip. Forking is safe only before MediaPipe runs here
-    (its graphs start threads) and while this process has no other threads (a server's)."""
-    methods = mp.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1 and "mediapipe" not in sys.modules:
+    what a helper's late start costs on a 5 s clip."""
+    if can_fork():
         return mp.get_context("fork")
+    methods = mp.get_all_start_methods()
     return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-# A helper's frame-count queue (set by _helper_init, in the helper process only), so the caller's
-# progress counts every chunk's frames as they are done, not only its own.
-_helper_q = None
-
-
-def _helper_init(q=None) -> None:
-    global _helper_q
-    _helper_q = q
-    silence_stderr_forever()  # its errors come back as exceptions
 
 
 def _drain(q) -> int:
@@ -111,7 +95,7 @@ def _track(
     """One helper's chunk: frames start <= t < stop through a fresh graph (None: no frames there);
     its decode report counts from `cut` (the warm-up frames are another chunk's)."""
     try:
-        on_frames = _helper_q.put if _helper_q is not None else None
+        on_frames = early.helper_q.put if early.helper_q is not None else None
         return extract_pose(
             path, settings, sha256="-", start=start, stop=stop, count_from=cut, on_frames=on_frames
         )  # its meta is not kept, but for the decode report
@@ -120,11 +104,13 @@ def _track(
 
 
 def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings(), overlap: int = OVERLAP,
-                       sha256: str | None = None, parts: int | None = None, on_frames=None) -> PoseSequence:  # fmt: skip
-    """Like pose.extract_pose, on `parts` processes (default: every core, at most MAX_PARTS).
+                       sha256: str | None = None, parts: int | None = None, on_frames=None,
+                       on_poses=None) -> PoseSequence:  # fmt: skip
+    """Like pose.extract_pose, on `parts` processes (default: every core, at most early.MAX_PARTS).
 
     `on_frames(n)`: told of sampled frames as every chunk's graph does them (a helper's warm-up
-    frames included), as pose.extract_pose tells of its own.
+    frames included), as pose.extract_pose tells of its own. `on_poses(so_far)`: as in
+    pose.extract_pose, for the first chunk (the clip's start, tracked here).
 
     Raises VideoError for files that cannot be decoded."""
     path = str(path)
@@ -133,29 +119,38 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
     n = int(
         info.frame_count / sample_stride(info.fps, settings.fps)
     )  # headers can be off; decoding is truth
-    cut_frames = plan_cuts(
-        n, parts or default_parts(), overlap, round(HELPER_START_S * sampled_fps)
-    )
+    parts = parts or default_parts()
+    held = early.take(parts - 1)  # helpers started at the command's start, MediaPipe imported
+    head_start = HELPER_START_EARLY_S if held is not None else HELPER_START_S
+    cut_frames = plan_cuts(n, parts, overlap, round(head_start * sampled_fps))
+    if held is not None and not cut_frames:  # a short clip: one graph, the helpers go
+        stop_now(held[0])
     # Cuts in seconds, between two sampled frames, so that rounded timestamps never fall on one.
     cuts = [(c - 0.5) / sampled_fps for c in cut_frames]
     warm = overlap / sampled_fps
     if not cuts:
-        seq = extract_pose(path, settings, sha256=sha256, on_frames=on_frames)
+        seq = extract_pose(path, settings, sha256=sha256, on_frames=on_frames, on_poses=on_poses)
         pieces = [seq]
     else:
-        ctx = _context()
-        q = ctx.Queue() if on_frames is not None else None
+        if held is None:
+            ctx = _context()
+            q = ctx.Queue() if on_frames is not None else None
+            pool = ProcessPoolExecutor(
+                len(cuts), mp_context=ctx, initializer=early.helper_init, initargs=(q,)
+            )
+        else:  # early helpers always count their frames: read them, told to nobody
+            pool, q = held
+            on_frames = on_frames or (lambda n: None)
         mine = None if q is None else (lambda n: on_frames(n + _drain(q)))
-        with ProcessPoolExecutor(
-            len(cuts), mp_context=ctx, initializer=_helper_init, initargs=(q,)
-        ) as pool:
+        try:
             bounds = list(zip(cuts, [*cuts[1:], None], strict=True))
             helpers = [
                 pool.submit(_track, path, settings, max(c - warm, 0.0), stop, c)
                 for c, stop in bounds
             ]
             sha256 = sha256 or file_sha256(path)  # while the helpers start
-            seq = extract_pose(path, settings, sha256=sha256, stop=cuts[0], on_frames=mine)
+            seq = extract_pose(path, settings, sha256=sha256, stop=cuts[0], on_frames=mine,
+                               on_poses=on_poses)  # fmt: skip
             pieces = [seq]
             while q is not None:  # the helpers' frames, while they finish
                 left = wait(helpers, timeout=0.25).not_done
@@ -168,6 +163,10 @@ def extract_pose_split(path: str | Path, settings: PoseSettings = PoseSettings()
                     keep = part.times >= cut  # the warm-up frames before the cut are dropped
                     pieces.append(PoseSequence(part.landmarks[keep], part.world[keep], part.times[keep],
                                                part.detected[keep], part.meta))  # fmt: skip
+        except BaseException:  # Ctrl-C, a cancelled job: helpers stop now, not at their chunk's end
+            stop_now(pool)
+            raise
+        pool.shutdown(wait=True)
     times = np.concatenate([p.times for p in pieces])
     meta = {
         **seq.meta,

@@ -15,10 +15,10 @@ Endpoints (see /openapi.json):
   with the skeleton drawn, where the annotation module exists.
 - ``GET /api/annotated/{id}.mp4``: that annotated clip, kept ``result_ttl_s``.
 - ``POST /api/jobs``: the same upload and options, answered 202 with a job id at once;
-  ``GET /api/jobs/{id}`` (state, progress, stage, eta_s, result, error) and
+  ``GET /api/jobs/{id}`` (state, progress, stage, eta_s, result, error, timeline_so_far) and
   ``/api/jobs/{id}/events`` (the same as server-sent events) follow it; ``result.json`` and
-  ``result.csv`` download its answer. Jobs are kept ``result_ttl_s`` after they end. The page
-  uses these.
+  ``result.csv`` download its answer; ``DELETE /api/jobs/{id}`` cancels it. Jobs are kept
+  ``result_ttl_s`` after they end. The page uses these.
 
 Safety: uploads are parsed as they stream in and written under a random name
 in this server's private temp folder (the client's file name is only echoed

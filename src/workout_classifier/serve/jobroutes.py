@@ -6,6 +6,8 @@
 - ``GET /api/jobs/{id}/events``: the same, as server-sent events, one per change, ending when the
   job is done or failed.
 - ``GET /api/jobs/{id}/result.json`` and ``result.csv``: the answer as a download.
+- ``DELETE /api/jobs/{id}``: cancels a queued or running job (its state becomes ``cancelled``, its
+  worker goes on to the next clip, its files are removed); a finished job is forgotten (204).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from workout_classifier.serve.export import answer_csv
-from workout_classifier.serve.jobs import JobStore, run_job
+from workout_classifier.serve.jobs import JobStore, cancel_job, run_job
 from workout_classifier.serve.uploads import receive_upload
 
 # The routes read the body themselves (streamed, see uploads), so FastAPI cannot infer the
@@ -106,6 +108,17 @@ def add_job_routes(app: FastAPI, state, store: JobStore, top: int) -> None:
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})  # fmt: skip
+
+    @app.delete("/api/jobs/{job_id}", summary="Cancel a job, or forget a finished one")
+    async def delete_job(job_id: str):
+        job = find(job_id)
+        if job.state in ("queued", "running"):
+            cancel_job(state, store, job)
+            return JSONResponse(job.view())
+        store.forget(job)
+        if job.result and (clip := job.result.get("annotated_video")):
+            (state.annotated / clip.rsplit("/", 1)[-1]).unlink(missing_ok=True)
+        return Response(status_code=204)
 
     def finished(job_id: str) -> dict:
         job = find(job_id)

@@ -4,16 +4,19 @@
 /api/predict and by jobs: the worker's `predict_job` in the pool, the job's pose cache made and
 removed here (a worker killed mid-job cannot clean up), the upload deleted whatever happens.
 
-A `Job` is what GET /api/jobs/{id} shows: its state (queued, running, done, failed), progress
-(0..1, never falling), stage, estimated seconds left, and the answer once done (`partial`: the
-answer before the annotated clip is drawn). Progress comes from the worker (`workers.Reporter`,
-through `ServerState.listen`) and is counted in frames of the real pipeline. `JobStore` keeps
-jobs in memory: finished ones are swept `ttl_s` after they end, and at most `max_jobs` are kept.
+A `Job` is what GET /api/jobs/{id} shows: its state (queued, running, done, failed, cancelled),
+progress (0..1, never falling), stage, estimated seconds left, and the answer once done (`partial`:
+the answer before the annotated clip is drawn; `timeline_so_far`: the timeline of the part of the
+clip whose pose is done). Progress comes from the worker (`workers.Reporter`, through
+`ServerState.listen`) and is counted in frames of the real pipeline. `JobStore` keeps jobs in
+memory: finished ones are swept `ttl_s` after they end, and at most `max_jobs` are kept.
+`cancel_job` stops a queued or running one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -21,11 +24,12 @@ import time
 import uuid
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from workout_classifier.serve import workers
 
 log = logging.getLogger("workout_classifier.serve")
-TERMINAL = ("done", "failed")
+TERMINAL = ("done", "failed", "cancelled")
 DIED = "the worker processing this clip stopped unexpectedly (out of memory, or a crashed decoder); try again"
 
 
@@ -38,15 +42,20 @@ async def process_upload(state, sink, top: int, annotate: bool, job_id: str | No
         out_path = state.annotated / f"{out_id}.mp4"
         want = annotate and state.features["annotated_video"]
         cache_dir = tempfile.mkdtemp(prefix="job-", dir=state.uploads)
+        if job_id is not None:
+            state.job_dirs[job_id] = cache_dir
         try:
             job = await state.run(workers.predict_job, str(sink.path), sink.name, top,
-                                  str(out_path) if want else None, cache_dir, job_id)  # fmt: skip
+                                  str(out_path) if want else None, cache_dir, job_id, key=job_id)  # fmt: skip
         except BrokenProcessPool:
             return {"status": 500, "detail": DIED}
         finally:
+            state.job_dirs.pop(job_id, None)
             shutil.rmtree(cache_dir, ignore_errors=True)
     finally:
         sink.discard()  # the upload is deleted whatever the answer
+    if job["status"] == workers.CANCELLED:  # stopped mid-drawing, maybe: no half clip left
+        out_path.unlink(missing_ok=True)
     if job.get("note"):
         log.warning("annotation failed for %s: %s", sink.name, job["note"])
     if job["status"] == 200 and job["annotated"]:
@@ -64,11 +73,15 @@ class Job:
     eta_s: float | None = None
     result: dict | None = None
     partial: dict | None = None
+    # {"until", "segments"}: the timeline of the part of the clip posed so far, while the pose is found
+    timeline_so_far: dict | None = None
     error: str | None = None
-    status: int | None = None  # the HTTP status /api/predict would have answered
+    # The HTTP status /api/predict would have answered; workers.CANCELLED once a cancelled job's
+    # worker has stopped (200 if it finished before it heard).
+    status: int | None = None
     created: float = field(default_factory=time.time)
     started: float | None = None  # time.monotonic() when a worker took it
-    ended: float | None = None  # time.monotonic() when done or failed
+    ended: float | None = None  # time.monotonic() when done, failed or cancelled
     changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     def view(self) -> dict:
@@ -76,6 +89,7 @@ class Job:
             "id": self.id, "video": self.video, "state": self.state,
             "progress": round(self.progress, 4), "stage": self.stage, "eta_s": self.eta_s,
             "result": self.result, "partial": self.partial if self.result is None else None,
+            "timeline_so_far": self.timeline_so_far if self.result is None else None,
             "error": self.error, "status": self.status,
             "elapsed_s": round((self.ended or time.monotonic()) - self.started, 1) if self.started else None,
         }  # fmt: skip
@@ -103,7 +117,8 @@ class JobStore:
         return self.jobs.get(job_id)
 
     def on_message(self, msg: tuple) -> None:
-        """A worker's message (workers.Reporter): ("progress", id, stage, p) or ("partial", id, answer)."""
+        """A worker's message (workers.Reporter): ("progress", id, stage, p), ("partial", id, answer)
+        or ("timeline", id, {"until", "segments"})."""
         job = self.jobs.get(msg[1])
         if job is None or job.state in TERMINAL:
             return
@@ -111,6 +126,9 @@ class JobStore:
             self.advance(job, msg[2], msg[3])
         elif msg[0] == "partial":
             job.partial = msg[2]
+            job._notify()
+        elif msg[0] == "timeline":
+            job.timeline_so_far = msg[2]
             job._notify()
 
     def advance(self, job: Job, stage: str, p: float) -> None:
@@ -129,7 +147,21 @@ class JobStore:
         )
         job._notify()
 
+    def cancel(self, job: Job) -> None:
+        """Mark a queued or running job cancelled now (its worker is told by jobs.cancel_job)."""
+        job.state = job.stage = "cancelled"
+        job.eta_s, job.ended = None, time.monotonic()
+        job.started = job.started or job.ended
+        job._notify()
+
+    def forget(self, job: Job) -> None:
+        self.jobs.pop(job.id, None)
+
     def finish(self, job: Job, outcome: dict) -> None:
+        if job.state == "cancelled":  # CANCELLED when its worker stopped, 200 if it finished first
+            job.status = outcome.get("status")
+            job._notify()
+            return
         job.ended = time.monotonic()
         job.started = job.started or job.ended
         if outcome["status"] == 200:
@@ -173,9 +205,26 @@ class JobStore:
 async def run_job(state, store: JobStore, job: Job, sink, top: int, annotate: bool) -> None:
     """Answer one job in the background; the upload is deleted and the queue slot freed at the end."""
     try:
+        if job.state == "cancelled":  # before it even started
+            sink.discard()
+            return
         outcome = await process_upload(state, sink, top, annotate, job.id)
+    except asyncio.CancelledError:
+        if job.state != "cancelled":  # the server is stopping, not a cancelled job
+            raise
+        return  # cancelled while waiting for a worker (process_upload removed its files)
     except Exception as e:  # noqa: BLE001 (a job must end failed, never stay running)
         outcome = {"status": 500, "detail": f"{type(e).__name__}: {e}"}
     finally:
         state.pending -= 1
     store.finish(job, outcome)
+
+
+def cancel_job(state, store: JobStore, job: Job) -> None:
+    """Stop a queued or running job: marked cancelled at once; work no worker has taken is dropped,
+    a worker on it stops at its next progress report (a flag file in the job's folder), its
+    helper processes with it, and the job's files go as its task ends (process_upload)."""
+    store.cancel(job)
+    if not state.cancel(job.id) and (folder := state.job_dirs.get(job.id)):
+        with contextlib.suppress(OSError):  # the job's folder went: it has just ended
+            (Path(folder) / workers.CANCEL_FLAG).touch()

@@ -43,6 +43,9 @@ class ServerState:
         # Jobs' progress from the workers (workers.Reporter), read by a thread of this process.
         self.progress_q = None
         self._listening = False
+        # A job's work in the pool and its folder, by job id, while it has them (jobs.cancel_job).
+        self.submitted: dict = {}
+        self.job_dirs: dict[str, str] = {}
 
     def listen(self, loop: asyncio.AbstractEventLoop, on_message) -> None:
         """Call `on_message(msg)` on `loop` for every progress message of the workers, until close."""
@@ -94,15 +97,27 @@ class ServerState:
                 self.progress_q = mp.get_context("spawn").Queue()
         stop_pool(pool)
 
-    async def run(self, fn, *args):
+    async def run(self, fn, *args, key: str | None = None):
+        """`fn(*args)` in the pool; `key`: a job id under which the work can be cancelled (`cancel`)."""
         pool = self.pool()
         try:
-            return await asyncio.wrap_future(pool.submit(fn, *args))
+            future = pool.submit(fn, *args)
+            if key is not None:
+                self.submitted[key] = future
+            return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             self._drop_pool(
                 pool
             )  # a worker died (e.g. out of memory): the next job gets a fresh pool
             raise
+        finally:
+            if key is not None:
+                self.submitted.pop(key, None)
+
+    def cancel(self, key: str) -> bool:
+        """Cancel work not yet taken by a worker (the awaiting `run` raises CancelledError)."""
+        future = self.submitted.get(key)
+        return future is not None and future.cancel()
 
     async def warm_up(self) -> None:
         await asyncio.gather(*(self.run(worker_warm_up) for _ in range(self.workers)))

@@ -23,6 +23,9 @@ from pathlib import Path
 from workout_classifier.learn.checkpoint import Classifier
 
 OPTIONAL_ANSWERS = ("reps", "form", "timeline")
+CANCELLED = (
+    499  # a job's status when cancelled (nginx's "client closed request"; never sent as HTTP)
+)
 
 
 # ---- the answers every upload gets, asked for by name ----------------------------------------
@@ -78,19 +81,33 @@ def _worker_init(model_path: str | None, progress_q=None) -> None:
     _PROGRESS_Q = progress_q
 
 
+CANCEL_FLAG = "cancel"  # a file the server makes in a job's folder to cancel it (jobs.cancel_job)
+
+
+class JobCancelled(BaseException):
+    """Raised at a cancelled job's next progress report; a BaseException, so that no `except
+    Exception` on the way (the one-graph fallback, the annotated clip's) takes it for a failure."""
+
+
 class Reporter:
-    """A job's progress, sent to the server as ("progress", job, stage, 0..1) and
-    ("partial", job, answer) messages; silent without a job id or a queue.
+    """A job's progress, sent to the server as ("progress", job, stage, 0..1), ("partial", job,
+    answer) and ("timeline", job, {"until", "segments"}) messages; silent without a job id or a queue.
 
     Each stage covers a share of the bar (`stage(name, lo, hi, total)`); `frames(n)` moves it by
     n of the stage's `total` units (sampled frames of the pose, frames of the annotated clip),
-    at most every `every_s` seconds, so a long clip sends a few hundred messages, not thousands."""
+    at most every `every_s` seconds, so a long clip sends a few hundred messages, not thousands.
+    Both raise JobCancelled once `stop_file` exists."""
 
-    def __init__(self, job_id: str | None, every_s: float = 0.25):
+    def __init__(self, job_id: str | None, every_s: float = 0.25, stop_file: str | None = None):
         self.job_id = job_id if _PROGRESS_Q is not None else None
         self.every_s, self.last = every_s, 0.0
         self.lo = self.hi = 0.0
         self.name, self.total, self.done = "queued", 1.0, 0
+        self.stop_file = stop_file
+
+    def check(self) -> None:
+        if self.stop_file is not None and os.path.exists(self.stop_file):
+            raise JobCancelled
 
     def _send(self, *msg) -> None:
         if self.job_id is not None:
@@ -98,11 +115,13 @@ class Reporter:
                 _PROGRESS_Q.put((msg[0], self.job_id, *msg[1:]))
 
     def stage(self, name: str, lo: float, hi: float, total: float = 1.0) -> None:
+        self.check()
         self.name, self.lo, self.hi, self.total, self.done = name, lo, hi, max(total, 1.0), 0
         self.last = time.monotonic()
         self._send("progress", name, lo)
 
     def frames(self, n: int) -> None:
+        self.check()
         self.done += n
         now = time.monotonic()
         if now - self.last >= self.every_s:
@@ -112,6 +131,39 @@ class Reporter:
 
     def partial(self, answer: dict) -> None:
         self._send("partial", answer)
+
+    def timeline(self, until: float, segments: list[dict]) -> None:
+        self._send("timeline", {"until": round(until, 2), "segments": segments})
+
+
+class TimelineSoFar:
+    """`on_poses` of a job's pose stage: the timeline of the frames posed so far
+    (predict.timeline_so_far), sent at most every `every_s` seconds once `min_new_s` more of the
+    clip is posed, never taking more than a 30th of the worker's time (about 70 ms on 84 s of
+    poses; bench/serve_long.py's 4-minute session took 1.05x a cold `workout predict` as a job with
+    it and without it, 2 runs each, 2026-12-06)."""
+
+    def __init__(self, bar: Reporter, every_s: float = 4.0, min_new_s: float = 2.0):
+        self.bar, self.every_s, self.min_new_s = bar, every_s, min_new_s
+        self.next_at, self.until = time.monotonic() + 1.0, 0.0
+
+    def __call__(self, so_far) -> None:
+        if self.bar.job_id is None or time.monotonic() < self.next_at:
+            return
+        import workout_classifier.analysis.reps  # noqa: F401 (imported once, not counted as the work's cost)
+        import workout_classifier.analysis.timeline  # noqa: F401
+        from workout_classifier.predict import timeline_so_far
+
+        t0 = time.monotonic()
+        seq = so_far()
+        until = float(seq.times[-1])
+        if until - self.until < self.min_new_s:  # too little more of the clip yet
+            self.next_at = time.monotonic() + 0.5
+            return
+        if segments := timeline_so_far(seq, _CLF):
+            self.until = until
+            self.bar.timeline(until, segments)
+        self.next_at = time.monotonic() + max(self.every_s, 30 * (time.monotonic() - t0))
 
 
 def worker_warm_up() -> int:
@@ -162,14 +214,25 @@ def predict_job(path: str, name: str, top: int, annotated_out: str | None = None
     server), since a worker killed mid-job never gets to remove it; without one,
     a temporary folder next to the upload is used and removed here. The pose is
     extracted on all cores (`predict.extract_on_all_cores`, as a cold `workout predict`
-    does). `job_id`: progress goes to the server under that id (`Reporter`).
+    does). `job_id`: progress goes to the server under that id (`Reporter`), with the timeline
+    so far while the pose is found. A job whose `cache_dir` gets a CANCEL_FLAG file stops at its
+    next progress report and answers status CANCELLED.
     """
+    bar = Reporter(job_id, stop_file=os.path.join(cache_dir, CANCEL_FLAG) if cache_dir else None)
+    try:
+        return _predict_job(path, name, top, annotated_out, cache_dir, bar)
+    except JobCancelled:
+        return {"status": CANCELLED, "detail": "cancelled"}
+
+
+def _predict_job(path: str, name: str, top: int, annotated_out: str | None, cache_dir: str | None,
+                 bar: Reporter) -> dict:  # fmt: skip
     from workout_classifier.api import Model
     from workout_classifier.frames.video import VideoError, looks_like_video, probe, sample_stride
     from workout_classifier.pose.cache import PoseCache
     from workout_classifier.predict import extract_on_all_cores, pose_settings_for
 
-    bar, ends = Reporter(job_id), STAGES[annotated_out is not None]
+    ends = STAGES[annotated_out is not None]
     bar.stage("reading", 0.0, ends["reading"])
     settings = pose_settings_for(_CLF)
     try:
@@ -188,7 +251,8 @@ def predict_job(path: str, name: str, top: int, annotated_out: str | None = None
         sampled = info.frame_count / sample_stride(info.fps, settings.fps)
         bar.stage("pose", ends["reading"], ends["pose"], sampled)
         if (os.cpu_count() or 1) >= 2:
-            extract_on_all_cores(path, PoseCache(cache_dir, settings), on_frames=bar.frames)
+            extract_on_all_cores(path, PoseCache(cache_dir, settings), on_frames=bar.frames,
+                                 on_poses=TimelineSoFar(bar))  # fmt: skip
         bar.stage("answer", ends["pose"], ends["answer"])
         res = Model(_CLF).predict([path], top=top, cache=cache_dir, **ANSWERS)[0].to_dict()
         if res["error"] and PoseCache(cache_dir, settings).status(path) == "failed":

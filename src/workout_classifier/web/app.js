@@ -10,7 +10,8 @@
     status: $("status"), fname: $("fname"), fsize: $("fsize"),
     uploadText: $("upload-text"), uploadPct: $("upload-pct"), uploadBar: $("upload-bar"),
     processing: $("processing"), processText: $("process-text"), elapsed: $("elapsed"),
-    jobPct: $("job-pct"), jobBar: $("job-bar"), eta: $("eta"),
+    jobPct: $("job-pct"), jobBar: $("job-bar"), eta: $("eta"), cancel: $("cancel"),
+    soFarBox: $("so-far-box"), soFarHead: $("so-far-head"), soFarChart: $("so-far-chart"),
     error: $("error"), errorTitle: $("error-title"), errorText: $("error-text"), errorAgain: $("error-again"),
     result: $("result"), resultFile: $("result-file"), label: $("label"), confidence: $("confidence"),
     warnings: $("warnings"), chart: $("chart"), facts: $("facts"), timelineBox: $("timeline-box"), timelineChart: $("timeline-chart"),
@@ -27,6 +28,7 @@
   let localUrl = null;    // object URL of the chosen file, for the preview
   let unfollow = null;    // stops following the job in progress
   let partialShown = false;
+  let jobId = null;       // the job being followed, for the cancel button
 
   // ---- formatting -------------------------------------------------------------------
   const pct = Answer.pct, clock = Answer.clock;
@@ -54,6 +56,8 @@
     xhr = null;
     if (unfollow) unfollow();
     unfollow = null;
+    jobId = null;
+    els.soFarBox.hidden = true;
     Jobs.forget();
     busy = false;
     stopTimer();
@@ -142,7 +146,9 @@
   // The clip is on the server: its job's progress until the answer (also after a page reload).
   function follow(id, name) {
     busy = true;
+    jobId = id;
     partialShown = false;
+    els.soFarBox.hidden = true;
     els.fname.textContent = name;
     els.uploadBar.value = 100;
     els.uploadPct.textContent = "100%";
@@ -166,8 +172,10 @@
       els.processText.textContent = Jobs.stageText(v);
       els.eta.textContent = v.state === "running" ? Jobs.eta(v.eta_s) : "";
       document.body.dataset.stage = v.stage || "";
+      soFar(v.timeline_so_far);
       if (v.state === "done") { unfollow = null; done(v.result, id); }
       else if (v.state === "failed") { unfollow = null; refused(v.status || 500, v.error, v.video || name); }
+      else if (v.state === "cancelled") { unfollow = null; reset(); }  // cancelled elsewhere (another tab)
       else if (v.partial && !partialShown) {  // the answer is known; the annotated clip is still being drawn
         partialShown = true;
         render(v.partial, null);
@@ -176,8 +184,27 @@
     }, () => { unfollow = null; fail("This job is no longer on the server", "The server restarted or the job was too old. Upload the clip again."); });
   }
 
+  // A long clip's timeline from the frames posed so far, drawn while the job goes on.
+  function soFar(t) {
+    const segs = t && Array.isArray(t.segments) ? t.segments : [];
+    if (!segs.length || partialShown) return;
+    els.soFarHead.textContent = `Timeline so far (the first ${clock(t.until)})`;
+    els.soFarBox.hidden = false;
+    document.body.dataset.soFar = String(segs.length);
+    Answer.timelineChart(els.soFarChart, { timeline: segs, duration: t.until });
+  }
+
+  // Cancel: an upload in flight is aborted, a job on the server is stopped (DELETE), then back to the start.
+  function cancel() {
+    const id = jobId;
+    reset();
+    if (id) Jobs.cancel(id);
+  }
+
   function done(result, id) {
     stopTimer();
+    jobId = null;
+    els.soFarBox.hidden = true;
     busy = false;
     render(result, id);
   }
@@ -299,6 +326,7 @@
   // ---- events -----------------------------------------------------------------------------
   els.file.addEventListener("change", () => start(els.file.files[0]));
   els.again.addEventListener("click", reset);
+  els.cancel.addEventListener("click", cancel);
   els.errorAgain.addEventListener("click", reset);
   els.drop.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); els.file.click(); }

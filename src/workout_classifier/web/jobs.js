@@ -43,7 +43,7 @@ window.WorkoutJobs = (function () {
   // `onGone()` when the server no longer knows it. Returns a function that stops following.
   function follow(id, onView, onGone) {
     let stopped = false, source = null, timer = null;
-    const ended = (v) => v.state === "done" || v.state === "failed";
+    const ended = (v) => v.state === "done" || v.state === "failed" || v.state === "cancelled";
     const stop = () => {
       stopped = true;
       if (source) source.close();
@@ -78,6 +78,12 @@ window.WorkoutJobs = (function () {
     return stop;
   }
 
+  // Cancel a job (DELETE /api/jobs/{id}): the server stops its work and removes its files.
+  async function cancel(id) {
+    forget();
+    try { await fetch(`/api/jobs/${id}`, { method: "DELETE" }); } catch (e) { /* gone already */ }
+  }
+
   // "12 s left", "1:05 left"; nothing before an estimate exists.
   function eta(s) {
     if (s == null || !isFinite(s)) return "";
@@ -94,8 +100,9 @@ window.WorkoutJobs = (function () {
     annotate: "Drawing the skeleton on the clip…",
     done: "Done",
     failed: "Failed",
+    cancelled: "Cancelled",
   };
   const stageText = (v) => STAGES[v.stage] || STAGES[v.state] || v.stage || "";
 
-  return { submit, follow, remembered, forget, eta, stageText };
+  return { submit, follow, cancel, remembered, forget, eta, stageText };
 })();
