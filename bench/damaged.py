@@ -148,7 +148,8 @@ def damaged_rows(clips: list[Path], seeds: int) -> tuple[list[str], list[dict]]:
 def _share(path: Path) -> float | None:
     """Damaged or lost frames of a copy (damage.damaged_share), from a decode of its own."""
     from workout_classifier.frames.damage import damaged_share
-    from workout_classifier.frames.video import VideoError, decode_report
+    from workout_classifier.frames.sampling import decode_report
+    from workout_classifier.frames.video import VideoError
 
     try:
         return round(damaged_share(decode_report(path)), 3)
@@ -162,8 +163,9 @@ def cost_rows(clips: list[Path], repeats: int = 5) -> list[str]:
     a decode of 0.1 s; extraction once)."""
     import av
 
-    from workout_classifier.frames.video import decode_report
-    from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+    from workout_classifier.frames.sampling import decode_report
+    from workout_classifier.pose.landmarks import PoseSettings
+    from workout_classifier.pose.runner import extract_pose
 
     def plain(p):
         with av.open(str(p)) as c:

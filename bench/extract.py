@@ -108,7 +108,7 @@ def ceiling(frames_per_clip: list[list], settings, fresh: bool = True) -> tuple[
     clip boundaries, so this is only a measure of what the restarts cost).
     """
     from workout_classifier._quiet import silenced_stderr
-    from workout_classifier.pose.landmarks import create_pose
+    from workout_classifier.pose.runner import create_pose
 
     total, n, cpu = 0.0, 0, 0.0
     shared = None if fresh else create_pose(settings)
@@ -133,7 +133,7 @@ def ceiling(frames_per_clip: list[list], settings, fresh: bool = True) -> tuple[
 
 def pipeline(paths: list[Path], settings, workers: int, prefetch: int | None = None):
     """(wall seconds, frames, CPU seconds) of extract_clips into a fresh temporary cache."""
-    import workout_classifier.pose.landmarks as pose_mod
+    import workout_classifier.pose.runner as pose_mod
     from workout_classifier.pose.cache import PoseCache
     from workout_classifier.pose.extract import extract_clips
 
@@ -207,8 +207,9 @@ def main() -> int:
     import numpy as np
 
     from workout_classifier._quiet import silenced_stderr
-    from workout_classifier.frames.video import read_all_frames
-    from workout_classifier.pose.landmarks import PREFETCH_FRAMES, PoseSettings, create_pose
+    from workout_classifier.frames.sampling import read_all_frames
+    from workout_classifier.pose.landmarks import PoseSettings
+    from workout_classifier.pose.runner import PREFETCH_FRAMES, create_pose
 
     info = machine()
     s15 = PoseSettings(fps=15.0)

@@ -34,7 +34,8 @@ import numpy as np
 from common import write_table
 
 from workout_classifier.pose.cache import PoseCache
-from workout_classifier.pose.landmarks import PoseSequence, PoseSettings, extract_pose
+from workout_classifier.pose.landmarks import PoseSequence, PoseSettings
+from workout_classifier.pose.runner import extract_pose
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "clips"

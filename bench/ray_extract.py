@@ -38,8 +38,9 @@ def pick_clips(n: int, seed: int) -> list[Path]:
 
 
 def per_clip_costs(paths: list[Path]) -> dict:
-    from workout_classifier.frames.video import open_frames
-    from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+    from workout_classifier.frames.sampling import open_frames
+    from workout_classifier.pose.landmarks import PoseSettings
+    from workout_classifier.pose.runner import extract_pose
 
     s = PoseSettings()
     dec = pose = write = 0.0

@@ -15,7 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from workout_classifier.frames.video import VideoError, open_frames, probe
+from workout_classifier.frames.sampling import open_frames
+from workout_classifier.frames.video import VideoError, probe
 from workout_classifier.learn.checkpoint import Classifier
 from workout_classifier.pose.cache import PoseCache
 from workout_classifier.pose.extract import extract_clips

@@ -23,7 +23,8 @@ import numpy as np
 
 from workout_classifier.analysis.posture import resting_windows
 from workout_classifier.frames import damage
-from workout_classifier.frames.video import VideoError, decode_report
+from workout_classifier.frames.sampling import decode_report
+from workout_classifier.frames.video import VideoError
 from workout_classifier.learn.checkpoint import Classifier
 from workout_classifier.learn.features import prepare, windows
 from workout_classifier.pose.cache import PoseCache

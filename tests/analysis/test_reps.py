@@ -76,7 +76,7 @@ def test_tiny_and_empty_inputs():
 
 @pytest.mark.slow
 def test_real_squats(real_clips, tmp_path):
-    from workout_classifier.pose.landmarks import extract_pose
+    from workout_classifier.pose.runner import extract_pose
 
     clip = real_clip(
         real_clips, "squat/v_BodyWeightSquats_g10_c02.mp4"

@@ -48,7 +48,7 @@ def test_two_workers_on_real_clips(real_clips, tmp_path):
 
 
 def test_prefetch_does_not_change_results(real_clips, monkeypatch):
-    import workout_classifier.pose.landmarks as pose
+    import workout_classifier.pose.runner as pose
 
     clip = real_clip(real_clips, "squat/squat_16.mp4")
     monkeypatch.setattr(pose, "PREFETCH_FRAMES", 0)

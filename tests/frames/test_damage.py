@@ -7,7 +7,8 @@ from avclips import write_clip
 from damaging import cut, faststart, flip_bits, zero_block
 
 from workout_classifier.frames import damage
-from workout_classifier.frames.video import VideoError, decode_report, read_all_frames
+from workout_classifier.frames.sampling import decode_report, read_all_frames
+from workout_classifier.frames.video import VideoError
 
 N, FPS = 60, 30.0  # 2 s
 

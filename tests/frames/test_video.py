@@ -7,14 +7,13 @@ import pytest
 from conftest import UNICODE_NAME, truncate_half, write_video
 
 from workout_classifier.frames.prefetch import prefetch
-from workout_classifier.frames.video import (
-    VideoError,
+from workout_classifier.frames.sampling import (
     iter_frames,
     open_frames,
-    probe,
     read_all_frames,
     sample_stride,
 )
+from workout_classifier.frames.video import VideoError, probe
 
 
 def test_probe_reads_header(synthetic_dataset):

@@ -12,8 +12,8 @@ import pytest
 from avclips import write_clip
 from conftest import real_clip
 
-from workout_classifier.frames.video import open_frames
-from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+from workout_classifier.frames.sampling import open_frames
+from workout_classifier.pose.landmarks import PoseSettings
 from workout_classifier.pose.person import (
     MainPerson,
     blank,
@@ -22,6 +22,7 @@ from workout_classifier.pose.person import (
     landmark_box,
     scores,
 )
+from workout_classifier.pose.runner import extract_pose
 
 EXERCISER = "squat/squat_11.mp4"
 STILL = "lateral raise/lateral raise_12.mp4"

@@ -11,14 +11,10 @@ import pytest
 from avclips import stored_for, upright_pattern, write_clip
 from conftest import real_clip
 
-from workout_classifier.frames.video import (
-    VideoError,
-    iter_frames,
-    open_frames,
-    probe,
-    read_all_frames,
-)
-from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+from workout_classifier.frames.sampling import iter_frames, open_frames, read_all_frames
+from workout_classifier.frames.video import VideoError, probe
+from workout_classifier.pose.landmarks import PoseSettings
+from workout_classifier.pose.runner import extract_pose
 
 W, H = 48, 64  # an upright portrait picture, as a phone shows it
 

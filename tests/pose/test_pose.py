@@ -43,7 +43,7 @@ def test_mediapipe_import_leaves_matplotlib_alone(preload):
     code = f"""
 import sys
 {preload}
-from workout_classifier.pose.landmarks import import_mediapipe
+from workout_classifier.pose.runner import import_mediapipe
 mp = import_mediapipe()
 assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"
 assert hasattr(mp.solutions.pose, "Pose")

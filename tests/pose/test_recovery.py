@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from conftest import real_clip
 
-from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+from workout_classifier.pose.landmarks import PoseSettings
 from workout_classifier.pose.recovery import _unturn
+from workout_classifier.pose.runner import extract_pose
 
 
 @pytest.mark.parametrize("turn", [cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE])

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from conftest import real_clip, write_video
 
-from workout_classifier.frames.video import open_frames
+from workout_classifier.frames.sampling import open_frames
 from workout_classifier.pose import early
-from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+from workout_classifier.pose.landmarks import PoseSettings
+from workout_classifier.pose.runner import extract_pose
 from workout_classifier.pose.split import (
     HELPER_START,
     HELPER_START_EARLY_S,
@@ -153,7 +154,7 @@ def test_split_counts_decode_damage_once(tmp_path):
     from avclips import write_clip
     from damaging import faststart, zero_block
 
-    from workout_classifier.frames.video import decode_report
+    from workout_classifier.frames.sampling import decode_report
 
     clip = faststart(
         write_clip(tmp_path / "raw.mp4", n=240, fps=30, size=(160, 120)), tmp_path / "c.mp4"
@@ -183,7 +184,8 @@ EARLY = """
 import json, sys
 import numpy as np
 from workout_classifier.pose import early, split
-from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+from workout_classifier.pose.landmarks import PoseSettings
+from workout_classifier.pose.runner import extract_pose
 taken = []
 take = early.take
 early.take = lambda n: taken.append(take(n)) or taken[-1]

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from conftest import real_clip
 
-from workout_classifier.pose.landmarks import PoseSettings, extract_pose
+from workout_classifier.pose.landmarks import PoseSettings
+from workout_classifier.pose.runner import extract_pose
 from workout_classifier.pose.zoom import Zoom, crop_around
 
 

@@ -6,7 +6,7 @@ error log. `decode_packets` is the decode loop of video.py: it sends the clip pa
 packet FFmpeg rejects is counted and passed over (the decode goes on, as FFmpeg's own player
 does, so that a flipped bit no longer ends the clip), and FFmpeg's error messages are captured
 (av.logging) instead of dropped. `DecodeReport` turns that into facts about the clip, all in the
-sampled clock of video.py (seconds from the first frame), within the part a decode covers:
+sampled clock of sampling.py (seconds from the first frame), within the part a decode covers:
 
 - ``frames``: frames decoded; ``damaged``: those the decoder flagged corrupt or logged errors on
   (concealed); ``lost``: frames never decoded (rejected packets, gaps in the timestamps);

@@ -38,8 +38,9 @@ from workout_classifier.analysis.reps import HOLDS, OnlineRepCounter
 from workout_classifier.learn.checkpoint import Classifier
 from workout_classifier.learn.features import prepare, windows
 from workout_classifier.live.sets import RESTING, LiveConfig, SetTracker
-from workout_classifier.pose.landmarks import PoseSequence, _to_array, create_pose, pose_frame
+from workout_classifier.pose.landmarks import PoseSequence
 from workout_classifier.pose.person import StreamChoice
+from workout_classifier.pose.runner import _to_array, create_pose, pose_frame
 from workout_classifier.predict import UNKNOWN, pose_settings_for
 
 

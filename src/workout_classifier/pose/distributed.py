@@ -77,7 +77,7 @@ def _pose_actor_class(ray):
             # process defaults, so drop it before the decoder and pose libraries load.
             os.environ.pop("OMP_NUM_THREADS", None)
             from workout_classifier._quiet import silence_stderr_forever
-            from workout_classifier.pose.landmarks import create_pose
+            from workout_classifier.pose.runner import create_pose
 
             silence_stderr_forever()
             create_pose(settings).close()  # load the model once, before the first clip

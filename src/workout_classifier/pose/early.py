@@ -68,7 +68,8 @@ def _ready(q) -> None:
     import numpy as np
 
     from workout_classifier._quiet import silenced_stderr
-    from workout_classifier.pose.landmarks import PoseSettings, shared_static_pose
+    from workout_classifier.pose.landmarks import PoseSettings
+    from workout_classifier.pose.runner import shared_static_pose
 
     helper_init(q)
     with silenced_stderr():
@@ -83,7 +84,7 @@ def start(parts: int | None = None) -> bool:
     helpers = (parts or default_parts()) - 1
     if _started is not None or helpers < 1 or not can_fork():
         return False
-    from workout_classifier.pose.landmarks import import_mediapipe
+    from workout_classifier.pose.runner import import_mediapipe
 
     import_mediapipe()
     ctx = mp.get_context("fork")

@@ -23,15 +23,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workout_classifier._quiet import silence_stderr_forever
-from workout_classifier.frames.video import VideoError, probe, sample_stride
+from workout_classifier.frames.sampling import sample_stride
+from workout_classifier.frames.video import VideoError, probe
 from workout_classifier.pose.cache import PoseCache
 from workout_classifier.pose.early import stop_now
-from workout_classifier.pose.landmarks import (
-    PoseSettings,
-    atomic_write,
-    extract_pose,
-)
+from workout_classifier.pose.landmarks import PoseSettings, atomic_write
 from workout_classifier.pose.progress import ExtractProgress
+from workout_classifier.pose.runner import extract_pose
 
 
 @dataclass
@@ -65,7 +63,7 @@ def _init_worker(q, settings: PoseSettings | None = None) -> None:
     _worker_q = q
     silence_stderr_forever()
     if settings is not None:  # load the model now, while the driver plans the work
-        from workout_classifier.pose.landmarks import create_pose
+        from workout_classifier.pose.runner import create_pose
 
         create_pose(settings).close()
 

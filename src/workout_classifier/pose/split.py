@@ -29,10 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from workout_classifier.frames.damage import merge_reports
-from workout_classifier.frames.video import VideoError, probe, sample_stride
+from workout_classifier.frames.sampling import sample_stride
+from workout_classifier.frames.video import VideoError, probe
 from workout_classifier.pose import early
 from workout_classifier.pose.early import can_fork, default_parts, stop_now
-from workout_classifier.pose.landmarks import PoseSequence, PoseSettings, extract_pose, file_sha256
+from workout_classifier.pose.landmarks import PoseSequence, PoseSettings, file_sha256
+from workout_classifier.pose.runner import extract_pose
 
 OVERLAP = 8  # sampled frames a helper tracks before its cut (about 0.8 s at 10 fps)
 # A helper starts late (opening and seeking the clip, MediaPipe's start; a spawned one also a fresh

@@ -169,7 +169,7 @@ class TimelineSoFar:
 def worker_warm_up() -> int:
     """Load MediaPipe once so the first real request does not pay for it, and start the process
     that the pose's helper processes (pose/split.py) are forked from."""
-    from workout_classifier.pose.landmarks import create_pose
+    from workout_classifier.pose.runner import create_pose
     from workout_classifier.predict import pose_settings_for
 
     create_pose(pose_settings_for(_CLF)).close()
@@ -228,7 +228,8 @@ def predict_job(path: str, name: str, top: int, annotated_out: str | None = None
 def _predict_job(path: str, name: str, top: int, annotated_out: str | None, cache_dir: str | None,
                  bar: Reporter) -> dict:  # fmt: skip
     from workout_classifier.api import Model
-    from workout_classifier.frames.video import VideoError, looks_like_video, probe, sample_stride
+    from workout_classifier.frames.sampling import sample_stride
+    from workout_classifier.frames.video import VideoError, looks_like_video, probe
     from workout_classifier.pose.cache import PoseCache
     from workout_classifier.predict import extract_on_all_cores, pose_settings_for
 
