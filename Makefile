@@ -62,7 +62,7 @@ lint: setup-core
 CACHE ?= cache
 ANSWERS ?= out/same_answers.json
 BENCH_PY = PYTHONPATH=src $(BIN)/python
-BENCHES := accuracy levers unknown damaged predict serve_long serve_load extract extract_full live reps form timeline ray_extract pose_recovery same_answers
+BENCHES := accuracy levers unknown damaged predict serve_long serve_load extract extract_profile extract_full live reps form timeline ray_extract pose_recovery same_answers
 
 .PHONY: $(addprefix bench-,$(BENCHES))
 bench: $(addprefix bench-,$(BENCHES))
@@ -83,6 +83,8 @@ bench-predict: setup            # time to an answer, cold and warm, against a ba
 	$(BENCH_PY) bench/predict.py --repeats 5
 bench-extract: setup            # extraction pipeline against a bare Pose.process loop, 12 clips
 	$(BENCH_PY) bench/extract.py
+bench-extract_profile: setup    # CPU time of each extraction stage per frame against a bare loop
+	$(BENCH_PY) bench/extract_profile.py
 bench-extract_full: setup       # the whole clip set into an empty cache (about 7 min); adds a row
 	$(BENCH_PY) bench/extract.py --full
 bench-live: setup               # workout live on files played as streams, and the page's camera mode
