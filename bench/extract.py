@@ -155,8 +155,9 @@ def _bare_process(conn, paths: list[str], fps: float) -> None:
     import numpy as np
 
     from workout_classifier._quiet import silence_stderr_forever
-    from workout_classifier.frames.video import read_all_frames
-    from workout_classifier.pose.landmarks import PoseSettings, create_pose
+    from workout_classifier.frames.sampling import read_all_frames
+    from workout_classifier.pose.landmarks import PoseSettings
+    from workout_classifier.pose.runner import create_pose
 
     silence_stderr_forever()
     settings = PoseSettings(fps=fps)

@@ -111,7 +111,8 @@ def instrument(clock: Clock):
     """Wrap the pipeline's stages; returns a function that puts everything back."""
     import workout_classifier.pose.cache as cache_mod
     import workout_classifier.pose.extract as ext
-    import workout_classifier.pose.landmarks as lm
+    import workout_classifier.pose.landmarks as landmarks
+    import workout_classifier.pose.runner as lm
     from workout_classifier.pose.person import MainPerson
     from workout_classifier.pose.recovery import Recovery
     from workout_classifier.pose.zoom import Zoom
@@ -139,7 +140,7 @@ def instrument(clock: Clock):
     patch(Recovery, "__init__", clock.timed("recovery", Recovery.__init__))
     patch(Recovery, "frame", clock.timed("recovery", Recovery.frame))
     patch(Zoom, "look", clock.timed("zoom", Zoom.look))
-    patch(lm.PoseSequence, "save", clock.timed("save", lm.PoseSequence.save))
+    patch(landmarks.PoseSequence, "save", clock.timed("save", landmarks.PoseSequence.save))
     patch(cache_mod, "file_sha256", clock.timed("hash", cache_mod.file_sha256))
     patch(ext, "extract_pose", clock.timed("extract", ext.extract_pose, outer=True))
     patch(lm, "PREFETCH_FRAMES", 0)
@@ -154,7 +155,7 @@ def instrument(clock: Clock):
 def bare(frames_per_clip, settings) -> tuple[float, float]:
     """(CPU s of first frames, CPU s of the other frames) of a bare loop, fresh Pose per clip."""
     from workout_classifier._quiet import silenced_stderr
-    from workout_classifier.pose.landmarks import create_pose
+    from workout_classifier.pose.runner import create_pose
 
     first = rest = 0.0
     for frames in frames_per_clip:
@@ -212,8 +213,9 @@ def main() -> int:
     import numpy as np
 
     from workout_classifier._quiet import silenced_stderr
-    from workout_classifier.frames.video import read_all_frames
-    from workout_classifier.pose.landmarks import PoseSettings, create_pose, shared_static_pose
+    from workout_classifier.frames.sampling import read_all_frames
+    from workout_classifier.pose.landmarks import PoseSettings
+    from workout_classifier.pose.runner import create_pose, shared_static_pose
 
     load = uptime()
     s15 = PoseSettings(fps=15.0)

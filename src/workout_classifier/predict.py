@@ -65,7 +65,13 @@ def classify_sequence(
     out = answer(win.mean(0), clf.classes, top, clf.extra.get("unknown_threshold"))
     # Resting through the whole clip (standing still or in place, walking, sitting down) is not an
     # exercise, whatever the model says (live's `resting`); a gate fitted with it counts it in its 3%.
-    out["resting"] = bool(resting_windows(raw).all())
+    # Posture is judged on 4 s time windows whatever the model's unit (a rep of walking is one step).
+    still = (
+        raw
+        if clf.features.unit == "time"
+        else windows(track, replace(clf.features, unit="time"))[0]
+    )
+    out["resting"] = bool(resting_windows(still).all())
     if out["resting"] and clf.extra.get("unknown_threshold") is not None:
         out["label"] = UNKNOWN
     out.update(

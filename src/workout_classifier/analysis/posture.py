@@ -16,6 +16,8 @@ Pure numpy on image landmarks; x and y are put in one unit (the frame height).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from workout_classifier.learn.features import (
@@ -40,6 +42,7 @@ UPRIGHT_DEGREES = 35.0  # torso within this of vertical = standing or sitting
 HANDS_BELOW = (
     0.3  # torso lengths below the shoulders, nearly always (p5) = hands hang, hold no bar up
 )
+HANDS_OVERHEAD = -0.5  # torso lengths above the shoulders (p5): hands up, not walking
 SIT_DROP = 0.5  # torso lengths the hips drop over the window ...
 SIT_ONE_WAY = 0.8  # ... with this share of their vertical travel downwards (a squat comes back up)
 
@@ -88,10 +91,11 @@ def posture(landmarks: np.ndarray, found: np.ndarray, aspect: float, cfg=None) -
     hands = (
         np.minimum(xy[:, L_WR, 1], xy[:, R_WR, 1]) - sh[:, 1]
     ) / torso  # image y down: > 0 is below
-    # Walking swings the arms below the shoulders; a jumping jack's side-to-side hips with the
-    # hands overhead is not walking (a new-source jumping jack was answered `unknown` for it).
+    # Walking does not lift the hands overhead; a jumping jack's side-to-side hips with the hands
+    # overhead is not walking (a new-source jumping jack was answered `unknown` for it). Hands held
+    # out at shoulder height still walk (the generated walks of bench/unknown.py carry such arms).
     walking = (hip_x > walk_travel and straight_legs and hip_y < 0.5
-               and float(np.percentile(hands, 5)) > 0)  # fmt: skip
+               and float(np.percentile(hands, 5)) > HANDS_OVERHEAD)  # fmt: skip
     in_place = (
         upright
         and straight_legs
@@ -124,6 +128,6 @@ def resting_windows(raw: np.ndarray) -> np.ndarray:
 def resting_clips(tracks: list, features) -> np.ndarray:
     """(N,) True for clips (features.Track) where every window is resting, as `predict` decides;
     `features`: the model's FeatureConfig (its windows are the ones `predict` looks at)."""
-    raw, owner = eval_windows(list(tracks), features)
+    raw, owner = eval_windows(list(tracks), replace(features, unit="time"))  # as predict judges it
     moving = np.bincount(owner, weights=~resting_windows(raw), minlength=len(tracks))
     return moving == 0
