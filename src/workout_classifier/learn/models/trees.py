@@ -61,8 +61,8 @@ class PoseTrees:
     mirror_tta = False
     streams = ("raw",)
     # One window per repetition (learn/cycles.py), time windows where no rhythm is found. Against
-    # 4 s windows, over seeds 0-2 (bench/results/levers.md): grouped accuracy 0.925 -> 0.925,
-    # leave-source-out 0.800 -> 0.805, the 25 new-source clips 0.89 -> 0.96 right (best guess).
+    # 4 s windows, over seeds 0-2 (bench/results/levers.md): grouped accuracy 0.926 -> 0.924,
+    # leave-source-out 0.800 -> 0.809, the 25 new-source clips 0.89 -> 0.96 right (best guess).
     unit = "rep"
 
     def __init__(self, config: Config):
