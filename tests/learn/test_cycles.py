@@ -83,3 +83,19 @@ def test_a_session_gets_reps_at_each_tempo_and_time_windows_where_it_rests():
     assert np.median(second[:, 1] - second[:, 0]) == pytest.approx(b.meta["period"], rel=0.15)
     _, starts = windows(tr, replace(FEATS, unit="rep"))
     assert ((starts > 20) & (starts < 28)).any()  # the still stretch has time windows
+
+
+def test_numpy_peaks_and_smoothing_match_scipy():
+    """cycles.py keeps scipy off the predict path; its two helpers give scipy's answers."""
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.signal import find_peaks as scipy_peaks
+
+    from workout_classifier.learn.cycles import find_peaks, smooth
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        x = np.round(rng.normal(size=int(rng.integers(3, 80))), 1)  # rounded: flat tops too
+        height, distance = rng.uniform(-1, 1), int(rng.integers(1, 10))
+        want, _ = scipy_peaks(x, height=height, distance=distance)
+        np.testing.assert_array_equal(find_peaks(x, height=height, distance=distance), want)
+        np.testing.assert_allclose(smooth(x, 1.5), gaussian_filter1d(x, 1.5), atol=1e-12)

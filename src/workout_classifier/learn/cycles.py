@@ -6,7 +6,7 @@ hold exactly one rep resampled to the same number of steps, so a slow squat and 
 fast one give the same window, and statistics over a window (percentiles, range) are
 taken over whole reps rather than over 1.4 or 2.7 of them.
 
-Steps (pure numpy/scipy on a features.Track):
+Steps (pure numpy on a features.Track):
 
 1. signal: the key joints, hip-centred and torso-scaled in the image, resampled to a
    uniform 10 Hz grid; its first principal component, smoothed.
@@ -33,6 +33,42 @@ KEY = (0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 _L_SH, _R_SH, _L_HIP, _R_HIP = 11, 12, 23, 24
 
 
+# scipy's gaussian_filter1d and find_peaks, in numpy: importing scipy.signal takes 0.47 s, a third
+# of a cold `workout predict` of a short clip. The same results (tests/learn/test_cycles.py).
+def smooth(x: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
+    """Gaussian smoothing of a 1-D signal, edges mirrored (scipy.ndimage.gaussian_filter1d)."""
+    r = int(truncate * sigma + 0.5)
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    return np.convolve(np.pad(x, r, mode="symmetric"), k / k.sum(), mode="valid")
+
+
+def find_peaks(x: np.ndarray, height: float | None = None, distance: int = 1) -> np.ndarray:
+    """Indices of local maxima of x (scipy.signal.find_peaks with `height` and `distance`):
+    a flat top counts once, at its middle; of peaks nearer than `distance`, the higher stays."""
+    i = np.flatnonzero(np.diff(np.sign(np.diff(x))) < 0) + 1  # rises then falls or flattens
+    peaks = []
+    for j in i:  # a flat top: the middle of the run of equal values, if it then falls
+        if x[j - 1] >= x[j]:
+            continue
+        end = j
+        while end + 1 < len(x) and x[end + 1] == x[j]:
+            end += 1
+        if end + 1 < len(x) and x[end + 1] < x[j]:
+            peaks.append((j + end) // 2)
+    peaks = np.asarray(peaks, dtype=int)
+    if height is not None:
+        peaks = peaks[x[peaks] >= height]
+    if distance > 1 and len(peaks) > 1:
+        keep = np.ones(len(peaks), bool)
+        for k in np.argsort(x[peaks])[::-1]:  # highest first (ties as scipy orders them)
+            if keep[k]:
+                near = np.abs(peaks - peaks[k]) < distance
+                near[k] = False
+                keep[near] = False
+        peaks = peaks[keep]
+    return peaks
+
+
 def cycle_signal(raw: np.ndarray, times: np.ndarray, aspect: float = 1.0):
     """(T0, V, 8) track -> (grid times (G,), first principal component (G,)) at RATE Hz."""
     grid = np.arange(times[0], times[-1] + 1e-9, 1.0 / RATE)
@@ -50,9 +86,7 @@ def cycle_signal(raw: np.ndarray, times: np.ndarray, aspect: float = 1.0):
         return grid, np.zeros(len(grid))
     u, sv, _ = np.linalg.svd(s, full_matrices=False)
     pc = u[:, 0] * sv[0]
-    from scipy.ndimage import gaussian_filter1d
-
-    return grid, gaussian_filter1d(pc, sigma=1.5)
+    return grid, smooth(pc, sigma=1.5)
 
 
 def period(pc: np.ndarray) -> float | None:
@@ -66,9 +100,7 @@ def period(pc: np.ndarray) -> float | None:
     if ac[0] <= 0:
         return None
     ac = ac / (ac[0] * (n - np.arange(n)) / n)  # unbiased: long lags are not shrunk
-    from scipy.signal import find_peaks
-
-    peaks, _ = find_peaks(ac[: hi + 1], height=MIN_ACF)
+    peaks = find_peaks(ac[: hi + 1], height=MIN_ACF)
     peaks = peaks[peaks >= lo]
     return float(peaks[0]) / RATE if len(peaks) else None
 
@@ -81,10 +113,8 @@ def _cycles_once(raw: np.ndarray, times: np.ndarray, aspect: float) -> np.ndarra
     p = period(pc)
     if p is None:
         return none
-    from scipy.signal import find_peaks
-
     # Turning points at one end of the movement; which end does not matter for cutting windows.
-    mins, _ = find_peaks(-pc, distance=max(1, int(0.6 * p * RATE)))
+    mins = find_peaks(-pc, distance=max(1, int(0.6 * p * RATE)))
     if len(mins) < 2:
         return none
     starts, ends = grid[mins[:-1]], grid[mins[1:]]
