@@ -197,9 +197,11 @@ if sys.argv[2] == "stop":
     try:
         split.extract_pose_split(sys.argv[1], PoseSettings(), parts=2, on_frames=stop)
     except KeyboardInterrupt:
-        for p in procs:
-            p.join(timeout=5)
-        print(json.dumps({"helpers": len(procs), "alive": sum(p.is_alive() for p in procs)}))
+        # A process's sentinel is ready once it has ended. (is_alive() can read True for a helper the
+        # pool's own thread has already reaped: its waitpid then fails and no return code is kept.)
+        from multiprocessing.connection import wait
+        ended = wait([p.sentinel for p in procs], timeout=5)
+        print(json.dumps({"helpers": len(procs), "alive": len(procs) - len(ended)}))
     sys.exit()
 two = split.extract_pose_split(sys.argv[1], PoseSettings(), parts=2)
 one = extract_pose(sys.argv[1], PoseSettings())
