@@ -71,6 +71,12 @@ def test_wrong_model_file_raises_the_model_file_error(tmp_path):
         wc.load_model(bad)
 
 
+def test_extract_of_a_missing_folder_raises_and_writes_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such folder or video"):
+        wc.extract(tmp_path / "missing", cache=tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
+
+
 def test_extract_train_evaluate_on_a_dataset(fake_dataset, tmp_path):
     data, cache, _ = fake_dataset
     summary = wc.extract(data, cache=cache)

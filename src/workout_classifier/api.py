@@ -153,9 +153,13 @@ def extract(data, cache: str | Path = "cache", *, workers: int = 1, fps: float =
     """Pose of every clip the cache lacks (resumable: an interrupted run keeps what it finished).
 
     ``data``: a dataset root (``<data>/<exercise>/<clip>``), a folder of videos, or a list of
-    videos. Returns ``pose.extract.ExtractSummary`` (clips extracted, cached, failed)."""
+    videos. Returns ``pose.extract.ExtractSummary`` (clips extracted, cached, failed); raises
+    FileNotFoundError when ``data`` is one path that does not exist."""
     from workout_classifier.pose.extract import extract_clips
 
+    # One path that is not there: an error, not a summary of one failed clip.
+    if isinstance(data, (str, Path)) and not Path(data).exists():
+        raise FileNotFoundError(f"no such folder or video: {data}")
     paths = [c.path for c in _clips(data)[0]] if _is_dataset(data) else video_sources(data)
     return extract_clips(paths, _pose_cache(cache, fps), workers=workers, progress=progress, console=console,
                          backend=backend)  # fmt: skip
