@@ -218,7 +218,8 @@ def timeline_windows(seq: PoseSequence, clf: Classifier) -> tuple[np.ndarray, np
 
     The clip's answer votes over its reps, but a timeline needs every stretch of a session
     looked at evenly: with rep windows the share of time labelled right fell 0.92 -> 0.89
-    on bench/timeline.py's sessions (2026-12-06), so the timeline reads time windows."""
+    on bench/timeline.py's sessions (2026-12-06, the 0.89 a *throwaway* run), so the timeline
+    reads time windows."""
     track = prepare(seq)
     raw, starts = windows(track, replace(clf.features, unit="time"))
     probs = clf.predict_windows(raw, tta=bool(clf.extra.get("tta", False)))

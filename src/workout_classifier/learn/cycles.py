@@ -90,7 +90,12 @@ def cycle_signal(raw: np.ndarray, times: np.ndarray, aspect: float = 1.0):
 
 
 def period(pc: np.ndarray) -> float | None:
-    """Seconds of the first clear autocorrelation peak of `pc` (sampled at RATE), or None."""
+    """Seconds of the first clear autocorrelation peak of `pc` (sampled at RATE), or None.
+
+    Not analysis/repperiod.autocorr_period: that one serves the rep counter (it prefers the
+    fundamental among high peaks, on the exercise's own measures) and sits above learn/ in the
+    import order; this one only needs a period good enough to cut windows, and the shipped
+    model was fitted on its windows."""
     n = len(pc)
     lo, hi = int(MIN_PERIOD * RATE), min(int(MAX_PERIOD * RATE), int(0.7 * n))
     if hi <= lo + 1:
