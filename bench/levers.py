@@ -37,7 +37,16 @@ OUT = HERE / "results" / "levers.md"
 
 # name: (description, trees model options, TrainConfig fields)
 VARIANTS = {
-    "base": ("shipped settings (trees, rep windows, leaf share 0.025, max features 0.1)", {}, {}),
+    "base": (
+        "shipped settings (trees, rep windows, asymmetry block, leaf share 0.025, max features 0.1)",
+        {},
+        {},
+    ),
+    "no-asym": (
+        "without the summary's asymmetry block (shipped until 2026-12-06 evening)",
+        {"asymmetry": False},
+        {},
+    ),
     "camera": ("+ 1 camera-augmented copy of each window", {}, {"camera_copies": 1}),
     "speed": ("+ time-stretched copies (0.8x, 1.25x) of each window", {}, {"speed_copies": 2}),
     "mirror": ("+ a mirrored copy of each window", {}, {"mirror_copies": True}),

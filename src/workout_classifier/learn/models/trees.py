@@ -46,6 +46,9 @@ class Config:
     # grouped macro-F1 0.908 -> 0.911, leave-source-out 0.626 -> 0.634 (docs/experiments.md).
     max_features: float = 0.1
     seed: int = 0
+    # The summary's asymmetry block (summary.py): over seeds 0-2, leave-source-out accuracy
+    # 0.809 -> 0.840 and grouped 0.924 -> 0.929 (bench/results/levers.md, variant no-asym).
+    asymmetry: bool = True
     # Set by fit_windows: the arrays' sizes.
     nodes: int = 1  # nodes of the largest tree
     depth: int = 0  # levels of the deepest tree
@@ -81,7 +84,7 @@ class PoseTrees:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         # x (N, T, V, 8) -> summaries (N, D) -> mean leaf distribution over trees (N, K) -> log-probabilities
-        s = window_summary(np.asarray(x))
+        s = window_summary(np.asarray(x), self.config.asymmetry)
         if self.config.summary_dim and s.shape[1] != self.config.summary_dim:
             raise ValueError(f"this trees model was trained on {self.config.summary_dim} summary features, this "
                              f"version computes {s.shape[1]}: retrain it with `workout train`")  # fmt: skip
@@ -130,7 +133,7 @@ class PoseTrees:
         et = ExtraTreesClassifier(n_estimators=c.trees, min_samples_leaf=leaf, class_weight="balanced",
                                   max_features=c.max_features,
                                   random_state=c.seed, n_jobs=1)  # fmt: skip
-        summaries = window_summary(raw)
+        summaries = window_summary(raw, c.asymmetry)
         c.summary_dim = summaries.shape[1]
         et.fit(summaries, y, sample_weight=weight)
         trees = [e.tree_ for e in et.estimators_]
