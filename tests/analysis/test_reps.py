@@ -254,11 +254,11 @@ def test_label_files_are_disjoint_and_name_real_clips():
         "rep_labels_newsource.csv",
         "rep_labels_perexercise.csv",
     )  # files with a tune/held `set` column
-    tuning = {r["clip"] for n in ("rep_labels.csv", "rep_labels_tune2.csv", "rep_labels_tune3.csv")
-              for r in part(n, None)}  # fmt: skip
+    tuning = {r["clip"] for n in ("rep_labels.csv", "rep_labels_tune2.csv", "rep_labels_tune3.csv",
+                                  "rep_labels_tune4.csv") for r in part(n, None)}  # fmt: skip
     tuning |= {r["clip"] for n in split for r in part(n, "tune")}
     held = [r["clip"] for n in ("rep_labels_holdout.csv", "rep_labels_holdout2.csv", "rep_labels_holdout3.csv",
-                                "rep_labels_unknown.csv") for r in part(n, None)]  # fmt: skip
+                                "rep_labels_holdout6.csv", "rep_labels_unknown.csv") for r in part(n, None)]  # fmt: skip
     held += [r["clip"] for n in split for r in part(n, "held")]
     # nothing tuned on is reported as held out
     assert len(held) == len(set(held)) and not tuning & set(held)
@@ -275,6 +275,8 @@ def test_label_files_are_disjoint_and_name_real_clips():
 
     tune3 = {ucf(r["clip"]) for r in part("rep_labels_tune3.csv", None)}
     assert None not in tune3 and not tune3 & {ucf(c) for c in held}
+    tune4 = {ucf(r["clip"]) for r in part("rep_labels_tune4.csv", None)} - {None}
+    assert tune4 and not tune4 & {ucf(c) for c in held}
     rows = [r for n in bench.glob("rep_labels*.csv") for r in csv.DictReader(open(n))]
     assert all(int(r["true_reps"]) >= 1 and r["how_counted"] for r in rows)
     holds = list(csv.DictReader(open(bench / "hold_labels.csv")))

@@ -13,13 +13,13 @@ import numpy as np
 _SH, _EL, _WR, _HIP, _KN, _AN = (11, 12), (13, 14), (15, 16), (23, 24), (25, 26), (27, 28)
 MEASURES = (
     "elbow_flex", "knee_flex", "hip_flex", "arm_raise", "wrist_up", "hip_low", "trunk_down",
-    "hands_apart", "feet_apart",
+    "hands_apart", "feet_apart", "hand_reach",
 )  # fmt: skip
 # Joints each measure reads (for its visibility).
 _MEASURE_JOINTS = {
     "elbow_flex": _SH + _EL + _WR, "knee_flex": _HIP + _KN + _AN, "hip_flex": _SH + _HIP + _KN,
     "arm_raise": _HIP + _SH + _EL, "wrist_up": _SH + _WR, "hip_low": _HIP + _AN, "trunk_down": _SH + _HIP,
-    "hands_apart": _WR, "feet_apart": _AN,
+    "hands_apart": _WR, "feet_apart": _AN, "hand_reach": _SH + _WR,
 }  # fmt: skip
 
 
@@ -29,11 +29,14 @@ def _angle(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.arccos(np.clip(cos, -1.0, 1.0))
 
 
-def frame_measures(world: np.ndarray, torso: float | None = None) -> np.ndarray:
+def frame_measures(
+    world: np.ndarray, torso: float | None = None, image: np.ndarray | None = None
+) -> np.ndarray:
     """(T, len(MEASURES)) from world landmarks (T, 33, >=3), metres, y down; NaN rows stay NaN.
 
     Angles are in half-radians (flexion: 0 = straight), distances in torso lengths, so one
-    unit is about the same amount of movement for both.
+    unit is about the same amount of movement for both. ``image``: the image landmarks (T, 33, >=2)
+    of the same frames, for ``hand_reach`` (see ``_hand_reach``); without them it is read in the world.
     """
     w = np.asarray(world, np.float64)[..., :3]
     j = {n: (w[:, a], w[:, b]) for n, (a, b) in
@@ -58,8 +61,26 @@ def frame_measures(world: np.ndarray, torso: float | None = None) -> np.ndarray:
         "trunk_down": -(mid["hip"][:, y] - mid["sh"][:, y]) / s,
         "hands_apart": np.linalg.norm(j["wr"][0] - j["wr"][1], axis=-1) / s,
         "feet_apart": np.linalg.norm(j["an"][0] - j["an"][1], axis=-1) / s,
-    }
+        "hand_reach": _hand_reach(image) if image is not None else both(
+            lambda i: np.linalg.norm(j["wr"][i] - j["sh"][i], axis=-1)) / s,
+    }  # fmt: skip
     return np.stack([cols[m] for m in MEASURES], -1)
+
+
+def _hand_reach(image: np.ndarray) -> np.ndarray:
+    """(T,) wrist-to-shoulder distance in the image, in body sizes (the larger of shoulder width and
+    torso length in the image, so it holds from the side and from the feet).
+
+    A lifter lying on a bench filmed from the feet moves the bar toward and away from the camera: the
+    world landmarks (and the elbow angle from them) barely follow it there, but in the image the hands
+    come down to the shoulders at the chest and rise well above them at lockout."""
+    im = np.asarray(image, np.float64)[..., :2]
+    sh, wr, hip = (im[:, list(k)] for k in (_SH, _WR, _HIP))
+    size = np.maximum(
+        np.linalg.norm(sh[:, 0] - sh[:, 1], axis=-1),
+        np.linalg.norm(sh.mean(1) - hip.mean(1), axis=-1),
+    )
+    return np.linalg.norm(wr - sh, axis=-1).mean(1) / np.maximum(size, 1e-3)
 
 
 def measure_visibility(vis: np.ndarray) -> np.ndarray:
@@ -79,6 +100,22 @@ def exercise_frames(smooth: np.ndarray, exercise: str | None) -> np.ndarray | No
     if exercise != "pull up":
         return None
     return smooth[:, MEASURES.index("wrist_up")] > TOP_MIN_WRIST_UP
+
+
+# A jumping jack's open position has the arms raised (the labels count a jack open with the arms at or above
+# the shoulders, 90 degrees); a jump that only spreads the legs, arms by the sides (a teaching demo's
+# legs-only drill), moves the feet as much and is not a jack. The arms of the tuning clips' jacks were
+# 97-169 degrees from the trunk at the counted turning points, the closed position 16-25.
+JACK_MIN_ARM_DEG = 60.0
+
+
+def turning_pose_ok(smooth: np.ndarray, exercise: str | None) -> np.ndarray | None:
+    """(T,) bool: frames where a turning point of the exercise may lie, or None where there is no such test.
+
+    Unlike ``exercise_frames`` this only vets the turning points; the rep signal still reads every frame."""
+    if exercise != "jumping jack":
+        return None
+    return smooth[:, MEASURES.index("arm_raise")] * 2 >= np.radians(JACK_MIN_ARM_DEG)
 
 
 def plank_mask(world: np.ndarray) -> np.ndarray:

@@ -6,7 +6,10 @@ Steps (pure numpy/scipy on one clip's landmarks):
    camera is or how it moves: joint angles (elbows, knees, hips, shoulders) and
    distances in the metric, hip-centred world landmarks, in torso lengths. Each
    measure is the mean of the left and right side, so alternating-side reps
-   (lunges left, right, left) each move it once: each leg's lunge is a rep.
+   (lunges left, right, left) each move it once: each leg's lunge is a rep. One measure,
+   ``hand_reach``, is read in the image (wrists to shoulders, in body sizes): a lifter lying on a
+   bench filmed from the feet moves the bar along the camera's axis, where the world landmarks barely
+   follow it (bench press reads it with the elbow angle; the class-agnostic count does not use it).
 2. On an even time grid, smoothed. When the exercise is known, its profile names
    the measures that make its reps and which way they move at the turning point
    (the bottom of a squat, the top of a pull-up); the first principal component of
@@ -17,7 +20,8 @@ Steps (pure numpy/scipy on one clip's landmarks):
    rep's amplitude and the body moves back afterwards (after the last one, at least
    half way: a clip ending early on the way back has a half rep). Setup and rest are
    flat or non-repeating and fall below that bar; a pull-up's turning point must also
-   be in its working pose (``repmeasures.exercise_frames``: hands up, on the bar).
+   be in its working pose (``repmeasures.exercise_frames``: hands up, on the bar), a jumping jack's
+   open position must have the arms raised (``repmeasures.turning_pose_ok``: a legs-only jump is not a jack).
    A median of 3 frames first takes out one-frame pose glitches.
 4. Period agreement (``repperiod``): where the counted reps' spacing and the autocorrelation of the
    profile's measures agree on a period, a weaker turning point about one period from a counted rep
@@ -54,6 +58,7 @@ from workout_classifier.analysis.repmeasures import (  # noqa: F401  (MEASURES, 
     hold_seconds,
     measure_visibility,
     plank_mask,
+    turning_pose_ok,
 )
 from workout_classifier.analysis.repperiod import autocorr_period, period_checked, start_rep_fits
 from workout_classifier.learn.features import interpolate_missing
@@ -63,7 +68,11 @@ GRID_FPS = 15.0
 MIN_AMPLITUDE = (
     0.18  # signal units (about torso lengths / half-radians): below this the body holds still
 )
-SMOOTH_SECONDS = 0.12
+# Gaussian smoothing of the measures (s). 0.12 s blurred fast reps (about 1 s apart, as in the UCF101
+# bench-press clips) at the 10 fps of the pose cache into each other; 0.07 s counted them best on the tuning
+# clips but let the live counter commit twitches in its first short windows (2 reps off the offline count
+# on one tuning clip); 0.09 s keeps both within one. The other exercises' tuning clips count the same.
+SMOOTH_SECONDS = 0.09
 
 # Per exercise: {measure: +1 if it rises toward the rep's turning point, -1 if it falls}.
 PROFILES = {
@@ -71,7 +80,7 @@ PROFILES = {
     "lunges": {"knee_flex": 1, "hip_low": 1},
     "push up": {"elbow_flex": 1, "wrist_up": 1},
     "pull up": {"elbow_flex": 1, "wrist_up": -1},
-    "bench press": {"elbow_flex": 1},
+    "bench press": {"elbow_flex": 1, "hand_reach": -1},
     "tricep dips": {"elbow_flex": 1},
     "barbell biceps curl": {"elbow_flex": 1, "wrist_up": 1},
     "hammer curl": {"elbow_flex": 1, "wrist_up": 1},
@@ -81,6 +90,8 @@ PROFILES = {
     "deadlift": {"hip_flex": -1, "knee_flex": -1, "trunk_down": -1},  # counted at lockout
     "jumping jack": {"arm_raise": 1, "feet_apart": 1},
 }
+# The class-agnostic count reads the world measures only (``hand_reach`` is for lying lifters).
+AGNOSTIC_MEASURES = tuple(m for m in MEASURES if m != "hand_reach")
 HOLDS = ("plank",)  # exercises timed in seconds held instead of counted
 
 
@@ -132,15 +143,15 @@ def rep_signal(smooth: np.ndarray, fps: float, exercise: str | None = None,
 
     ``active`` (T,) bool: the frames in the exercise's working pose (``exercise_frames``); the component and its amplitude
     come from those frames only (``count_series`` keeps only the turning points on them)."""
-    cols = np.arange(len(MEASURES))
-    signs = np.ones(len(MEASURES))
+    cols = np.array([MEASURES.index(m) for m in AGNOSTIC_MEASURES])
+    signs = np.ones(len(cols))
     profile = PROFILES.get(exercise or "")
     if profile:
         cols = np.array([MEASURES.index(m) for m in profile])
         signs = np.array(list(profile.values()), np.float64)
-    elif visibility is not None and (visibility >= 0.5).sum() >= 2:
-        cols = cols[visibility >= 0.5]  # unseen joints only add noise
-        signs = signs[cols]
+    elif visibility is not None and (visibility[cols] >= 0.5).sum() >= 2:
+        cols = cols[visibility[cols] >= 0.5]  # unseen joints only add noise
+        signs = np.ones(len(cols))
     z = smooth[:, cols] * signs
     on = active if active is not None and active.sum() >= 4 else np.ones(len(z), bool)
     centred = z - z[on].mean(0)
@@ -227,7 +238,8 @@ def _measures_of(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         return None
     first, last = np.argmax(det), len(det) - 1 - np.argmax(det[::-1])
     world = interpolate_missing(seq.world.astype(np.float64), det)[first : last + 1]
-    rows = frame_measures(world)
+    image = interpolate_missing(seq.landmarks.astype(np.float64), det)[first : last + 1]
+    rows = frame_measures(world, image=image)
     vis = measure_visibility(
         np.where(det[:, None], seq.landmarks[:, :, 3], np.nan)[first : last + 1]
     )
@@ -264,6 +276,9 @@ def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = Non
         peaks = peaks[
             active[peaks]
         ]  # a turning point outside the working pose is set-up, not a rep
+    turn_ok = turning_pose_ok(smooth, exercise)
+    if turn_ok is not None:
+        peaks = peaks[turn_ok[peaks]]  # a jack with the arms down is a legs-only jump
     rep_times = [float(grid[p]) for p in peaks]
     if len(peaks) >= 2:
         period = float(np.median(np.diff(grid[peaks])))
@@ -346,7 +361,8 @@ class OnlineRepCounter:
             if self._first_t is None:
                 self._first_t = t
             self._t.append(t)
-            self._rows.append(frame_measures(w, self._torso)[0])
+            im = None if landmarks is None else np.asarray(landmarks, np.float64)[None]
+            self._rows.append(frame_measures(w, self._torso, im)[0])
             vis = np.asarray(landmarks if landmarks is not None else world, np.float64)
             self._vis.append(vis[:, 3] if vis.shape[-1] > 3 else np.ones(vis.shape[0]))
             self._update_hold(t, bool(plank_mask(w)[0]))
