@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from common import write_table
 
-from workout_classifier.analysis.reps import OnlineRepCounter, count_reps
+from workout_classifier.analysis.replive import OnlineRepCounter
+from workout_classifier.analysis.reps import count_reps
 from workout_classifier.analysis.timeline import join_sequences
 from workout_classifier.pose.cache import PoseCache
 from workout_classifier.pose.landmarks import PoseSequence

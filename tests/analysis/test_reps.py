@@ -94,7 +94,7 @@ def _stream(seq: PoseSequence, counter) -> list[tuple[float, int]]:
 
 @pytest.mark.parametrize("move", ["squat", "curl", "jack"])
 def test_online_counter_matches_offline_within_one_rep(move):
-    from workout_classifier.analysis.reps import OnlineRepCounter
+    from workout_classifier.analysis.replive import OnlineRepCounter
 
     seq = synthetic_sequence(move, seconds=14, seed=11, missing=0.05)
     offline = count_reps(seq)
@@ -105,7 +105,7 @@ def test_online_counter_matches_offline_within_one_rep(move):
 
 
 def test_online_counter_commits_each_rep_within_a_second():
-    from workout_classifier.analysis.reps import OnlineRepCounter
+    from workout_classifier.analysis.replive import OnlineRepCounter
 
     seq = synthetic_sequence("squat", seconds=14, seed=12)
     counter = OnlineRepCounter("squat")
@@ -122,7 +122,7 @@ def test_online_counter_commits_each_rep_within_a_second():
 
 
 def test_online_counter_still_and_nobody_count_nothing():
-    from workout_classifier.analysis.reps import OnlineRepCounter
+    from workout_classifier.analysis.replive import OnlineRepCounter
 
     seq = synthetic_sequence("squat", seconds=6, seed=13)
     counter = OnlineRepCounter()

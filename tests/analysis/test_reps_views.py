@@ -4,8 +4,9 @@ where a move that is not a rep moves the same measures (a jumping-jack drill's l
 import numpy as np
 from synth import exercise_sequence
 
+from workout_classifier.analysis.replive import OnlineRepCounter
 from workout_classifier.analysis.repmeasures import JACK_MIN_ARM_DEG, MEASURES, frame_measures
-from workout_classifier.analysis.reps import PROFILES, OnlineRepCounter, count_reps
+from workout_classifier.analysis.reps import PROFILES, count_reps
 from workout_classifier.analysis.timeline import join_sequences
 
 

@@ -15,7 +15,7 @@ features as `predict`), then:
 - `sets.SetTracker` turns the stream of decisions into sets: a different exercise,
   held for `switch_seconds`, starts a new set; resting (or nobody, or unknown)
   for `rest_seconds` ends the current one;
-- reps are counted per set by `reps.OnlineRepCounter`, made for the set's
+- reps are counted per set by `replive.OnlineRepCounter`, made for the set's
   exercise (its profile of joint measures; a plank is timed instead) and fed the
   set's frames from its start, so live and offline counting are one
   implementation; a change of exercise closes the set and starts a new counter.
@@ -34,7 +34,8 @@ import numpy as np
 
 from workout_classifier._quiet import silenced_stderr
 from workout_classifier.analysis.posture import posture
-from workout_classifier.analysis.reps import HOLDS, OnlineRepCounter
+from workout_classifier.analysis.replive import OnlineRepCounter
+from workout_classifier.analysis.reps import HOLDS
 from workout_classifier.learn.checkpoint import Classifier
 from workout_classifier.learn.features import prepare, windows
 from workout_classifier.live.sets import RESTING, LiveConfig, SetTracker
