@@ -143,17 +143,23 @@ def _world_pose(pose: dict) -> np.ndarray:
 
 
 def exercise_sequence(exercise: str, reps: int = 4, period: float = 2.0, fps: float = 10.0, seed: int = 0,
-                      start: float = 0.0, end: float | None = None) -> PoseSequence:  # fmt: skip
+                      start: float = 0.0, end: float | None = None, depth: float = 1.0,
+                      drift: float = 0.0) -> PoseSequence:  # fmt: skip
     """`reps` reps of `exercise` (a shipped model label) as world and image landmarks, one every `period` s.
 
     Each rep starts and ends at rest and reaches its turning point half way (deadlift: lockout). `start` and
     `end` (s, default the end of the last rep) cut the clip, e.g. mid-rep. A hold (plank) keeps its pose.
+    `depth`: the share of the way to the turning pose each rep goes (shallow reps < 1); `drift`: a slow
+    movement toward the turning pose, this share of the way at the middle of the clip, back at its end.
     """
     rng = np.random.default_rng(seed)
     rest, turn = (_world_pose(p) for p in KEY_POSES[exercise])
     end = reps * period if end is None else end
     t = np.arange(int(round(start * fps)), int(round(end * fps)) + 1) / fps
-    p = ((1 - np.cos(2 * np.pi * t / period)) / 2)[:, None, None]
+    p = depth * (1 - np.cos(2 * np.pi * t / period)) / 2
+    p = (p + drift * (1 - np.cos(2 * np.pi * (t - t[0]) / max(t[-1] - t[0], 1e-9))) / 2)[
+        :, None, None
+    ]
     world = rest[None] * (1 - p) + turn[None] * p + rng.normal(0, 0.005, (len(t), NUM_JOINTS, 3))
     vis = np.full((len(t), NUM_JOINTS, 1), 0.9)
     img = np.concatenate([world[..., :2] * 0.3 + 0.5, world[..., 2:] * 0.3, vis], -1)

@@ -351,3 +351,25 @@ def test_pull_up_turning_points_need_the_hands_up():
     )
     joined = join_sequences([pulls, stand, pulls])[0]
     assert count_reps(joined, "pull up").reps == 4
+
+
+@pytest.mark.parametrize(("reps", "fps"), [(6, 10.0), (8, 10.0), (6, 8.33)])
+def test_fast_shallow_push_ups_on_a_slow_drift_count_n(reps, fps):
+    # Half-depth push-ups 0.55 s apart on a slow movement toward the bottom pose as large as they are (as on
+    # the tuning clip pushfit-wrong57): the drift hid all but one or two of them before it was taken out.
+    from workout_classifier.analysis.replive import OnlineRepCounter
+
+    seq = exercise_sequence("push up", reps, 0.55, fps=fps, depth=0.5, drift=0.4, seed=reps)
+    res = count_reps(seq, "push up")
+    assert res.reps == reps, res.rep_times
+    assert np.allclose(res.rep_times, np.arange(reps) * 0.55 + 0.275, atol=0.15)
+    live = OnlineRepCounter("push up")
+    for t, w, lm in zip(seq.times, seq.world, seq.landmarks, strict=True):
+        live.update(t, w, lm)
+    assert abs(live.finish() - reps) <= 1
+
+
+def test_slow_push_ups_keep_their_count_with_a_drift():
+    # The drift rule is for fast reps: slow full push-ups on the same drift count as before.
+    seq = exercise_sequence("push up", 4, 2.0, depth=1.0, drift=0.3, seed=1)
+    assert count_reps(seq, "push up").reps == 4

@@ -27,7 +27,10 @@ Steps (pure numpy/scipy on one clip's landmarks):
    profile's measures agree on a period, a weaker turning point about one period from a counted rep
    is a rep too (when the body comes back at least half way), and of two much nearer than a period
    the weaker is dropped; a rep counted at the very start of the clip much nearer the next rep than
-   the reps are apart is set-up and dropped.
+   the reps are apart is set-up and dropped. Fast reps (under 1.2 s) on a slow drift as large as they are
+   (fast shallow push-ups) are counted on the rep signal less its moving mean over one rep period, when
+   every one of the profile's signals repeats at that period once the drift is out
+   (``repperiod.fast_reps_signal``).
 
 The live counter (``replive.OnlineRepCounter``) runs ``count_series`` on a trailing window as
 frames arrive, so its total matches the offline count on the same clip.
@@ -57,7 +60,12 @@ from workout_classifier.analysis.repmeasures import (  # noqa: F401  (MEASURES, 
     measure_visibility,
     turning_pose_ok,
 )
-from workout_classifier.analysis.repperiod import autocorr_period, period_checked, start_rep_fits
+from workout_classifier.analysis.repperiod import (
+    autocorr_period,
+    fast_reps_signal,
+    period_checked,
+    start_rep_fits,
+)
 from workout_classifier.learn.features import interpolate_missing
 from workout_classifier.pose.landmarks import PoseSequence
 
@@ -263,9 +271,12 @@ def count_series(times: np.ndarray, rows: np.ndarray, exercise: str | None = Non
     if amp < min_amplitude:
         return RepResult(0, reason="no repeated movement (the body holds still)", signal=x, times=grid,
                          exercise=exercise)  # fmt: skip
-    peaks = find_reps(x, amp, fps, from_start, to_end and exercise in COUNT_AT_END)
+    voters = None
     if exercise in PROFILES:  # the signals that vote on the period: x and the profile's measures
         voters = np.column_stack([x, smooth[:, [MEASURES.index(m) for m in PROFILES[exercise]]]])
+        x, amp, voters = fast_reps_signal(x, amp, voters, fps)
+    peaks = find_reps(x, amp, fps, from_start, to_end and exercise in COUNT_AT_END)
+    if voters is not None:
         peaks = period_checked(x, peaks, amp, fps, voters)
     if from_start and not start_rep_fits(peaks, fps, START_WITHIN + 0.05):
         peaks = peaks[1:]
