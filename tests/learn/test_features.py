@@ -4,12 +4,11 @@ import numpy as np
 import pytest
 from synth import synthetic_sequence
 
+from workout_classifier.learn.augment import augment, mirror
 from workout_classifier.learn.features import (
     FeatureConfig,
-    augment,
     clip_features,
     interpolate_missing,
-    mirror,
     normalize_joints,
     prepare,
     to_features,

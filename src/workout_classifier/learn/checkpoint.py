@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from workout_classifier import __version__
-from workout_classifier.learn.features import FeatureConfig, mirror, to_features
+from workout_classifier.learn.augment import mirror
+from workout_classifier.learn.features import FeatureConfig, to_features
 from workout_classifier.learn.models import MissingExtraError, is_numpy, model_from_config
 
 FORMAT = "workout-classifier/2"  # safetensors + JSON metadata

@@ -22,15 +22,13 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils.class_weight import compute_class_weight
 
 from workout_classifier.frames.video import VideoError
+from workout_classifier.learn.augment import augment, camera_augment, mirror
 from workout_classifier.learn.checkpoint import Classifier
 from workout_classifier.learn.features import (
     FeatureConfig,
     Track,
-    augment,
-    camera_augment,
     clip_probs,
     eval_windows,
-    mirror,
     prepare,
     to_features,
     windows,
