@@ -130,6 +130,24 @@ def real_clip(root: Path, rel: str) -> Path:
     return p
 
 
+def small_copy(src, out, scale: float, seconds: float = 5.0):
+    """`src` shrunk to `scale` of a 1280 x 720 frame's height, pasted near its lower right corner."""
+    cap = cv2.VideoCapture(str(src))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25
+    vw = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (1280, 720))
+    for _ in range(int(fps * seconds)):
+        ok, f = cap.read()
+        if not ok:
+            break
+        s = 720 * scale / f.shape[0]
+        f = cv2.resize(f, (int(f.shape[1] * s), int(f.shape[0] * s)), interpolation=cv2.INTER_AREA)
+        canvas = np.full((720, 1280, 3), 90, np.uint8)
+        canvas[700 - f.shape[0] : 700, 900 : 900 + f.shape[1]] = f[:, : 1280 - 900]
+        vw.write(canvas)
+    vw.release()
+    return out
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `neural` need torch (the optional extra): skip them, with the reason, where it is absent."""
     import importlib.util

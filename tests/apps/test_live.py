@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import real_clip, write_video
+from conftest import real_clip, small_copy, write_video
 from figure import write_squat_clip
 from synth import synthetic_sequence
 from typer.testing import CliRunner
@@ -223,3 +223,38 @@ def _fake_decide(tracker, t: float, label: str) -> None:
     tracker._sync()
     tracker.label = label
     tracker._set_event(tracker.sets.update(t, label, max(t - 3.0, 0.0)), t)
+
+
+@pytest.mark.slow
+def test_live_finds_a_lifter_small_in_the_frame(real_clips, tmp_path):
+    """The phone at the back of the room: a squat at a fifth of a 720p frame's height, played live."""
+    import cv2
+
+    from workout_classifier.learn.checkpoint import Classifier
+    from workout_classifier.live.tracker import LiveTracker
+    from workout_classifier.pose.zoom import Zoom
+
+    clip = small_copy(real_clip(real_clips, "squat/squat_11.mp4"), tmp_path / "far.mp4", 0.2)
+    cap = cv2.VideoCapture(str(clip))
+    frames = []
+    while len(frames) < 40:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
+    found = {}
+    for zoom in (False, True):
+        tracker = LiveTracker(Classifier.load())
+        tracker.zoom = Zoom(zoom)
+        try:
+            states = [tracker.process(f, i / 10) for i, f in enumerate(frames)]
+        finally:
+            tracker.close()
+        found[zoom] = np.mean(list(tracker.found))
+        if zoom:
+            assert tracker.zoom.zoomed_frames > 0 and states
+            xy = np.nanmedian(
+                np.stack(list(tracker.rows))[np.array(tracker.found)][:, :, :2], axis=(0, 1)
+            )
+            assert xy[0] > 900 / 1280 and xy[1] > 0.7  # on the lifter, in the lower right
+    assert found[False] < 0.5 and found[True] >= 0.8, found

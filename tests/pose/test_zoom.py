@@ -1,9 +1,8 @@
 """Zoom (pose/zoom.py): a person too small for the whole frame is found on a tile and tracked on a crop."""
 
-import cv2
 import numpy as np
 import pytest
-from conftest import real_clip
+from conftest import real_clip, small_copy
 
 from workout_classifier.pose.landmarks import PoseSettings
 from workout_classifier.pose.runner import extract_pose
@@ -41,28 +40,10 @@ def test_crop_stays_inside_the_frame_and_is_dropped_after_a_long_miss():
     assert z.region is None  # back to the whole frame
 
 
-def _small_copy(src, out, scale: float, seconds: float = 5.0):
-    """`src` shrunk to `scale` of a 1280 x 720 frame's height, pasted near its lower right corner."""
-    cap = cv2.VideoCapture(str(src))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 25
-    vw = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (1280, 720))
-    for _ in range(int(fps * seconds)):
-        ok, f = cap.read()
-        if not ok:
-            break
-        s = 720 * scale / f.shape[0]
-        f = cv2.resize(f, (int(f.shape[1] * s), int(f.shape[0] * s)), interpolation=cv2.INTER_AREA)
-        canvas = np.full((720, 1280, 3), 90, np.uint8)
-        canvas[700 - f.shape[0] : 700, 900 : 900 + f.shape[1]] = f[:, : 1280 - 900]
-        vw.write(canvas)
-    vw.release()
-    return out
-
-
 @pytest.mark.slow
 def test_a_lifter_small_in_the_frame_is_found(real_clips, tmp_path):
     # A barbell squat (480p) shrunk to a fifth of a 720p frame's height: the lifter is ~90 px tall.
-    clip = _small_copy(real_clip(real_clips, "squat/squat_11.mp4"), tmp_path / "far.mp4", 0.2)
+    clip = small_copy(real_clip(real_clips, "squat/squat_11.mp4"), tmp_path / "far.mp4", 0.2)
     without = extract_pose(clip, PoseSettings(zoom=False))
     found = extract_pose(clip, PoseSettings())
     assert without.detection_rate < 0.5  # the whole frame is too coarse for the detector

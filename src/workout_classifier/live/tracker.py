@@ -3,7 +3,9 @@
 `LiveTracker` is one session's state (the CLI's `workout live` has one, each
 camera socket of `workout serve` has its own). Per frame it runs MediaPipe Pose
 in tracking mode (`pose.pose_frame`; with several people in view it follows the
-exerciser, `person.StreamChoice`) and keeps the landmarks in a rolling buffer;
+exerciser, `person.StreamChoice`; a person too small for the whole frame is
+looked for on tiles and tracked on a crop, `pose.zoom`, as extraction does) and
+keeps the landmarks in a rolling buffer;
 every `hop_seconds` of stream time it decides the exercise on the last
 `window_seconds` of poses with the loaded `Classifier` (the same windows and
 features as `predict`), then:
@@ -42,6 +44,7 @@ from workout_classifier.live.sets import RESTING, LiveConfig, SetTracker
 from workout_classifier.pose.landmarks import PoseSequence
 from workout_classifier.pose.person import StreamChoice
 from workout_classifier.pose.runner import _to_array, create_pose, pose_frame
+from workout_classifier.pose.zoom import Zoom
 from workout_classifier.predict import UNKNOWN, pose_settings_for
 
 
@@ -64,6 +67,9 @@ class LiveTracker:
         # Several people in view: follow the exerciser, as extraction does (when the model's pose
         # settings say so; person.StreamChoice decides a second after the look, not ahead).
         self.person = StreamChoice() if pose_settings_for(clf).main_person else None
+        # A person too small for the whole frame (a phone at the back of the room): the same
+        # tiles-then-crop as extraction (pose/zoom.py), looked for on the full-resolution frame.
+        self.zoom = Zoom(pose_settings_for(clf).zoom)
         self._last_recover = -np.inf
         self.recovered = 0
         self.threshold = clf.extra.get("unknown_threshold")
@@ -110,18 +116,13 @@ class LiveTracker:
     # -- per frame --
     def process(self, frame: np.ndarray, t: float) -> dict:
         """One RGB frame (H, W, 3) uint8 -> the state after it (see `state`)."""
-        h, w = frame.shape[:2]
+        full = frame
+        h, w = full.shape[:2]
         if self.size is None:
             self.size = (w, h)
-        scale = self.cfg.max_side / max(h, w)
-        if (
-            scale < 1
-        ):  # the pose model looks at 256 px anyway; a smaller copy is cheaper to hand over
-            import cv2
-
-            frame = cv2.resize(
-                frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
-            )
+        frame = self._shrink(
+            self.zoom.crop(full)
+        )  # landmarks below are on the crop until mapped back
         with silenced_stderr():
             if self.pose is None:
                 self.warm_up()
@@ -130,13 +131,43 @@ class LiveTracker:
             every = self.cfg.recover_every
             if not found and every is not None and t - self._last_recover >= every:
                 lm, world, found = self._recover(view, t, lm, world)
+            if not found and self.zoom.look_due():
+                hit = self.zoom.look(self._static_pose(), full, _to_array)
+                if hit is not None:  # tracked on the crop around them from the next frame on
+                    self._restart_tracking()
+                    self.zoom.update(True)
+                    return self.add_pose(t, hit[0], hit[1], True)
             if self.person and self.person.after(
                 frame, lm if found else None, self._static_pose, _to_array
             ):
                 self.pose.close()  # the tracker holds someone else: start it on the chosen person
                 self.pose = create_pose(pose_settings_for(self.clf))
                 lm, world, found = pose_frame(self.pose, self.person.view(frame))
+        if found:
+            lm = self.zoom.to_full(lm, full.shape)
+        region = self.zoom.region
+        self.zoom.update(found)
+        if self.zoom.region != region:  # the crop was dropped: the person choice was made on it
+            self._restart_tracking()
         return self.add_pose(t, lm, world, found)
+
+    def _shrink(self, frame: np.ndarray) -> np.ndarray:
+        """The pose model looks at 256 px anyway; a smaller copy is cheaper to hand over."""
+        h, w = frame.shape[:2]
+        scale = self.cfg.max_side / max(h, w)
+        if scale >= 1:
+            return frame
+        import cv2
+
+        return cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+
+    def _restart_tracking(self) -> None:
+        """The tracker and the person choice start again (after the crop they see changed)."""
+        with silenced_stderr():
+            self.pose.close()
+            self.pose = create_pose(pose_settings_for(self.clf))
+        if self.person:
+            self.person = StreamChoice()
 
     def _static_pose(self):
         """The static-mode model (recovery, the main-person look), made on first need."""
