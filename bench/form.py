@@ -6,7 +6,7 @@ their scene. Each clip's first frame is reduced to a 32x18 grey thumbnail; clips
 whose thumbnails correlate above 0.7 (single linkage) form one group, so near
 twins never sit on both sides of a split. Thumbnails alone miss some twins (the
 same person and room seen from a moved camera, a compilation of one coach's
-trainees), so the clips listed in SAME_SOURCE, found by eye on a contact sheet of
+trainees), so the clips listed in SAME_SOURCE (formlib.py), found by eye on a contact sheet of
 all first frames, are merged on top. Protocol: StratifiedGroupKFold(5),
 5 shuffles (seeds 0-4), mean +- std over the 25 folds; plain StratifiedKFold
 beside it for comparison.
@@ -19,22 +19,26 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import warnings
 from pathlib import Path
 from string import digits
 
-import cv2
 import numpy as np
 from common import write_table
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
+from formlib import (
+    SAME_SOURCE,
+    MeanProba,
+    TwoSided,
+    clip_name,
+    cross_validate,
+    leave_source_out,
+    scene_groups,
+)
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     HistGradientBoostingClassifier,
     RandomForestClassifier,
 )
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -57,46 +61,6 @@ from workout_classifier.pose.cache import PoseCache
 
 HERE = Path(__file__).resolve().parent
 C_LR = 0.3
-# Clips from one source video or session that the thumbnails did not join (checked by eye
-# on a contact sheet of every clip's first frame): same person, same room or same overlay.
-SAME_SOURCE = (
-    ("wrong6", "wrong8", "wrong9"),  # bald man, blue shorts, red X overlay
-    ("wrong28", "wrong35", "wrong36", "wrong40"),  # same man and room as wrong29-47
-    ("wrong59", "wrong60"),  # "Popeye's" banner
-    ("wrong78", "wrong79", "wrong80"),  # same man, white room
-    ("wrong105", "wrong107"),  # same man, rep counter overlay
-    ("wrong96", "wrong102", "wrong103", "wrong104", "wrong111", "wrong112", "wrong113", "wrong115",
-     "wrong117"),  # "MILAM" timer overlay series and its white-shirt trainee
-    ("wrong26", "correct43", "correct44"),  # same man in yellow, same gym
-    ("wrong66", "wrong67"),  # orange wall
-    ("correct59", "correct97"),  # same woman outdoors
-    ("wrong27", "correct50"),  # blue wall gym
-)  # fmt: skip
-
-
-def scene_groups(paths: list[Path], threshold: float = 0.3) -> np.ndarray:
-    fps = []
-    for p in paths:
-        cap = cv2.VideoCapture(str(p))
-        ok, frame = cap.read()
-        cap.release()
-        g = cv2.resize(
-            cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (32, 18), interpolation=cv2.INTER_AREA
-        )
-        g = g.astype(float).ravel()
-        fps.append((g - g.mean()) / (g.std() + 1e-6))
-    f = np.array(fps)
-    dist = np.clip(1 - f @ f.T / f.shape[1], 0, 2)
-    np.fill_diagonal(dist, 0)
-    groups = fcluster(linkage(squareform(dist, checks=False), "single"), threshold, "distance")
-    names = [clip_name(p) for p in paths]
-    for same in SAME_SOURCE:
-        members = [i for i, n in enumerate(names) if n in same]
-        for old in {groups[i] for i in members}:
-            groups[groups == old] = groups[members[0]]
-    return np.unique(groups, return_inverse=True)[1] + 1
-
-
 NOTES = """**Target (issue 27): leave-source-out >= 0.80. Not reached**: the shipped model scores {lso:.3f} leaving each
 source out ({lso_gap:.3f} short) and {grouped:.3f} grouped; the best leave-source-out figure in the table is {best_lso:.3f}
 ({best_lso_name}), {best_gap:.3f} short. The source project's 82.6% (MediaPipe + random forest) used plain 5-fold,
@@ -148,10 +112,6 @@ Why the target is out of reach here:
 """
 
 
-def clip_name(path: Path) -> str:
-    return Path(path).stem.replace("pushfit-", "")
-
-
 REP_FEATURES = (
     "elbow_bottom_median",
     "elbow_bottom_max",
@@ -183,17 +143,6 @@ def rep_features(seq) -> tuple[list[float], list[str]]:
     return row, [c for d in det for c in d.get("cues", [])]
 
 
-def leave_source_out(x, y, groups, make, pred=None) -> float:
-    """Accuracy when each source group in turn is predicted by a model fitted on all the others
-    (the predictions land in ``pred`` when given)."""
-    pred = np.zeros(len(y), bool) if pred is None else pred
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for tr, te in LeaveOneGroupOut().split(x, y, groups):
-            pred[te] = make().fit(x[tr], y[tr]).predict(x[te])
-    return float((pred == y).mean())
-
-
 def cue_check(seqs, y, rep_cues) -> list[str]:
     """Do the shipped model's hip cues agree with the per-rep hip bend, and do per-rep cues alone tell form?"""
     from workout_classifier.analysis.form import check_form
@@ -217,19 +166,6 @@ def cue_check(seqs, y, rep_cues) -> list[str]:
         f" bend beyond +-20 deg), no fitting: accuracy {float(np.mean(any_cue == y)):.3f}; a cue on"
         f" {any_cue[y].mean():.2f} of wrong clips and {any_cue[~y].mean():.2f} of correct ones.",
     ]
-
-
-def cross_validate(x, y, groups, make, grouped=True, seeds=range(5)):
-    accs = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for seed in seeds:
-            cv = (StratifiedGroupKFold(5, shuffle=True, random_state=seed) if grouped
-                  else StratifiedKFold(5, shuffle=True, random_state=seed))  # fmt: skip
-            for tr, te in cv.split(x, y, groups):
-                m = make().fit(x[tr], y[tr])
-                accs.append(float((m.predict(x[te]) == y[te]).mean()))
-    return float(np.mean(accs)), float(np.std(accs))
 
 
 def main() -> None:
@@ -336,7 +272,7 @@ def main() -> None:
         f"{len(y)} labelled pushfit push-ups ({int(y.sum())} wrong, {int((~y).sum())} correct); "
         f"skipped (nobody detected): {', '.join(skipped) or 'none'}.",
         f"Groups: {len(set(groups))} source groups: first-frame thumbnails plus {len(SAME_SOURCE)} merges of near"
-        " twins found by eye (see the docstring and SAME_SOURCE in bench/form.py); the largest holds "
+        " twins found by eye (see the docstring and SAME_SOURCE in bench/formlib.py); the largest holds "
         f"{np.bincount(groups).max()} clips.",
         "Protocol: StratifiedGroupKFold(5), 5 shuffles, mean +- std over 25 folds; plain StratifiedKFold beside it.",
         f"Cues: {len(FEATURES)} interpretable per-clip cues (`workout_classifier.analysis.form`): the 12 original ones from the",
@@ -381,40 +317,6 @@ def main() -> None:
     lines += ["", "A positive weight pushes toward 'wrong'. `check_form` names the two cues that push a clip",
               "hardest toward 'wrong', in the words of the table."]  # fmt: skip
     write_table(lines, Path(args.out))
-
-
-class TwoSided:
-    """``FormClassifier`` on the measures plus, for the two-sided ones (a bend either way is a fault),
-    their distance from the median of the correct clips it is fitted on."""
-
-    def __init__(self, c, cols):
-        self.c, self.cols = c, list(cols)
-
-    def _x(self, x):
-        return np.hstack([x, np.abs(x[:, self.cols] - self.centre)])
-
-    def fit(self, x, y):
-        self.centre = np.median(x[~y][:, self.cols], 0)
-        self.model = FormClassifier(self.c).fit(self._x(x), y)
-        return self
-
-    def predict(self, x):
-        return self.model.predict(self._x(x))
-
-
-class MeanProba:
-    """Average the 'wrong' probabilities of several fitted classifiers."""
-
-    def __init__(self, models):
-        self.models = models
-
-    def fit(self, x, y):
-        for m in self.models:
-            m.fit(x, y)
-        return self
-
-    def predict(self, x):
-        return np.mean([m.predict_proba(x)[:, 1] for m in self.models], 0) >= 0.5
 
 
 if __name__ == "__main__":
