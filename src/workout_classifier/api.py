@@ -22,7 +22,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -217,8 +216,6 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
     on a camera and people it never saw). The pose settings go into the model file.
     ``train_config``: other ``learn.train.TrainConfig`` fields (e.g. ``camera_copies``);
     ``features``: ``learn.features.FeatureConfig`` fields over the model's defaults (e.g. ``unit``)."""
-    import numpy as np
-
     from workout_classifier.learn.models import mirror_tta
     from workout_classifier.learn.train import TrainConfig, fit
 
@@ -226,26 +223,19 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
     feats = _features(model, features)
     tta = mirror_tta(model) if tta is None else tta
     more = train_config or {}
-    cfg, oof, held = TrainConfig(epochs=epochs, seed=seed, **more), None, None
+    cfg, oof = TrainConfig(epochs=epochs, seed=seed, **more), None
     if calibrate:  # the gate is fitted on out-of-fold predictions of a whole grouped 5-fold CV
         from workout_classifier.learn.evaluate import cross_validate
-        from workout_classifier.learn.gate import held_out
-        from workout_classifier.learn.models import NEURAL
 
         try:
-            if model in NEURAL or model == "ensemble":
-                oof = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, feats, cfg, options, folds=5,
-                                     tta=tta)  # fmt: skip
-            else:  # fitted in one go (trees): also the learned gate's hold-outs (learn/gate.py)
-                held = held_out(ts.tracks, ts.y, ts.groups, ts.sources, ts.classes, model, feats, cfg, options,
-                                tta)  # fmt: skip
-                oof = SimpleNamespace(
-                    probs=held.oof_probs, y_true=ts.y, tested=np.arange(len(ts.y))
-                )
+            oof = cross_validate(ts.tracks, ts.y, ts.groups, ts.classes, model, feats, cfg, options, folds=5,
+                                 tta=tta)  # fmt: skip
         except ValueError:  # too few groups for 5 folds: the inner hold-out instead
             cfg = TrainConfig(epochs=epochs, seed=seed, **{**more, "calibrate": True})
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, feats, cfg, options, log=log)
     if oof is not None:
+        import numpy as np
+
         from workout_classifier.analysis.posture import resting_clips
         from workout_classifier.learn.calibrate import calibrate_oof
 
@@ -257,13 +247,6 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
             tested = np.concatenate([tested, oos.tested])
         rest = resting_clips([ts.tracks[i] for i in tested], clf.features)
         calibrate_oof(clf, probs, y_true, resting=rest)
-        if (
-            held is not None
-        ):  # the learned gate replaces the threshold in predict; live keeps the threshold
-            from workout_classifier.learn.gate import fit_from_held_out
-
-            gate = fit_from_held_out(held, ts.y, clf.extra["temperature"], rest[: len(ts.y)])
-            clf.extra["known_gate"] = gate.to_dict()
         if len(tested) > len(oof.tested):
             clf.extra["calibration"]["on"] = (
                 "out-of-fold grouped CV and leave-source-out CV, pooled"

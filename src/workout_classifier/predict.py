@@ -27,7 +27,6 @@ from workout_classifier.frames.sampling import decode_report
 from workout_classifier.frames.video import VideoError
 from workout_classifier.learn.checkpoint import Classifier
 from workout_classifier.learn.features import prepare, windows
-from workout_classifier.learn.gate import KnownGate, clip_features
 from workout_classifier.pose.cache import PoseCache
 from workout_classifier.pose.extract import extract_clips
 from workout_classifier.pose.landmarks import NoPersonError, PoseSequence, PoseSettings
@@ -63,12 +62,7 @@ def classify_sequence(
     track = prepare(seq)
     raw, starts = windows(track, clf.features)
     win = clf.predict_windows(raw, tta=tta)  # (W, K)
-    gate = clf.extra.get("known_gate")  # the learned gate (learn/gate.py) where the model has one
-    out = answer(
-        win.mean(0), clf.classes, top, None if gate else clf.extra.get("unknown_threshold")
-    )
-    if gate and KnownGate.from_dict(gate).rejects(clip_features(win))[0]:
-        out["label"] = UNKNOWN
+    out = answer(win.mean(0), clf.classes, top, clf.extra.get("unknown_threshold"))
     # Resting through the whole clip (standing still or in place, walking, sitting down) is not an
     # exercise, whatever the model says (live's `resting`); a gate fitted with it counts it in its 3%.
     # Posture is judged on 4 s time windows whatever the model's unit (a rep of walking is one step).

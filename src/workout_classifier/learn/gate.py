@@ -1,5 +1,8 @@
 """A learned `unknown` gate: "is this an exercise the model knows?" from the shape of its answer.
 
+Tried, not shipped (2026-12-06): bench/unknown.py measures it beside the max-probability gate
+that `workout train` fits (docs/unknown.md says what it gave and why it is not used).
+
 The max-probability gate (calibrate.py) looks at one number. This gate looks at several that
 describe how a clip's rep-window votes came out (FEATURES: top probability, margin to the second,
 entropy, how many windows agree with the clip's answer, the spread and the least of the window
@@ -9,14 +12,13 @@ known exercise. It is fitted on three kinds of held-out predictions of models of
 - known, out of fold: clips of a grouped 5-fold CV of the training clips;
 - known, out of source: clips of a source (camera, people) held out of training
   (evaluate.source_splits), so that a hard clip from a new source still counts as known;
-- not known: each exercise's clips answered by a model trained without that exercise, and any
-  clips of exercises too small to train (`foreign`).
+- not known: each exercise's clips answered by a model trained without that exercise.
 
 Each left-out exercise weighs the same among the negatives. The threshold is a low quantile of the
 known out-of-fold clips' scores, taken from scores of gates fitted without each clip's exercise
 (leave one exercise out), so that it rejects `reject_rate` of the known clips (resting ones
-counted, as calibrate_oof does). Everything the gate needs at prediction time is a few numbers in
-the model file's `extra["known_gate"]`; predicting needs only numpy.
+counted, as calibrate_oof does). A fitted gate is a few numbers (KnownGate.to_dict, JSON that a
+model file's extra could hold); judging a clip needs only numpy (0.07 ms a clip).
 """
 
 from __future__ import annotations
@@ -116,76 +118,3 @@ def fit_gate(rows: np.ndarray, known: np.ndarray, exercise: np.ndarray, budget: 
     left = max(reject_rate - rest[sel].mean(), 0.0) * sel.sum() / max(free.sum(), 1)
     gate.threshold = float(np.quantile(held[free], left)) if free.any() else 0.0
     return gate
-
-
-@dataclass
-class HeldOut:
-    """Held-out window probabilities (at T=1) of a training set's clips, by kind of hold-out."""
-
-    oof_probs: np.ndarray  # (N, K) clip probabilities of the grouped 5-fold CV
-    parts: list  # (kind "oof" / "lso" / "loeo", clip indices (n,), window probs (W, K'), owner (W,) in 0..n-1)
-
-
-def held_out(tracks, y, groups, sources, classes, model_name, features, config, options=None,
-             tta: bool = False, folds: int = 5) -> HeldOut:  # fmt: skip
-    """Fit models of the given settings on the gate's three hold-outs (module docstring) and keep
-    their window probabilities: grouped `folds`-fold CV (the folds evaluate.cross_validate runs),
-    leave-source-out where `sources` has two or more sources for an exercise, and each exercise
-    left out in turn (trained on the others, predicting its clips)."""
-    from workout_classifier.learn.evaluate import make_splits, source_splits
-
-    y, groups = np.asarray(y), np.asarray(groups)
-    oof = np.zeros((len(y), len(classes)))
-    parts = []
-    for tr, te in make_splits(y, groups, folds, "grouped", config.seed):
-        win, owner = _fold(
-            tracks, y, groups, classes, tr, te, model_name, features, config, options, tta
-        )
-        oof[te] = _clip_mean(win, owner, len(te))
-        parts.append(("oof", te, win, owner))
-    if sources is not None and len(set(sources)) > 1:
-        for tr, te, _, _ in source_splits(y, groups, np.asarray(sources)):
-            parts.append(("lso", te, *_fold(tracks, y, groups, classes, tr, te, model_name, features, config,
-                                            options, tta)))  # fmt: skip
-    for k in range(len(classes)):
-        tr, te = np.flatnonzero(y != k), np.flatnonzero(y == k)
-        others = [c for i, c in enumerate(classes) if i != k]
-        y_other = y - (y > k)  # class ids of the others
-        parts.append(("loeo", te, *_fold(tracks, y_other, groups, others, tr, te, model_name, features, config,
-                                         options, tta)))  # fmt: skip
-    return HeldOut(oof, parts)
-
-
-def _fold(tracks, y, groups, classes, tr, te, model_name, features, config, options, tta):
-    """(window probabilities (W, K), owner (W,) in 0..len(te)-1) of the clips `te`, by a model fitted on `tr`."""
-    from workout_classifier.learn.features import eval_windows
-    from workout_classifier.learn.train import fit
-
-    clf, _ = fit(
-        [tracks[i] for i in tr], y[tr], groups[tr], classes, model_name, features, config, options
-    )
-    raw, owner = eval_windows([tracks[i] for i in te], features)
-    return clf.predict_windows(raw, tta=tta), owner
-
-
-def _clip_mean(win, owner, n):
-    out = np.zeros((n, win.shape[1]))
-    np.add.at(out, owner, win)
-    return out / np.maximum(np.bincount(owner, minlength=n), 1)[:, None]
-
-
-def fit_from_held_out(held: HeldOut, y: np.ndarray, temperature: float, resting: np.ndarray,
-                      reject_rate: float = 0.03) -> KnownGate:  # fmt: skip
-    """The gate of a model whose held-out predictions are `held` (held_out), its clips' labels `y`,
-    calibrated temperature, and `resting` (N,) the clips `predict` answers `unknown` anyway."""
-    from workout_classifier.learn.calibrate import apply_temperature
-
-    rows, known, ex, budget, rest = [], [], [], [], []
-    for kind, te, win, owner in held.parts:
-        rows.append(clip_feature_rows(apply_temperature(win, temperature), owner, len(te)))
-        known.append(np.full(len(te), kind != "loeo"))
-        ex.append(np.asarray(y)[te])
-        budget.append(np.full(len(te), kind == "oof"))
-        rest.append(np.asarray(resting, bool)[te])
-    return fit_gate(*(np.concatenate(a) for a in (rows, known, ex, budget)), reject_rate,
-                    np.concatenate(rest))  # fmt: skip
