@@ -22,7 +22,12 @@ Gates compared (each fitted to reject `--reject` of the known out-of-fold clips)
   reject `--reject` (calibrate.calibrate_oof with `resting`: what `workout train` ships);
 - `maxprob+dist`: also `unknown` when the clip lies far from every exercise in a
   discriminant space of the window summaries (NoveltyScore, below; tried, not shipped), half the
-  rejection budget each.
+  rejection budget each;
+- `learned+resting`: the learned gate (learn/gate.py: a logistic regression on the shape of the
+  rep-window votes), fitted on every held-out prediction above (out-of-fold and held-out-source
+  known clips, left-out exercises' clips) except the judged exercise's own (learned_gates), or
+  resting; threshold for 3% of the out-of-fold known clips, or (`3% of both`) of the out-of-fold
+  and held-out-source ones pooled.
 The CACHE must hold every clip (`workout extract DATA --cache CACHE` first).
 """
 
@@ -54,8 +59,9 @@ from workout_classifier.learn.calibrate import (  # noqa: E402
     fit_temperature,
 )
 from workout_classifier.learn.dataset import scan_dataset  # noqa: E402
-from workout_classifier.learn.evaluate import cross_validate, make_splits, source_splits  # noqa: E402
+from workout_classifier.learn.evaluate import make_splits, source_splits  # noqa: E402
 from workout_classifier.learn.features import clip_probs, eval_windows, prepare  # noqa: E402
+from workout_classifier.learn.gate import clip_feature_rows, fit_gate  # noqa: E402
 from workout_classifier.learn.models import default_features  # noqa: E402
 from workout_classifier.learn.summary import window_summary  # noqa: E402
 from workout_classifier.learn.train import TrainConfig, fit, load_training_set  # noqa: E402
@@ -143,10 +149,27 @@ class Gate:
         }
 
 
+def oof_windows(tracks, y, groups, classes, feats):
+    """Grouped 5-fold CV as evaluate.cross_validate runs it: out-of-fold clip probabilities (N, K),
+    and every tested window's probabilities with its clip (the learned gate reads the windows)."""
+    probs, wins, owners = np.zeros((len(y), len(classes))), [], []
+    for tr, te in make_splits(y, groups, 5, "grouped", TrainConfig().seed):
+        clf, _ = fit(
+            [tracks[i] for i in tr], y[tr], groups[tr], classes, MODEL, feats, TrainConfig()
+        )
+        raw, owner = eval_windows([tracks[i] for i in te], feats)
+        w = clf.predict_windows(raw)
+        probs[te] = clip_probs(w, owner, len(te))
+        wins.append(w)
+        owners.append(te[owner])
+    return probs, np.concatenate(wins), np.concatenate(owners)
+
+
 def trained(tracks, y, groups, classes, reject: float):
-    """(Classifier trained on all, NoveltyScore, Gate fitted on grouped 5-fold OOF, OOF rejections)."""
+    """(Classifier trained on all, NoveltyScore, Gate fitted on grouped 5-fold OOF, OOF rejections,
+    OOF feature rows of the learned gate)."""
     feats = default_features(MODEL)
-    cv = cross_validate(tracks, y, groups, classes, MODEL, feats, TrainConfig(), folds=5)
+    probs, win, owner = oof_windows(tracks, y, groups, classes, feats)
     # The novelty score of each OOF clip comes from the fold model's training windows.
     dist = np.zeros(len(y))
     for tr, te in make_splits(
@@ -155,10 +178,11 @@ def trained(tracks, y, groups, classes, reject: float):
         ns = NoveltyScore.fit(*_raw(tracks, tr, feats), y[tr])
         dist[te] = ns.score(*_raw(tracks, te, feats))
     rest = resting_clips(tracks, feats)
-    gate = Gate(cv.probs, cv.y_true, dist[cv.tested], rest[cv.tested], reject)
+    gate = Gate(probs, y, dist, rest, reject)
     clf, _ = fit(tracks, y, groups, classes, MODEL, feats, TrainConfig())
     ns = NoveltyScore.fit(*_raw(tracks, np.arange(len(y)), feats), y)
-    return clf, ns, gate, gate.rejects(cv.probs, dist[cv.tested], rest[cv.tested])
+    rows = clip_feature_rows(apply_temperature(win, gate.t), owner, len(y))
+    return clf, ns, gate, gate.rejects(probs, dist, rest), rows
 
 
 def _raw(tracks, idx, feats):
@@ -169,9 +193,48 @@ def _raw(tracks, idx, feats):
 def score(clf, ns, gate, tracks) -> dict[str, np.ndarray]:
     raw, owner = eval_windows(tracks, clf.features)
     clf.extra.pop("temperature", None)
-    probs = clip_probs(clf.predict_windows(raw), owner, len(tracks))
-    out = gate.rejects(probs, ns.score(raw, owner), resting_clips(tracks, clf.features))
-    return {**out, "label": probs.argmax(1)}  # the answer each clip gets where no gate rejects it
+    win = clf.predict_windows(raw)
+    probs = clip_probs(win, owner, len(tracks))
+    rest = resting_clips(tracks, clf.features)
+    out = gate.rejects(probs, ns.score(raw, owner), rest)
+    rows = clip_feature_rows(apply_temperature(win, gate.t), owner, len(tracks))
+    # the answer each clip gets where no gate rejects it; the learned gate's rows, fitted later
+    return {**out, "label": probs.argmax(1), "rows": rows, "resting": rest}
+
+
+def learned_gates(parts, reject: float) -> dict:
+    """The learned gate (learn/gate.py) judged with nested leave-one-exercise-out.
+
+    parts: (feature rows, known, exercise id, kind "oof" / "lso" / "loeo" / "few", resting) of every
+    held-out prediction above; the untrained exercises' clips ("few") are judged, never fitted on
+    (`workout train` leaves such small exercises out). Each exercise's rows (its out-of-fold and held-out-source clips, and
+    its clips answered by the model trained without it) are judged by gates fitted on the other
+    exercises' rows only, with the threshold set for `reject` of their out-of-fold known clips
+    (`learned`), or of their out-of-fold and held-out-source known clips pooled (`learned, 3% of
+    both`). Returns {gate: (rejected (N,), OOF known rejected by each exercise's gate, full gate)}."""
+    rows, known, ex, kind, rest = (np.concatenate(a) for a in zip(*parts, strict=True))
+    out = {}
+    for name, on in LEARNED.items():
+        budget = np.isin(kind, on)
+        rej, oof_rej = np.zeros(len(rows), bool), {}
+        for e in np.unique(ex):
+            tr = (ex != e) & (
+                kind != "few"
+            )  # as `workout train`: it never sees the untrained clips
+            g = fit_gate(rows[tr], known[tr], ex[tr], budget[tr], reject, rest[tr])
+            rej[ex == e] = g.rejects(rows[ex == e]) | rest[ex == e]
+            oof = tr & (kind == "oof")
+            oof_rej[int(e)] = float((g.rejects(rows[oof]) | rest[oof]).mean())
+        fit_on = kind != "few"
+        full = fit_gate(
+            rows[fit_on], known[fit_on], ex[fit_on], budget[fit_on], reject, rest[fit_on]
+        )
+        out[name] = (rej, oof_rej, full)
+    return out
+
+
+# The learned gate's threshold: 3% of which known clips (learned_gates).
+LEARNED = {"learned+resting": ("oof",), "learned+resting, 3% of both": ("oof", "lso")}
 
 
 def _head(first: str, cols: list[str]) -> list[str]:
@@ -216,8 +279,9 @@ def main() -> None:
     gates = ("maxprob", "maxprob+resting", "maxprob+dist")
 
     # Known clips and the untrained exercises: the model of all nine.
-    clf, ns, gate, oof_rej = trained(ts.tracks, ts.y, ts.groups, ts.classes, args.reject)
+    clf, ns, gate, oof_rej, oof_rows = trained(ts.tracks, ts.y, ts.groups, ts.classes, args.reject)
     known = {g: float(oof_rej[g].mean()) for g in gates}
+    rest_known = resting_clips(ts.tracks, clf.features)
     untrained = score(clf, ns, gate, few.tracks)
     few_names = [few.classes[k] for k in few.y]
     print(
@@ -249,7 +313,7 @@ def main() -> None:
     # Known clips of a source held out (the class stays, taught by its other sources).
     by_source = {}
     for tr, te, k, src in source_splits(ts.y, ts.groups, ts.sources):
-        cs, ns_s, gs, _ = trained(
+        cs, ns_s, gs, _, _ = trained(
             [ts.tracks[i] for i in tr], ts.y[tr], ts.groups[tr], ts.classes, args.reject
         )
         r = score(cs, ns_s, gs, [ts.tracks[i] for i in te])
@@ -259,6 +323,49 @@ def main() -> None:
             {g: float(r[g].mean()) for g in gates},
             flush=True,
         )
+
+    # Each exercise left out in turn.
+    left, left_out = {}, {}
+    for k, name in enumerate(ts.classes):
+        keep = ts.y != k
+        sub = [t for t, m in zip(ts.tracks, keep, strict=True) if m]
+        y8 = ts.y[keep] - (ts.y[keep] > k)  # class ids of the other eight, 0..7
+        c8, n8, g8, r8, _ = trained(sub, y8, ts.groups[keep], [c for c in ts.classes if c != name],
+                                 args.reject)  # fmt: skip
+        out = score(c8, n8, g8, [t for t, m in zip(ts.tracks, keep, strict=True) if not m])
+        left[name] = (
+            {g: float(out[g].mean()) for g in gates},
+            {g: float(r8[g].mean()) for g in gates},
+        )
+        left_out[k] = out
+        print(f"left out {name}: {left[name]}", flush=True)
+
+    # The learned gate, judged leaving each exercise's rows out of its fitting (learned_gates).
+    ones, k_few = np.ones, len(ts.classes)
+    parts = [(oof_rows, ones(len(ts.y), bool), ts.y, np.full(len(ts.y), "oof"), rest_known)]
+    parts += [(r["rows"], ones(n, bool), np.full(n, k), np.full(n, "lso"), r["resting"])
+              for n, r, k in by_source.values()]  # fmt: skip
+    parts += [(o["rows"], ~ones(len(o["rows"]), bool), np.full(len(o["rows"]), k), np.full(len(o["rows"]), "loeo"),
+               o["resting"]) for k, o in left_out.items()]  # fmt: skip
+    parts.append((untrained["rows"], ~ones(len(few.y), bool), k_few + few.y, np.full(len(few.y), "few"),
+                  untrained["resting"]))  # fmt: skip
+    ends = np.cumsum([len(p[0]) for p in parts])
+    learned = learned_gates(parts, args.reject)
+    for g, (rej, oof_rej_by_ex, full) in learned.items():
+        cut = np.split(rej, ends[:-1])
+        known[g] = float(cut[0].mean())
+        for (_, r, _), c in zip(by_source.values(), cut[1 : 1 + len(by_source)], strict=True):
+            r[g] = c
+        for (k, name), c in zip(enumerate(ts.classes), cut[1 + len(by_source) : -1], strict=True):
+            left[name][0][g], left[name][1][g] = float(c.mean()), oof_rej_by_ex[k]
+        untrained[g] = cut[-1]
+        everyday[g] = full.rejects(everyday["rows"]) | everyday["resting"]
+        print(
+            f"{g}: known {known[g]:.3f}, threshold of the gate on all {full.threshold:.3f}",
+            flush=True,
+        )
+    gates = (*gates, *LEARNED)
+
     n_src = sum(n for n, _, _ in by_source.values())
     src_rej = {g: sum(float(r[g].sum()) for _, r, _ in by_source.values()) / n_src for g in gates}
     # Is an `unknown` on a new source a wrong answer held back, or a right one lost?
@@ -269,21 +376,6 @@ def main() -> None:
         src_right[g] = (
             sum(float(((r["label"] == k) & ~r[g]).sum()) for _, r, k in by_source.values()) / n_src
         )
-
-    # Each exercise left out in turn.
-    left = {}
-    for k, name in enumerate(ts.classes):
-        keep = ts.y != k
-        sub = [t for t, m in zip(ts.tracks, keep, strict=True) if m]
-        y8 = ts.y[keep] - (ts.y[keep] > k)  # class ids of the other eight, 0..7
-        c8, n8, g8, r8 = trained(sub, y8, ts.groups[keep], [c for c in ts.classes if c != name],
-                                 args.reject)  # fmt: skip
-        out = score(c8, n8, g8, [t for t, m in zip(ts.tracks, keep, strict=True) if not m])
-        left[name] = (
-            {g: float(out[g].mean()) for g in gates},
-            {g: float(r8[g].mean()) for g in gates},
-        )
-        print(f"left out {name}: {left[name]}", flush=True)
 
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     mean_left = {g: float(np.mean([v[0][g] for v in left.values()])) for g in gates}
@@ -322,7 +414,13 @@ def main() -> None:
         "every window resting: standing still or in place with the hands down, walking, sitting down (live's `resting` rule), together within the budget. "
         "`maxprob+dist`: max-probability at half the "
         "budget, or the clip far from every exercise in a discriminant (LDA) space of the window summaries "
-        "(the other half).",
+        "(the other half). `learned+resting`: the learned gate (learn/gate.py: logistic regression on top "
+        "probability, margin, entropy, agreement of the rep-window votes, spread and least of the window top "
+        "probabilities, number of windows) or resting; each exercise's clips are judged by a gate fitted on "
+        "the other exercises' held-out predictions only (out-of-fold and held-out-source known clips "
+        "positive, clips of an exercise answered by the model trained without it negative; the untrained "
+        "exercises are never fitted on), threshold for 3% of those out-of-fold known clips "
+        "(`3% of both`: of the out-of-fold and held-out-source known clips pooled).",
         "",
         *_head("figure", [*(f"`{g}`" for g in gates), "target"]),
         *rows,
