@@ -250,11 +250,18 @@ def ray_map(fn, items: list, address: str | None = None, num_cpus: int = 1):
         done = 0
         try:
             for ref in refs:
-                yield ray.get(ref)
-                done += 1
+                result = ray.get(ref)
+                done += 1  # before the yield: a caller that stops here has this one, finished
+                yield result
         finally:
             # Only when stopped early (an error, Ctrl-C): cancelling tasks that have already
             # finished races their completion inside Ray 2.60 and aborts the driver
             # ("Tried to complete task that was not pending"), so the finished ones are left be.
-            for ref in refs[done:]:
-                ray.cancel(ref, force=True)
+            # `done` is counted before the yield: counted after it, a caller that stopped early
+            # had the last result it was handed, a finished task, cancelled (the likely cause of a
+            # clean-clone test run that died silently in tests/pose/test_distributed.py).
+            rest = refs[done:]
+            finished, _ = ray.wait(rest, num_returns=len(rest), timeout=0) if rest else ([], [])
+            for ref in rest:
+                if ref not in finished:
+                    ray.cancel(ref, force=True)
