@@ -114,3 +114,25 @@ def test_leaves_hold_a_share_of_the_training_windows(windows):
     assert big.config.nodes < small.config.nodes
     leaves = big.left == np.arange(big.config.nodes)[None]  # a leaf points to itself
     assert leaves.sum(1).max() <= 1 / 0.2 + 1
+
+
+def test_the_asymmetry_block_tells_a_lunge_from_a_squat_whichever_side_leads():
+    """The last block of the summary (|left - right| of the world pose) reads a split stance, and a
+    mirror image (the other leg leading) gives the same block."""
+    from synth import exercise_sequence
+
+    from workout_classifier.learn.augment import mirror
+    from workout_classifier.learn.features import prepare, windows
+
+    def raw_of(exercise):
+        return windows(prepare(exercise_sequence(exercise, reps=3, seed=1)), FEATS)[0]
+
+    lunge, squat = raw_of("lunges"), raw_of("squat")
+    extra = window_summary(lunge).shape[1] - window_summary(lunge, asymmetry=False).shape[1]
+    assert extra > 0
+
+    def block(raw):
+        return window_summary(raw)[:, -extra:]
+
+    assert block(lunge).mean() > 1.5 * block(squat).mean()  # the legs do different things (2.1x here)
+    np.testing.assert_allclose(block(mirror(lunge)), block(lunge), atol=1e-4)

@@ -106,10 +106,15 @@ def body_frame(w: np.ndarray) -> np.ndarray:
     return np.stack([c * x + s * z, w[..., 1], -s * x + c * z], -1)
 
 
-def _camera_free(raw: np.ndarray) -> list[np.ndarray]:
-    """World joint angles and the body-frame world pose of the key joints, as quantile blocks."""
+def _world_angles(raw: np.ndarray) -> np.ndarray:
+    """The 8 joint angles (cosines) of the metric world landmarks: (N, T, 8), pairs (left, right)."""
     w = raw[..., 4:7]
-    ang = np.stack([angle_cos(w, a, v, b) for a, v, b in ANGLES], -1)  # (N, T, 8)
+    return np.stack([angle_cos(w, a, v, b) for a, v, b in ANGLES], -1)
+
+
+def _camera_free(raw: np.ndarray, ang: np.ndarray) -> list[np.ndarray]:
+    """World joint angles `ang` and the body-frame world pose of the key joints, as quantile blocks."""
+    w = raw[..., 4:7]
     bf = body_frame(w)[:, :, list(KEY)]  # (N, T, K, 3)
     bf = bf - bf.mean(2, keepdims=True)
     return [*_quantiles(ang), *_quantiles(bf), np.ptp(bf, axis=1).reshape(len(raw), -1)]
@@ -119,10 +124,10 @@ def _camera_free(raw: np.ndarray) -> list[np.ndarray]:
 _GAPS = ((L_AN, R_AN), (L_KN, R_KN), (L_WR, R_WR), (L_EL, R_EL))
 
 
-def _asymmetry(raw: np.ndarray) -> list[np.ndarray]:
-    """How differently the two sides move, from the world landmarks (see the module docstring)."""
+def _asymmetry(raw: np.ndarray, ang: np.ndarray) -> list[np.ndarray]:
+    """How differently the two sides move, from the world landmarks and their angles `ang`
+    (see the module docstring)."""
     w = raw[..., 4:7]
-    ang = np.stack([angle_cos(w, a, v, b) for a, v, b in ANGLES], -1)  # (N, T, 8), pairs (L, R)
     signed = ang[..., 0::2] - ang[..., 1::2]  # (N, T, 4)
     bf = body_frame(w)
     hip_width = np.linalg.norm(w[:, :, L_HIP] - w[:, :, R_HIP], axis=-1).mean(1) + 1e-3  # (N,)
@@ -144,6 +149,7 @@ def window_summary(raw: np.ndarray, asymmetry: bool = True) -> np.ndarray:
         (xy[:, :, L_SH] + xy[:, :, R_SH]) / 2,
     )  # (N, T, 2)
     w = raw[..., 4:7]
+    w_ang = _world_angles(raw)  # (N, T, 8), for the camera-free and asymmetry blocks
     w_hip, w_sh = (w[:, :, L_HIP] + w[:, :, R_HIP]) / 2, (w[:, :, L_SH] + w[:, :, R_SH]) / 2
     chest = _unit(np.cross(w[:, :, L_SH] - w[:, :, R_SH], w_sh - w_hip))
     torso = np.median(np.linalg.norm(sh - hip, axis=-1), axis=1) + 1e-3  # (N,) in frame heights
@@ -162,8 +168,8 @@ def window_summary(raw: np.ndarray, asymmetry: bool = True) -> np.ndarray:
         img.std(1).reshape(n, -1), np.ptp(img, axis=1).reshape(n, -1),
         moved / (moved.max(-1, keepdims=True) + 1e-6),
         _rhythm(j),
-        *_camera_free(raw),
-        *(_asymmetry(raw) if asymmetry else []),
+        *_camera_free(raw, w_ang),
+        *(_asymmetry(raw, w_ang) if asymmetry else []),
     ]  # fmt: skip
     out = np.concatenate([b.astype(np.float64) for b in blocks], -1)
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
