@@ -134,5 +134,7 @@ def test_the_asymmetry_block_tells_a_lunge_from_a_squat_whichever_side_leads():
     def block(raw):
         return window_summary(raw)[:, -extra:]
 
-    assert block(lunge).mean() > 1.5 * block(squat).mean()  # the legs do different things (2.1x here)
+    assert (
+        block(lunge).mean() > 1.5 * block(squat).mean()
+    )  # the legs do different things (2.1x here)
     np.testing.assert_allclose(block(mirror(lunge)), block(lunge), atol=1e-4)
