@@ -138,3 +138,15 @@ def test_the_asymmetry_block_tells_a_lunge_from_a_squat_whichever_side_leads():
         block(lunge).mean() > 1.5 * block(squat).mean()
     )  # the legs do different things (2.1x here)
     np.testing.assert_allclose(block(mirror(lunge)), block(lunge), atol=1e-4)
+
+
+def test_a_model_file_from_before_a_summary_block_fails_at_load_in_one_line(tmp_path):
+    from workout_classifier.learn.checkpoint import ModelFileError
+
+    clf = Classifier.load()
+    clf.model.config.summary_dim -= 72  # as a file written before the asymmetry block
+    clf.save(tmp_path / "old.safetensors")
+    with pytest.raises(
+        ModelFileError, match=r"^model file .*trained on .* summary features.*retrain it"
+    ):
+        Classifier.load(tmp_path / "old.safetensors")

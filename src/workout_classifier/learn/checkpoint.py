@@ -25,7 +25,12 @@ import numpy as np
 from workout_classifier import __version__
 from workout_classifier.learn.augment import mirror
 from workout_classifier.learn.features import FeatureConfig, to_features
-from workout_classifier.learn.models import MissingExtraError, is_numpy, model_from_config
+from workout_classifier.learn.models import (
+    MissingExtraError,
+    StaleModelError,
+    is_numpy,
+    model_from_config,
+)
 
 FORMAT = "workout-classifier/2"  # safetensors + JSON metadata
 LEGACY_FORMAT = "workout-classifier/1"  # torch.save of a dict of plain types and tensors
@@ -116,7 +121,7 @@ class Classifier:
             _load_state(model, state)
             return cls(model, meta["model_name"], meta["classes"], FeatureConfig.from_dict(meta["features"]),
                        meta.get("extra"))  # fmt: skip
-        except MissingExtraError as e:
+        except (MissingExtraError, StaleModelError) as e:
             raise ModelFileError(f"model file {path}: {e}") from None
         except Exception as e:
             raise ModelFileError(

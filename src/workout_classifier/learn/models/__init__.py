@@ -30,6 +30,10 @@ class MissingExtraError(ImportError):
     """A model that needs an optional dependency (torch) which is not installed."""
 
 
+class StaleModelError(ValueError):
+    """A model file made by an older version whose inputs this version computes differently."""
+
+
 def register(name: str, config_cls: type):
     def deco(cls):
         _REGISTRY[name] = (cls, config_cls)

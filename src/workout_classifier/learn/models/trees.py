@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workout_classifier.learn.models import register
+from workout_classifier.learn.models import StaleModelError, register
 from workout_classifier.learn.summary import window_summary
 
 _ARRAYS = ("feature", "threshold", "left", "right", "value")
@@ -86,8 +86,7 @@ class PoseTrees:
         # x (N, T, V, 8) -> summaries (N, D) -> mean leaf distribution over trees (N, K) -> log-probabilities
         s = window_summary(np.asarray(x), self.config.asymmetry)
         if self.config.summary_dim and s.shape[1] != self.config.summary_dim:
-            raise ValueError(f"this trees model was trained on {self.config.summary_dim} summary features, this "
-                             f"version computes {s.shape[1]}: retrain it with `workout train`")  # fmt: skip
+            raise self._stale(s.shape[1])
         n, t = len(s), self.config.n_trees
         node = np.zeros((n, t), np.intp)
         tree = np.broadcast_to(np.arange(t), (n, t))
@@ -109,8 +108,18 @@ class PoseTrees:
     def state_dict(self) -> dict[str, np.ndarray]:
         return {k: getattr(self, k) for k in _ARRAYS}
 
+    def _stale(self, dim: int) -> StaleModelError:
+        return StaleModelError(f"this trees model was trained on {self.config.summary_dim} summary features, "
+                               f"this version computes {dim}: retrain it with `workout train`")  # fmt: skip
+
     def load_state_dict(self, state: dict) -> None:
         """Arrays by name, each with the shape the config gives (as torch's strict loading)."""
+        # A file from before a summary block was added fails here, in one line, not at its first clip.
+        dim = window_summary(
+            np.zeros((1, 2, self.config.num_joints, 8), np.float32), self.config.asymmetry
+        ).shape[1]
+        if self.config.summary_dim and dim != self.config.summary_dim:
+            raise self._stale(dim)
         if set(state) != set(_ARRAYS):
             raise KeyError(f"trees need exactly the arrays {_ARRAYS}, got {sorted(state)}")
         for k in _ARRAYS:
