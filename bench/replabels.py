@@ -14,8 +14,11 @@ HERE = Path(__file__).resolve().parent
 
 
 def labels(name: str, part: str | None = None) -> list[dict]:
-    """Rows of a label file; `part`: only the rows of that `set` (tune/held) where the file has one."""
-    return [r for r in csv.DictReader(open(HERE / name)) if part is None or r.get("set") == part]
+    """Rows of a label file; `part`: only the rows of that `set` (tune/held) where the file has one.
+
+    Lines starting with '#' before the header are the file's comment (how the clips were counted)."""
+    lines = [line for line in open(HERE / name) if not line.startswith("#")]
+    return [r for r in csv.DictReader(lines) if part is None or r.get("set") == part]
 
 
 # (file, set): the new-source file holds both a tuning and a held-out part (its `set` column).
@@ -26,6 +29,7 @@ TUNING = (
     ("rep_labels_perexercise.csv", "tune"),
     ("rep_labels_tune3.csv", None),
     ("rep_labels_tune4.csv", None),
+    ("rep_labels_tune5.csv", None),
 )
 # Clips picked for labelling in issue 15 and looked at, but left out because the count could not be told.
 LEFT_OUT = (

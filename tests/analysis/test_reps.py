@@ -247,15 +247,18 @@ def test_label_files_are_disjoint_and_name_real_clips():
 
     bench = Path(__file__).resolve().parents[2] / "bench"
 
+    def read(path: Path) -> list[dict]:  # '#' lines before the header: how the clips were counted
+        return list(csv.DictReader(line for line in open(path) if not line.startswith("#")))
+
     def part(name: str, want: str | None) -> list[dict]:
-        return [r for r in csv.DictReader(open(bench / name)) if want is None or r["set"] == want]
+        return [r for r in read(bench / name) if want is None or r["set"] == want]
 
     split = (
         "rep_labels_newsource.csv",
         "rep_labels_perexercise.csv",
     )  # files with a tune/held `set` column
     tuning = {r["clip"] for n in ("rep_labels.csv", "rep_labels_tune2.csv", "rep_labels_tune3.csv",
-                                  "rep_labels_tune4.csv") for r in part(n, None)}  # fmt: skip
+                                  "rep_labels_tune4.csv", "rep_labels_tune5.csv") for r in part(n, None)}  # fmt: skip
     tuning |= {r["clip"] for n in split for r in part(n, "tune")}
     held = [r["clip"] for n in ("rep_labels_holdout.csv", "rep_labels_holdout2.csv", "rep_labels_holdout3.csv",
                                 "rep_labels_holdout6.csv", "rep_labels_unknown.csv") for r in part(n, None)]  # fmt: skip
@@ -277,7 +280,9 @@ def test_label_files_are_disjoint_and_name_real_clips():
     assert None not in tune3 and not tune3 & {ucf(c) for c in held}
     tune4 = {ucf(r["clip"]) for r in part("rep_labels_tune4.csv", None)} - {None}
     assert tune4 and not tune4 & {ucf(c) for c in held}
-    rows = [r for n in bench.glob("rep_labels*.csv") for r in csv.DictReader(open(n))]
+    tune5 = {ucf(r["clip"]) for r in part("rep_labels_tune5.csv", None)}
+    assert None not in tune5 and not tune5 & {ucf(c) for c in held}
+    rows = [r for n in bench.glob("rep_labels*.csv") for r in read(n)]
     assert all(int(r["true_reps"]) >= 1 and r["how_counted"] for r in rows)
     holds = list(csv.DictReader(open(bench / "hold_labels.csv")))
     assert holds and all(
