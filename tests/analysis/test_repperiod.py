@@ -50,3 +50,16 @@ def test_a_start_rep_much_nearer_the_next_than_the_reps_are_apart_is_set_up():
     assert start_rep_fits(early[:2].astype(int), FPS, 0.65)  # too few reps to know the period
     late = np.array([1.0, 1.9, 3.9, 5.9]) * FPS  # not at the start: the start rule did not add it
     assert start_rep_fits(late.astype(int), FPS, 0.65)
+
+
+def test_a_first_rep_seen_whole_stays_however_unevenly_the_next_reps_are_spaced():
+    # Presses at 0.6, 2.0 and 4.5 s (a pause at the top before the third): the first is much nearer the
+    # next than the next two are apart, but the signal rose to it from the clip's first frame: a rep.
+    t = np.arange(0, 5.2, 1 / FPS)
+    x = np.interp(t, [0.0, 0.6, 1.3, 2.0, 3.2, 4.5, 5.2], [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+    peaks = (np.array([0.6, 2.0, 4.5]) * FPS).astype(int)
+    assert not start_rep_fits(peaks, FPS, 0.65)  # by the spacing alone: set-up
+    assert start_rep_fits(peaks, FPS, 0.65, x, 1.0)
+    # a clip opening at the turning point (no rise seen before it) is still judged by the spacing
+    opens = np.interp(t, [0.0, 0.7, 1.4, 2.7, 4.0, 5.2], [1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+    assert not start_rep_fits((np.array([0.0, 1.4, 4.0]) * FPS).astype(int), FPS, 0.65, opens, 1.0)

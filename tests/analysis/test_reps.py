@@ -228,6 +228,28 @@ def test_clip_opening_at_a_turning_point_counts_that_rep():
     assert len(find_reps(rest, 2.0, fps)) == 2
 
 
+def test_the_last_rep_comes_back_half_of_its_own_rise_not_of_the_clips_range():
+    # A glitch (a limb thrown for a moment) stretches the clip's range beyond the reps' own rise; a clip
+    # ending 70% of the way back from its last turning point has a whole rep there (half of the clip's
+    # range would not count it), one ending 45% back a half rep.
+    from workout_classifier.analysis.reps import find_reps
+
+    fps = 30.0
+
+    def clip(
+        back: float,
+    ) -> np.ndarray:  # turning points (1.0) at 0.5, 1.5, 2.5 s, troughs (0.0) between
+        end = 2.5 + np.arccos(1 - 2 * back) / (2 * np.pi)
+        t = np.arange(0, end + 1e-9, 1 / fps)
+        x = 0.5 + 0.5 * np.cos(2 * np.pi * (t - 0.5))
+        x[np.abs(t - 1.0) < 0.04] = -0.6  # the glitch, in the trough between the first two reps
+        return x
+
+    amp = 1.6  # the clip's range with the glitch; each rep rises 1.0
+    assert len(find_reps(clip(0.7), amp, fps, from_start=False)) == 3
+    assert len(find_reps(clip(0.45), amp, fps, from_start=False)) == 2
+
+
 def test_deadlift_lockout_at_the_clip_end_counts():
     from workout_classifier.analysis.reps import COUNT_AT_END, find_reps
 

@@ -80,14 +80,31 @@ def agreed_period(
     return best
 
 
-def start_rep_fits(peaks: np.ndarray, fps: float, within: float) -> bool:
+# A first turning point with at least this share of the rep amplitude risen to it inside the clip was seen
+# whole (issue 27, sixth pass): the start rule's weaker evidence does not apply to it, and it stays a rep
+# however unevenly the reps after it are spaced (a lifter pausing at the top before the third press).
+START_RISE_SEEN = 0.5
+
+
+def start_rep_fits(
+    peaks: np.ndarray,
+    fps: float,
+    within: float,
+    x: np.ndarray | None = None,
+    amp: float | None = None,
+) -> bool:
     """Whether a rep counted at the very start of the clip (first peak within ``within`` s) lies about a
     period before the next one, the period being the spacing of the (at least two) reps after it.
 
     The start rule counts a clip that opens at a turning point on weaker evidence (no rise before it
-    is seen); one much nearer the next rep than the reps are to each other is set-up movement."""
+    is seen); one much nearer the next rep than the reps are to each other is set-up movement. With the
+    rep signal ``x`` and its amplitude ``amp``, a first turning point the signal rose to by at least
+    ``START_RISE_SEEN`` of the amplitude inside the clip was seen whole and fits."""
     if len(peaks) < 3 or peaks[0] > within * fps:
         return True
+    if x is not None and amp is not None:
+        if x[peaks[0]] - x[: peaks[0] + 1].min() >= START_RISE_SEEN * amp:
+            return True
     return bool(peaks[1] - peaks[0] >= RECOVER_NEAR * np.median(np.diff(peaks[1:])))
 
 
