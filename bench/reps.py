@@ -1,6 +1,6 @@
 """Repetition counting on hand-labelled real clips: writes bench/results/reps.md.
 
-Labels (the sets are named in replabels.py): bench/rep_labels.csv, rep_labels_tune2.csv, rep_labels_tune3.csv and rep_labels_tune4.csv (tuning), rep_labels_holdout*.csv (held out,
+Labels (the sets are named in replabels.py): bench/rep_labels.csv, rep_labels_tune2.csv to rep_labels_tune5.csv (tuning), rep_labels_holdout*.csv (held out,
 never tuned on), hold_labels.csv (plank seconds), all counted by looking at contact sheets of the
 video frames, never from this algorithm's output. Poses come from the cache; run
 `workout extract ../shared/data/clips --cache cache` first.
@@ -256,7 +256,7 @@ def main() -> None:
     lines = [
         "# Repetition counting on real clips",
         "",
-        f"Tuning: {len(out)} clips (`bench/rep_labels.csv`, `bench/rep_labels_tune2.csv`, `bench/rep_labels_tune3.csv`, `bench/rep_labels_tune4.csv` and the `tune` rows of "
+        f"Tuning: {len(out)} clips (`bench/rep_labels.csv`, `bench/rep_labels_tune2.csv`, `bench/rep_labels_tune3.csv`, `bench/rep_labels_tune4.csv`, `bench/rep_labels_tune5.csv` and the `tune` rows of "
         f"`bench/rep_labels_newsource.csv` and `bench/rep_labels_perexercise.csv`); held out: {len(held_all)} clips in six sets below, never used for tuning. "
         "True counts were taken by looking",
         "at contact sheets of the video frames (4 fps; 8 fps for jumping jacks and the new sources). Convention: a rep counts when its",
@@ -314,7 +314,7 @@ def main() -> None:
         *unknown_section,
         *held_sections,
         "",
-        "## Clips looked at and left out (issue 15 labelling)",
+        "## Clips looked at and left out (issue 15 and 27 labelling)",
         "",
         *[f"- {c}" for c in LEFT_OUT],
         "",
