@@ -19,7 +19,10 @@ Gates compared (each fitted to reject `--reject` of the known out-of-fold clips)
 - `maxprob`: calibrated top-class probability below a threshold;
 - `maxprob+resting`: that, or every window of the clip resting (standing still or in place,
   walking, sitting down: posture.resting_clips, live's `resting`), the threshold fitted so that both together
-  reject `--reject` (calibrate.calibrate_oof with `resting`: what `workout train` ships);
+  reject `--reject` (calibrate.calibrate_oof with `resting`: shipped until 2026-12-06 night);
+- `maxprob+resting+range`: that, or the answered exercise's defining joint moving less than its
+  floor (analysis/motionrange.py: half the 5th percentile of its training clips' ranges), all
+  within the budget (what `workout train` ships since 2026-12-06 night);
 - `maxprob+dist`: also `unknown` when the clip lies far from every exercise in a
   discriminant space of the window summaries (NoveltyScore in unknowngates.py; tried, not shipped), half the
   rejection budget each;
@@ -44,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 from common import write_table
-from unknowngates import LEARNED, Gate, NoveltyScore, learned_gates
+from unknowngates import LEARNED, Gate, NoveltyScore, clip_ranges, learned_gates
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # everyday.py: generated non-exercise movement
@@ -98,11 +101,12 @@ def trained(tracks, y, groups, classes, reject: float):
         ns = NoveltyScore.fit(*_raw(tracks, tr, feats), y[tr])
         dist[te] = ns.score(*_raw(tracks, te, feats))
     rest = resting_clips(tracks, feats)
-    gate = Gate(probs, y, dist, rest, reject)
+    ranges = clip_ranges(tracks)
+    gate = Gate(probs, y, dist, rest, reject, ranges, classes)
     clf, _ = fit(tracks, y, groups, classes, MODEL, feats, TrainConfig())
     ns = NoveltyScore.fit(*_raw(tracks, np.arange(len(y)), feats), y)
     rows = clip_feature_rows(apply_temperature(win, gate.t), owner, len(y))
-    return clf, ns, gate, gate.rejects(probs, dist, rest), rows
+    return clf, ns, gate, gate.rejects(probs, dist, rest, ranges), rows
 
 
 def _raw(tracks, idx, feats):
@@ -116,7 +120,7 @@ def score(clf, ns, gate, tracks) -> dict[str, np.ndarray]:
     win = clf.predict_windows(raw)
     probs = clip_probs(win, owner, len(tracks))
     rest = resting_clips(tracks, clf.features)
-    out = gate.rejects(probs, ns.score(raw, owner), rest)
+    out = gate.rejects(probs, ns.score(raw, owner), rest, clip_ranges(tracks))
     rows = clip_feature_rows(apply_temperature(win, gate.t), owner, len(tracks))
     # the answer each clip gets where no gate rejects it; the learned gate's rows, fitted later
     return {**out, "label": probs.argmax(1), "rows": rows, "resting": rest}
@@ -161,7 +165,7 @@ def main() -> None:
     cache = PoseCache(args.cache, PoseSettings())
     ts = load_training_set([c for c in clips if counts[c.label] >= MIN_CLIPS], cache)
     few = load_training_set([c for c in clips if counts[c.label] < MIN_CLIPS], cache)
-    gates = ("maxprob", "maxprob+resting", "maxprob+dist")
+    gates = ("maxprob", "maxprob+resting", "maxprob+resting+range", "maxprob+dist")
 
     # Known clips and the untrained exercises: the model of all nine.
     clf, ns, gate, oof_rej, oof_rows = trained(ts.tracks, ts.y, ts.groups, ts.classes, args.reject)
@@ -295,8 +299,11 @@ def main() -> None:
         f"(version {PoseSettings.VERSION}, {PoseSettings().fps:g} fps, main person "
         f"{'on' if PoseSettings().main_person else 'off'}). Each gate is fitted on out-of-fold "
         f"predictions of a grouped 5-fold CV of the model's own training clips to reject {args.reject:.0%} "
-        "of them. `maxprob`: calibrated top probability below a threshold. `maxprob+resting` (shipped): that, or "
+        "of them. `maxprob`: calibrated top probability below a threshold. `maxprob+resting`: that, or "
         "every window resting: standing still or in place with the hands down, walking, sitting down (live's `resting` rule), together within the budget. "
+        "`maxprob+resting+range` (shipped): that, or the answered exercise's defining joint (knee, elbow, hip or "
+        "shoulder; none for plank) moving less than half the 5th percentile of its training clips' ranges "
+        "(analysis/motionrange.py), all within the budget. "
         "`maxprob+dist`: max-probability at half the "
         "budget, or the clip far from every exercise in a discriminant (LDA) space of the window summaries "
         "(the other half). `learned+resting`: the learned gate (learn/gate.py: logistic regression on top "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from workout_classifier.analysis.motionrange import fit_floors, joint_ranges, short_range
 from workout_classifier.learn.calibrate import (
     apply_temperature,
     calibrate_oof,
@@ -70,10 +71,27 @@ def _clip_mean(z: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     return out / np.maximum(np.bincount(owner, minlength=n), 1)[:, None]
 
 
-class Gate:
-    """The gates of one trained model, fitted on out-of-fold predictions of its training clips."""
+def clip_ranges(tracks) -> list[dict[str, float]]:
+    """Each clip's joint ranges (motionrange.joint_ranges of its world landmarks)."""
+    return [joint_ranges(t.raw[..., 4:7], t.detected) for t in tracks]
 
-    def __init__(self, oof_probs, oof_y, oof_dist, oof_rest, reject: float):
+
+def short_mask(probs: np.ndarray, ranges, classes, floors) -> np.ndarray:
+    """(N,) True where the answered exercise's defining joint moved less than its floor."""
+    return np.array([short_range(classes[int(np.argmax(p))], r, floors)
+                     for p, r in zip(probs, ranges, strict=True)], bool)  # fmt: skip
+
+
+class Gate:
+    """The gates of one trained model, fitted on out-of-fold predictions of its training clips.
+
+    `ranges`, `classes`: the training clips' joint ranges and the class names, for the range floors
+    of `maxprob+resting+range` (what `workout train` ships since 2026-12-06 night; api.fit_training_set)."""
+
+    def __init__(self, oof_probs, oof_y, oof_dist, oof_rest, reject: float, ranges, classes):
+        self.classes = list(classes)
+        self.floors = fit_floors(ranges, [self.classes[k] for k in oof_y])
+        oof_short = short_mask(oof_probs, ranges, self.classes, self.floors)
         self.t = fit_temperature(oof_probs, oof_y)
         conf = apply_temperature(oof_probs, self.t)
         self.thr = choose_threshold(conf, reject)
@@ -85,14 +103,19 @@ class Gate:
         self.thr_rest = calibrate_oof(clf, oof_probs, oof_y, reject, resting=oof_rest)[
             "unknown_threshold"
         ]
+        self.thr_range = calibrate_oof(clf, oof_probs, oof_y, reject, resting=oof_rest | oof_short)[
+            "unknown_threshold"
+        ]
 
     def rejects(
-        self, probs: np.ndarray, dist: np.ndarray, rest: np.ndarray
+        self, probs: np.ndarray, dist: np.ndarray, rest: np.ndarray, ranges
     ) -> dict[str, np.ndarray]:
         conf = apply_temperature(probs, self.t).max(1)
+        short = short_mask(probs, ranges, self.classes, self.floors)
         return {
             "maxprob": conf < self.thr,
             "maxprob+resting": (conf < self.thr_rest) | rest,
+            "maxprob+resting+range": (conf < self.thr_range) | rest | short,
             "maxprob+dist": (conf < self.thr_half) | (dist > self.dist_thr),
         }
 

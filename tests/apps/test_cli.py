@@ -114,3 +114,15 @@ def test_predict_on_an_empty_folder_says_so(tmp_path):
     r = CliRunner().invoke(app, ["predict", str(tmp_path)])
     assert r.exit_code == 1 and f"no video files in {tmp_path}" in r.stderr
     assert "Traceback" not in r.output
+
+
+def test_an_unknown_answer_says_why():
+    from workout_classifier.cli.use import unknown_reason
+
+    base = {"label": "unknown", "top": [{"label": "squat", "probability": 0.6}]}
+    assert unknown_reason(base) == "below the model's threshold"
+    assert unknown_reason({**base, "resting": True}) == "but the body looks at rest"
+    rom = {"joint": "knee", "degrees": 12.3, "needed": 30.0}
+    assert unknown_reason({**base, "short_range": True, "range_of_motion": rom}) == (
+        "but the knee moves 12°, under the 30° this exercise needs"
+    )

@@ -89,6 +89,17 @@ def _answers(
 WARN_MARK = "[yellow]![/]"
 
 
+def unknown_reason(r: dict) -> str:
+    """Why an answer with a best guess is `unknown`, in a few words."""
+    if r.get("resting"):
+        return "but the body looks at rest"
+    if r.get("short_range"):
+        rom = r["range_of_motion"]
+        return (f"but the {rom['joint']} moves {rom['degrees']:.0f}°, "
+                f"under the {rom['needed']:.0f}° this exercise needs")  # fmt: skip
+    return "below the model's threshold"
+
+
 def _print_predictions(results: list[dict]) -> None:
     t = Table()
     for col in ("video", "exercise", "confidence", "runner-up"):
@@ -102,10 +113,8 @@ def _print_predictions(results: list[dict]) -> None:
         label = f"[bold]{r['label']}[/]{mark}"
         if r.get("damaged") and r["top"]:  # too damaged to name one: the guess, and why not
             label += f" (best guess {r['top'][0]['label']}, but the clip is too damaged)"
-        elif (
-            r["label"] == "unknown" and r["top"]
-        ):  # say what the model would have guessed, and how unsure
-            label += f" (best guess {r['top'][0]['label']}, below the model's threshold)"
+        elif r["label"] == "unknown" and r["top"]:  # what the model would have guessed, and why not
+            label += f" (best guess {r['top'][0]['label']}, {unknown_reason(r)})"
         t.add_row(Path(r["video"]).name, label, f"{r['confidence']:.0%}",
                   f"{second['label']} ({second['probability']:.0%})" if second else "")  # fmt: skip
     console.print(t)

@@ -66,7 +66,8 @@ def calibrate_oof(clf, probs: np.ndarray, y: np.ndarray, reject_rate: float = 0.
     (models of the same settings as `clf`, at T=1); store them in clf.extra like `calibrate`.
 
     `resting` (N,) marks clips that `predict` answers `unknown` anyway (posture.resting_windows on
-    every window); the threshold then rejects only what is left of `reject_rate` among the others."""
+    every window, or too little range of motion: analysis/motionrange.py); the threshold then rejects
+    only what is left of `reject_rate` among the others."""
     t = fit_temperature(probs, y)
     conf = apply_temperature(probs, t)
     rest = np.zeros(len(y), bool) if resting is None else np.asarray(resting, bool)

@@ -73,6 +73,9 @@ class Prediction(BaseModel):
     resting: bool | None = (
         None  # resting (posture.py: standing, walking, sitting down) through the whole clip: answered `unknown`
     )
+    # The best guess's defining joint and how far it moved ({joint, degrees}; `needed` when short).
+    range_of_motion: dict | None = None
+    short_range: bool | None = None  # it moved too little for that exercise: answered `unknown`
     annotated_video: str | None = None
 
 

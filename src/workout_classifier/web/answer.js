@@ -28,6 +28,16 @@ window.WorkoutAnswer = (function () {
     return m ? `${m}:${String(r).padStart(2, "0")}` : `${s.toFixed(1)} s`;
   }
   const pct = (p) => (p == null ? "" : `${Math.round(p * 100)}%`);
+  // Why an answer is `unknown`, as the CLI says it (cli/use.py unknown_reason).
+  function unknownWhy(r) {
+    if (r.damaged) return " (too much of the clip is damaged to name one)";
+    if (r.resting) return " (the body looks at rest)";
+    const rom = r.range_of_motion;
+    if (r.short_range && rom) {
+      return ` (the ${rom.joint} moves ${Math.round(rom.degrees)}°, under the ${Math.round(rom.needed)}° a ${r.top[0].label} needs)`;
+    }
+    return " (not sure enough to name one)";
+  }
   const colors = (segs) => {
     const order = [...new Set(segs.map((s) => s.label))];  // one color per exercise, in order of appearance
     return { order, of: (label) => PALETTE[order.indexOf(label) % PALETTE.length] };
@@ -161,5 +171,5 @@ window.WorkoutAnswer = (function () {
     }, 150);
   });
 
-  return { timelineChart, repTable, downloads, clock, pct };
+  return { timelineChart, repTable, downloads, clock, pct, unknownWhy };
 })();

@@ -31,7 +31,7 @@
   let jobId = null;       // the job being followed, for the cancel button
 
   // ---- formatting -------------------------------------------------------------------
-  const pct = Answer.pct, clock = Answer.clock;
+  const pct = Answer.pct, clock = Answer.clock, unknownWhy = Answer.unknownWhy;
   function size(bytes) {
     if (bytes < 1024) return `${bytes} B`;
     if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
@@ -237,7 +237,7 @@
       els.confidence.textContent = r.error ? `${r.error}. Film the whole body, well lit, and try again.` : "";
     } else {
       els.label.textContent = r.label;
-      els.confidence.textContent = `${pct(r.confidence)} sure` + (r.label !== "unknown" ? "" : r.damaged ? " (too much of the clip is damaged to name one)" : " (not sure enough to name one)");
+      els.confidence.textContent = `${pct(r.confidence)} sure` + (r.label !== "unknown" ? "" : unknownWhy(r));
     }
 
     // what the decoder could not read of the clip: under the answer, which they qualify

@@ -1,0 +1,78 @@
+"""Range of motion of the joint that defines each exercise, and the check that a clip moves it enough.
+
+Each exercise bends one joint through a range it cannot do without: the knee in a squat or a lunge,
+the elbow in a push-up, a bench press or a pull-up, the hip in a deadlift, the shoulder in a lateral
+raise, a chest fly or a jumping jack (issue 27's list; a plank is a hold and has none). The range is
+measured on the metric world landmarks (the camera does not change an angle): the 5th to 95th
+percentile of the angle over the frames where the person was found, on the side that moves more.
+
+`workout train` stores, per exercise, a floor: half the 5th percentile of its training clips' ranges
+(`fit_floors`). `predict` answers `unknown` when the answered exercise's joint moves less than its
+floor (`short_range`). The model reads a still body in a squat's or a push-up's position as that
+exercise; an exercise it never learned often lands on a neighbour whose joint it does not move (a
+plank read as a push-up, with straight arms). Measured in a throwaway harness of bench/unknown.py's
+folds (trees, seed 0; 2026-12-06), floors fitted on each fold's training clips and the probability
+threshold lowered so that both together still reject 3% of out-of-fold known clips: exercises left out
+of training answered `unknown` 30% -> 42% (plank 0 -> 86%, chest fly 0 -> 60%), known clips of a
+held-out source 11.5% -> 12.2%. 0.4 or 0.6 of the 5th percentile, or half the 10th, moved these by
+a few points either way; 0.7 of the 10th rejected 3% of the known clips on its own (docs/unknown.md).
+
+Pure numpy on (T, 33, 3) world landmarks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workout_classifier.learn.features import ANGLES, angle_cos
+
+# The joint whose angle defines each exercise (None: a hold, no range needed).
+DEFINING = {
+    "squat": "knee", "lunges": "knee", "push up": "elbow", "bench press": "elbow", "pull up": "elbow",
+    "deadlift": "hip", "lateral raise": "shoulder", "chest fly machine": "shoulder",
+    "jumping jack": "shoulder", "tricep dips": "elbow", "barbell biceps curl": "elbow",
+    "hammer curl": "elbow", "shoulder press": "elbow", "plank": None, "russian twist": None,
+}  # fmt: skip
+# features.ANGLES lists (left, right) pairs in this order: elbow, shoulder, hip, knee.
+JOINTS = ("elbow", "shoulder", "hip", "knee")
+FLOOR_SHARE = 0.5  # of the low percentile below
+FLOOR_PERCENTILE = 5.0  # of the exercise's training clips' ranges
+MIN_FRAMES = 5
+
+
+def joint_ranges(world: np.ndarray, detected: np.ndarray | None = None) -> dict[str, float]:
+    """Degrees each joint bends through over a clip: {joint: p95 - p5}, the side that moves more.
+
+    world (T, 33, >=3) metric world landmarks; detected (T,) bool, the frames where the person was
+    found (all frames when fewer than MIN_FRAMES were)."""
+    w = np.asarray(world, dtype=np.float64)[None, :, :, :3]  # (1, T, V, 3)
+    cos = np.stack([angle_cos(w, a, v, b) for a, v, b in ANGLES], -1)[0]  # (T, 8)
+    deg = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    if detected is not None and np.sum(detected) >= MIN_FRAMES:
+        deg = deg[np.asarray(detected, bool)]
+    deg = deg[np.isfinite(deg).all(1)]
+    if len(deg) < 2:
+        return dict.fromkeys(JOINTS, 0.0)
+    span = np.percentile(deg, 95, axis=0) - np.percentile(deg, 5, axis=0)  # (8,)
+    return {j: float(max(span[2 * i], span[2 * i + 1])) for i, j in enumerate(JOINTS)}
+
+
+def fit_floors(ranges: list[dict[str, float]], labels: list[str]) -> dict[str, float]:
+    """Per exercise with a defining joint: FLOOR_SHARE of the FLOOR_PERCENTILE-th percentile of
+    its clips' ranges of that joint (`ranges[i]` from `joint_ranges` of the clip labelled `labels[i]`)."""
+    floors = {}
+    for name in sorted(set(labels)):
+        joint = DEFINING.get(name)
+        if joint is None:
+            continue
+        own = [r[joint] for r, lab in zip(ranges, labels, strict=True) if lab == name]
+        floors[name] = round(FLOOR_SHARE * float(np.percentile(own, FLOOR_PERCENTILE)), 2)
+    return floors
+
+
+def short_range(label: str, ranges: dict[str, float], floors: dict[str, float] | None) -> bool:
+    """True when `label`'s defining joint moved less than its floor (no floor: never)."""
+    joint = DEFINING.get(label)
+    if not floors or joint is None or label not in floors:
+        return False
+    return ranges[joint] < floors[label]
