@@ -62,9 +62,10 @@ def camera_args(y4m: Path, fake_ui: bool = True) -> list[str]:
     return args + (["--use-fake-ui-for-media-stream"] if fake_ui else [])
 
 
-def open_camera_mode(page, base: str) -> None:
-    """Load the page and press the camera button; returns once the server's session is ready."""
-    page.goto(base + "/")
+def open_camera_mode(page, base: str, query: str = "") -> None:
+    """Load the page (with `query`, e.g. "?zoom=0") and press the camera button; returns once the
+    server's session is ready."""
+    page.goto(base + "/" + query)
     page.wait_for_selector("#model-info:not(:empty)")
     page.click("#camera-start")
     page.wait_for_selector("#camera:not([hidden])")

@@ -8,12 +8,13 @@ import time
 import cv2
 import numpy as np
 import pytest
-from conftest import real_clip
+from conftest import real_clip, small_copy
 from fastapi.testclient import TestClient
 from test_live import REAL_LIVE_CLIP
 from test_serve import model_for_tests
 
 from workout_classifier.serve import create_app
+from workout_classifier.serve.camera import parse_view
 
 pytestmark = pytest.mark.slow
 
@@ -88,3 +89,48 @@ def test_more_sessions_than_allowed_are_told_so(tmp_path):
             with client.websocket_connect("/api/live") as b:
                 msg = b.receive_json()
                 assert msg["type"] == "error" and "camera sessions" in msg["message"]
+
+
+def test_a_view_message_says_which_part_of_the_picture_the_frames_are(real_clips, tmp_path):
+    """The page's zoom (web/camzoom.js): after {"type": "view"} the frames are a crop of the camera
+    picture, and the landmarks come back in whole-picture coordinates."""
+    far = small_copy(real_clip(real_clips, "squat/squat_11.mp4"), tmp_path / "far.mp4", 0.2)
+    cap = cv2.VideoCapture(str(far))
+    x0, y0, x1, y1 = (
+        880,
+        420,
+        1180,
+        720,
+    )  # around the lifter, pasted near the lower right (small_copy)
+    crops = []
+    while len(crops) < 20:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        crop = cv2.resize(bgr[y0:y1, x0:x1], (320, 320), interpolation=cv2.INTER_LINEAR)
+        crops.append(cv2.imencode(".jpg", crop)[1].tobytes())
+    app = create_app(model_for_tests(tmp_path), workers=1, tmp_dir=tmp_path, warm_up=False)
+    with TestClient(app) as client, client.websocket_connect("/api/live") as ws:
+        assert ws.receive_json()["type"] == "ready"
+        ws.send_json({"type": "view", "region": [x0 / 1280, y0 / 720, x1 / 1280, y1 / 720]})
+        got = [send(ws, i, i / 10, jpeg) for i, jpeg in enumerate(crops)]
+    found = [np.array(g["landmarks"]) for g in got if g["landmarks"] is not None]
+    assert len(found) >= 0.8 * len(got), f"found on {len(found)} of {len(got)} crops"
+    hips = np.median([lm[[23, 24], :2].mean(0) for lm in found], axis=0)
+    assert x0 / 1280 < hips[0] < x1 / 1280 and y0 / 720 < hips[1] < 1, (
+        hips
+    )  # mapped back, not crop shares
+
+
+def test_a_view_region_is_four_shares_in_order_or_the_whole_picture():
+    assert parse_view([0.5, 0.25, 1, 1.0]) == (0.5, 0.25, 1.0, 1.0)
+    for bad in (
+        None,
+        "x",
+        [0.5, 0.5, 1],
+        [0.6, 0, 0.5, 1],
+        [0, 0, 1.2, 1],
+        [-0.1, 0, 1, 1],
+        [0, 0, "a", 1],
+    ):
+        assert parse_view(bad) is None, bad

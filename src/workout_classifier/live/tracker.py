@@ -44,7 +44,7 @@ from workout_classifier.live.sets import RESTING, LiveConfig, SetTracker
 from workout_classifier.pose.landmarks import PoseSequence
 from workout_classifier.pose.person import StreamChoice
 from workout_classifier.pose.runner import _to_array, create_pose, pose_frame
-from workout_classifier.pose.zoom import Zoom
+from workout_classifier.pose.zoom import Zoom, view_to_full
 from workout_classifier.predict import UNKNOWN, pose_settings_for
 
 
@@ -70,6 +70,8 @@ class LiveTracker:
         # A person too small for the whole frame (a phone at the back of the room): the same
         # tiles-then-crop as extraction (pose/zoom.py), looked for on the full-resolution frame.
         self.zoom = Zoom(pose_settings_for(clf).zoom)
+        # The part of the picture a client sent last (`process`), None: the whole picture.
+        self.part: tuple[float, ...] | None = None
         self._last_recover = -np.inf
         self.recovered = 0
         self.threshold = clf.extra.get("unknown_threshold")
@@ -114,12 +116,25 @@ class LiveTracker:
                 self._static_pose().process(blank)
 
     # -- per frame --
-    def process(self, frame: np.ndarray, t: float) -> dict:
-        """One RGB frame (H, W, 3) uint8 -> the state after it (see `state`)."""
+    def process(self, frame: np.ndarray, t: float, part: tuple[float, ...] | None = None) -> dict:
+        """One RGB frame (H, W, 3) uint8 -> the state after it (see `state`).
+
+        `part` (x0, y0, x1, y1, shares of the picture): the frame is that part of the camera's
+        picture, cropped by the client (the page's camera mode zooms on a small person in the
+        browser, at the camera's full resolution); its landmarks are mapped back to the whole
+        picture, and this tracker's own zoom stands aside while a part is given.
+        """
         full = frame
         h, w = full.shape[:2]
         if self.size is None:
-            self.size = (w, h)
+            self.size = (
+                (w, h) if part is None else (w / (part[2] - part[0]), h / (part[3] - part[1]))
+            )
+        if part != self.part:  # the client's crop changed: what the tracker sees jumped
+            self.part = part
+            self.zoom.region = None
+            if self.pose is not None:
+                self._restart_tracking()
         frame = self._shrink(
             self.zoom.crop(full)
         )  # landmarks below are on the crop until mapped back
@@ -131,7 +146,7 @@ class LiveTracker:
             every = self.cfg.recover_every
             if not found and every is not None and t - self._last_recover >= every:
                 lm, world, found = self._recover(view, t, lm, world)
-            if not found and self.zoom.look_due():
+            if not found and part is None and self.zoom.look_due():
                 hit = self.zoom.look(self._static_pose(), full, _to_array)
                 if hit is not None:  # tracked on the crop around them from the next frame on
                     self._restart_tracking()
@@ -145,6 +160,8 @@ class LiveTracker:
                 lm, world, found = pose_frame(self.pose, self.person.view(frame))
         if found:
             lm = self.zoom.to_full(lm, full.shape)
+            if part is not None:
+                lm = view_to_full(lm, part)
         region = self.zoom.region
         self.zoom.update(found)
         if self.zoom.region != region:  # the crop was dropped: the person choice was made on it

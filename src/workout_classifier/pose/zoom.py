@@ -50,11 +50,7 @@ class Zoom:
             return img
         h, w = shape[:2]
         x0, y0, x1, y1 = self.region
-        out = img.copy()
-        out[:, 0] = (x0 + img[:, 0] * (x1 - x0)) / w
-        out[:, 1] = (y0 + img[:, 1] * (y1 - y0)) / h
-        out[:, 2] = img[:, 2] * (x1 - x0) / w  # depth is in units of the image width
-        return out
+        return view_to_full(img, (x0 / w, y0 / h, x1 / w, y1 / h))
 
     def look_due(self) -> bool:
         # At the LOOK_AFTER-th, 2x and 4x that many frames with nobody: a bounded cost on clips with nobody.
@@ -105,11 +101,20 @@ def _on_tile(static_pose, frame: np.ndarray, tile, to_array):
     res = static_pose.process(np.ascontiguousarray(frame[y0:y1, x0:x1]))
     if res.pose_landmarks is None or res.pose_world_landmarks is None:
         return None
-    img = to_array(res.pose_landmarks)
-    img[:, 0] = (x0 + img[:, 0] * (x1 - x0)) / w
-    img[:, 1] = (y0 + img[:, 1] * (y1 - y0)) / h
-    img[:, 2] = img[:, 2] * (x1 - x0) / w  # depth is in units of the image width
+    img = view_to_full(to_array(res.pose_landmarks), (x0 / w, y0 / h, x1 / w, y1 / h))
     return img, to_array(res.pose_world_landmarks)
+
+
+def view_to_full(img: np.ndarray, view: tuple[float, float, float, float]) -> np.ndarray:
+    """(33, 4) landmarks found on a part of a frame (x0, y0, x1, y1 as shares of the frame's width and
+    height) -> the whole frame's normalized coordinates. Also for the page's camera mode, whose
+    browser sends such a part (serve/camera.py)."""
+    x0, y0, x1, y1 = view
+    out = img.copy()
+    out[:, 0] = x0 + img[:, 0] * (x1 - x0)
+    out[:, 1] = y0 + img[:, 1] * (y1 - y0)
+    out[:, 2] = img[:, 2] * (x1 - x0)  # depth is in units of the image width
+    return out
 
 
 def _tile_box(tile, h: int, w: int) -> tuple[int, int, int, int]:

@@ -8,7 +8,11 @@ id, time, label, confidence, reps, set, set_label, top, form_cues, landmarks
 ([[x, y, visibility]] or null), server_ms}``; should frames still pile up, only
 the newest is processed and the others are counted as ``dropped``. The text
 message ``{"type": "stop"}`` answers ``{"type": "summary", ...}`` (the
-`LiveTracker` summary) and closes. At most `max_sessions` sockets at once; one
+`LiveTracker` summary) and closes. The text message ``{"type": "view", "region":
+[x0, y0, x1, y1]}`` (shares of the camera picture, or null for all of it) says
+that the frames after it are that part of the picture: the page zooms on a
+person small in the frame by sending a crop of the full-resolution camera frame
+(web/camzoom.js); landmarks still come back in whole-picture coordinates. At most `max_sessions` sockets at once; one
 more is told so and closed (1013, try again later).
 
 Each session has its own worker process (spawned, holding one `LiveTracker`,
@@ -65,13 +69,13 @@ def _worker_main(conn, model_path: str | None) -> None:
             tracker, spare = spare or warm(), None
             conn.send(("ready", clf.classes))
         elif kind == "frame":
-            _, fid, t, jpeg = msg
+            _, fid, t, jpeg, view = msg
             t0 = time.perf_counter()
             bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
             if bgr is None or tracker is None:
                 conn.send(("error", fid, "the frame is not a JPEG image"))
                 continue
-            state = tracker.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), t)
+            state = tracker.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), t, view)
             lm = state.pop("landmarks")
             state["landmarks"] = None if lm is None else np.round(lm[:, [0, 1, 3]], 4).tolist()
             state["server_ms"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -166,6 +170,18 @@ class LiveWorkers:
             w.stop()
 
 
+def parse_view(region) -> tuple[float, float, float, float] | None:
+    """A "view" message's region: four shares of the picture, x0 < x1 and y0 < y1 within [0, 1]
+    (anything else: the whole picture)."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in region)
+    except (TypeError, ValueError):
+        return None
+    if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
+        return None
+    return x0, y0, x1, y1
+
+
 # ---- the socket ------------------------------------------------------------------------------------
 async def _session(ws: WebSocket, pool: LiveWorkers) -> None:
     loop = asyncio.get_running_loop()
@@ -176,7 +192,7 @@ async def _session(ws: WebSocket, pool: LiveWorkers) -> None:
         await ws.send_json({"type": "error", "message": str(e)})
         await ws.close(code=1013)
         return
-    latest: dict = {"frame": None, "stop": False, "dropped": 0}
+    latest: dict = {"frame": None, "stop": False, "dropped": 0, "view": None}
     wake = asyncio.Event()
 
     async def receive():
@@ -190,11 +206,14 @@ async def _session(ws: WebSocket, pool: LiveWorkers) -> None:
                     fid, t = HEADER.unpack_from(data)
                     if latest["frame"] is not None:
                         latest["dropped"] += 1  # a newer frame came before this one was taken
-                    latest["frame"] = (fid, t, data[HEADER.size :])
+                    latest["frame"] = (fid, t, data[HEADER.size :], latest["view"])
             elif m.get("text"):
                 with contextlib.suppress(ValueError, AttributeError):
-                    if json.loads(m["text"]).get("type") == "stop":
+                    text = json.loads(m["text"])
+                    if text.get("type") == "stop":
                         latest["stop"] = "stop"
+                    elif text.get("type") == "view":
+                        latest["view"] = parse_view(text.get("region"))
             wake.set()
             if latest["stop"]:
                 return

@@ -3,6 +3,8 @@
 // when the previous answer is back, so nothing queues and stale frames are simply not sent (counted).
 // Latency is measured here, from the camera frame's capture time (requestVideoFrameCallback's captureTime,
 // else the time it was presented) to the overlay drawn for it; the server echoes the frame id.
+// A person small in the picture is sent as a crop of the full-resolution frame (camzoom.js; `?zoom=0` on
+// the page's address turns that off).
 "use strict";
 
 (function () {
@@ -22,16 +24,19 @@
   const KEEP = 5000;  // latency samples kept for the figures (minutes of frames)
 
   let stream = null, ws = null, running = false;
-  let sent = new Map();            // frame id -> capture time (performance.now() clock)
+  let sent = new Map();            // frame id -> {captured (performance.now() clock), view sent}
   let nextId = 1, inFlight = false, t0 = 0;
   let presented = 0, presentedAtReady = 0, sentCount = 0;
   let latest = null, lastSentFrame = -1;  // the newest camera frame's {n, captured}, the last one sent
   let waiting = false;  // an answer came back before the camera had a new frame: send on the next one
   const latencies = [];
   const grab = document.createElement("canvas");
+  const zoom = new window.CamZoom(new URLSearchParams(location.search).get("zoom") !== "0");
+  let viewSent = null;  // the last "view" told to the server (JSON), null: none yet
   // Read by the browser test and bench/live.py: counts, latency percentiles and the raw samples.
+  // found: answers with a person; zoomed: of those, the ones on a crop (the sample's `zoomed` says which).
   window.liveStats = { frames: 0, dropped: 0, p50: null, p95: null, fps: 0, label: null, reps: 0, maxReps: 0,
-    clock: "", samples: [] };
+    clock: "", samples: [], found: 0, zoomed: 0, zoom: zoom.enabled };
 
   function showError(title, text) {
     els.errorTitle.textContent = title;
@@ -54,7 +59,10 @@
       return;
     }
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+      // 720p where the camera has it (the whole 16:9 view): the whole picture still travels 480 px wide, and a
+      // crop around a small person (camzoom.js) is cut from these pixels. (640 x 480, asked before, crops a
+      // 16:9 camera to 4:3; see docs/live.md for both measured.)
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false });
     } catch (e) {
       const denied = e && (e.name === "NotAllowedError" || e.name === "SecurityError");
       const none = e && (e.name === "NotFoundError" || e.name === "OverconstrainedError" || e.name === "NotReadableError");
@@ -73,8 +81,9 @@
     running = true;
     latencies.length = 0; sent.clear(); presented = 0; sentCount = 0; inFlight = false;
     latest = null; lastSentFrame = -1; waiting = false;
+    zoom.reset(); viewSent = null;
     Object.assign(window.liveStats, { frames: 0, dropped: 0, p50: null, p95: null, fps: 0, label: null, reps: 0,
-      maxReps: 0, samples: [] });
+      maxReps: 0, samples: [], found: 0, zoomed: 0 });
     countFrames();
     connect();
   }
@@ -108,18 +117,25 @@
     }
     if (m.type === "summary") { renderSummary(m); return; }
     if (m.type !== "frame") return;
-    draw(m);
-    const t = sent.get(m.id);
+    const s = sent.get(m.id);
     sent.delete(m.id);
+    draw(m, s && s.view);
+    zoom.update(m.landmarks, els.video.videoWidth, els.video.videoHeight);
     const st = window.liveStats;
-    if (t != null) {
-      const ms = performance.now() - t;  // capture -> overlay drawn
+    const found = !!m.landmarks, zoomed = !!(s && s.view);
+    if (s != null) {
+      const ms = performance.now() - s.captured;  // capture -> overlay drawn
       latencies.push(ms);
       if (latencies.length > KEEP) latencies.shift();
-      st.samples.push({ id: m.id, at: performance.now() - t0, ms, server_ms: m.server_ms, reps: m.reps, label: m.label });
+      // hips: where the person is (the mid-hip, shares of the whole picture), to check a crop's mapping back.
+      const hips = found ? [0, 1].map((k) => (m.landmarks[23][k] + m.landmarks[24][k]) / 2) : null;
+      st.samples.push({ id: m.id, at: performance.now() - t0, ms, server_ms: m.server_ms, reps: m.reps, label: m.label,
+        found, zoomed, hips });
       if (st.samples.length > KEEP) st.samples.shift();
     }
     st.frames++;
+    st.found += found;
+    st.zoomed += found && zoomed;
     st.label = m.label; st.reps = m.reps; st.maxReps = Math.max(st.maxReps, m.reps);
     st.p50 = pctile(latencies, 50); st.p95 = pctile(latencies, 95);
     const secs = (performance.now() - t0) / 1000;
@@ -135,10 +151,7 @@
     const v = els.video;
     if (!v.videoWidth) { setTimeout(sendFrame, 30); return; }
     if (latest && latest.n === lastSentFrame) { waiting = true; return; }  // this frame was sent already
-    const scale = Math.min(1, SEND_WIDTH / v.videoWidth);
-    grab.width = Math.round(v.videoWidth * scale);
-    grab.height = Math.round(v.videoHeight * scale);
-    grab.getContext("2d").drawImage(v, 0, 0, grab.width, grab.height);
+    const view = zoom.draw(v, grab, SEND_WIDTH);  // the whole picture, or a crop around a small person
     // The frame just drawn is the newest presented one (no callback support: now, a little late).
     const captured = latest ? latest.captured : performance.now();
     if (latest) lastSentFrame = latest.n;
@@ -152,19 +165,29 @@
         dv.setUint32(0, id, true);
         dv.setFloat64(4, (captured - t0) / 1000, true);
         msg.set(new Uint8Array(buf), 12);
-        sent.set(id, captured);
+        sent.set(id, { captured, view });
         sentCount++;
-        if (ws && ws.readyState === WebSocket.OPEN) ws.send(msg.buffer); else inFlight = false;
+        if (!ws || ws.readyState !== WebSocket.OPEN) { inFlight = false; return; }
+        const said = JSON.stringify(view);
+        if (said !== viewSent) { ws.send(JSON.stringify({ type: "view", region: view })); viewSent = said; }
+        ws.send(msg.buffer);  // after its view: a socket keeps the order
       });
     }, "image/jpeg", 0.75);
   }
 
-  function draw(m) {
+  function draw(m, view) {
     const c = els.overlay, v = els.video;
     c.width = v.videoWidth || 640;
     c.height = v.videoHeight || 480;
     const g = c.getContext("2d");
     g.clearRect(0, 0, c.width, c.height);
+    if (view) {  // the part of the picture the pose model was given (a crop around a small person, or a tile)
+      g.lineWidth = 1;
+      g.strokeStyle = "rgba(255, 255, 255, 0.5)";
+      g.setLineDash([6, 6]);
+      g.strokeRect(view[0] * c.width, view[1] * c.height, (view[2] - view[0]) * c.width, (view[3] - view[1]) * c.height);
+      g.setLineDash([]);
+    }
     const lm = m.landmarks;
     if (lm) {
       g.lineWidth = Math.max(2, c.width / 220);
