@@ -40,21 +40,33 @@ FLOOR_PERCENTILE = 5.0  # of the exercise's training clips' ranges
 MIN_FRAMES = 5
 
 
+def joint_angles(world: np.ndarray) -> np.ndarray:
+    """(T, 8) degrees of the world landmarks' joint angles, (left, right) pairs in JOINTS order."""
+    w = np.asarray(world, dtype=np.float64)[None, :, :, :3]  # (1, T, V, 3)
+    cos = np.stack([angle_cos(w, a, v, b) for a, v, b in ANGLES], -1)[0]  # (T, 8)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def span(deg: np.ndarray, joint: str, lo: float = 5.0, hi: float = 95.0) -> float:
+    """Degrees `joint` moves through in (T, 8) angles `deg`: percentile `lo` to `hi`, the side that
+    moves more (0 for fewer than 2 frames)."""
+    k = 2 * JOINTS.index(joint)
+    pair = deg[:, k : k + 2]
+    pair = pair[np.isfinite(pair).all(1)]
+    if len(pair) < 2:
+        return 0.0
+    return float((np.percentile(pair, hi, axis=0) - np.percentile(pair, lo, axis=0)).max())
+
+
 def joint_ranges(world: np.ndarray, detected: np.ndarray | None = None) -> dict[str, float]:
     """Degrees each joint bends through over a clip: {joint: p95 - p5}, the side that moves more.
 
     world (T, 33, >=3) metric world landmarks; detected (T,) bool, the frames where the person was
     found (all frames when fewer than MIN_FRAMES were)."""
-    w = np.asarray(world, dtype=np.float64)[None, :, :, :3]  # (1, T, V, 3)
-    cos = np.stack([angle_cos(w, a, v, b) for a, v, b in ANGLES], -1)[0]  # (T, 8)
-    deg = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    deg = joint_angles(world)
     if detected is not None and np.sum(detected) >= MIN_FRAMES:
         deg = deg[np.asarray(detected, bool)]
-    deg = deg[np.isfinite(deg).all(1)]
-    if len(deg) < 2:
-        return dict.fromkeys(JOINTS, 0.0)
-    span = np.percentile(deg, 95, axis=0) - np.percentile(deg, 5, axis=0)  # (8,)
-    return {j: float(max(span[2 * i], span[2 * i + 1])) for i, j in enumerate(JOINTS)}
+    return {j: span(deg, j) for j in JOINTS}
 
 
 def fit_floors(ranges: list[dict[str, float]], labels: list[str]) -> dict[str, float]:

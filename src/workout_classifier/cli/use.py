@@ -135,6 +135,16 @@ def _print_extras(results: list[dict]) -> None:
             console.print(
                 f"{name}: {r['reps']} reps" + (f" at {times} s" if times else ""), highlight=False
             )
+            degs = [
+                f"{d['range_deg']:.0f}°"
+                for d in r.get("rep_details") or []
+                if d.get("range_deg") is not None
+            ]
+            if degs:  # the defining joint's range, rep by rep
+                joint = r["rep_details"][0]["joint"]
+                console.print(f"  {joint} range per rep: {', '.join(degs)}", highlight=False)
+            for cue in r.get("rep_cues") or []:
+                console.print(f"  {cue}", highlight=False)
         if r.get("form"):
             cues = "; ".join(r.get("form_cues") or [])
             console.print(f"{name}: form {r['form']} ({r['form_confidence']:.0%})" + (f": {cues}" if cues else ""),

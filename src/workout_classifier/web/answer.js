@@ -135,7 +135,9 @@ window.WorkoutAnswer = (function () {
       tr.append(el("td", null, String(d.rep)), el("td", null, clock(d.turn)),
         el("td", null, `${(d.end - d.start).toFixed(1)} s`),
         el("td", null, `${d.down_s.toFixed(1)} s / ${d.up_s.toFixed(1)} s`),
-        el("td", null, typeof d.range === "number" ? d.range.toFixed(2) : ""),
+        // The defining joint's degrees where the exercise has one (knee, elbow, hip, shoulder), else the signal's units.
+        el("td", null, typeof d.range_deg === "number" ? `${d.joint} ${Math.round(d.range_deg)}°`
+          : typeof d.range === "number" ? d.range.toFixed(2) : ""),
         el("td", null, cues.length ? cues.join("; ") : "ok"));
       body.append(tr);
     }
