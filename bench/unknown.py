@@ -20,9 +20,10 @@ Gates compared (each fitted to reject `--reject` of the known out-of-fold clips)
 - `maxprob+resting`: that, or every window of the clip resting (standing still or in place,
   walking, sitting down: posture.resting_clips, live's `resting`), the threshold fitted so that both together
   reject `--reject` (calibrate.calibrate_oof with `resting`: shipped until 2026-12-06 night);
-- `maxprob+resting+range`: that, or the answered exercise's defining joint moving less than its
-  floor (analysis/motionrange.py: half the 5th percentile of its training clips' ranges), all
-  within the budget (what `workout train` ships since 2026-12-06 night);
+- `maxprob+resting+range`: that, or the answered exercise's joint breaking its range limit
+  (analysis/motionrange.py: moving less than half the 5th percentile of its training clips' ranges;
+  a plank's elbow moving more than 3x their median), all within the budget (what `workout train`
+  ships since 2026-12-06 night);
 - `maxprob+dist`: also `unknown` when the clip lies far from every exercise in a
   discriminant space of the window summaries (NoveltyScore in unknowngates.py; tried, not shipped), half the
   rejection budget each;
@@ -302,8 +303,8 @@ def main() -> None:
         "of them. `maxprob`: calibrated top probability below a threshold. `maxprob+resting`: that, or "
         "every window resting: standing still or in place with the hands down, walking, sitting down (live's `resting` rule), together within the budget. "
         "`maxprob+resting+range` (shipped): that, or the answered exercise's defining joint (knee, elbow, hip or "
-        "shoulder; none for plank) moving less than half the 5th percentile of its training clips' ranges "
-        "(analysis/motionrange.py), all within the budget. "
+        "shoulder) moving less than half the 5th percentile of its training clips' ranges, or a plank's elbow "
+        "more than 3x their median (analysis/motionrange.py), all within the budget. "
         "`maxprob+dist`: max-probability at half the "
         "budget, or the clip far from every exercise in a discriminant (LDA) space of the window summaries "
         "(the other half). `learned+resting`: the learned gate (learn/gate.py: logistic regression on top "

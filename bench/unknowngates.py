@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workout_classifier.analysis.motionrange import fit_floors, joint_ranges, short_range
+from workout_classifier.analysis.motionrange import fit_limits, joint_ranges, range_check
 from workout_classifier.learn.calibrate import (
     apply_temperature,
     calibrate_oof,
@@ -76,22 +76,22 @@ def clip_ranges(tracks) -> list[dict[str, float]]:
     return [joint_ranges(t.raw[..., 4:7], t.detected) for t in tracks]
 
 
-def short_mask(probs: np.ndarray, ranges, classes, floors) -> np.ndarray:
-    """(N,) True where the answered exercise's defining joint moved less than its floor."""
-    return np.array([short_range(classes[int(np.argmax(p))], r, floors)
+def out_mask(probs: np.ndarray, ranges, classes, limits) -> np.ndarray:
+    """(N,) True where the answered exercise's joint breaks its range limit (motionrange.range_check)."""
+    return np.array([(range_check(classes[int(np.argmax(p))], r, limits) or {}).get("out", False)
                      for p, r in zip(probs, ranges, strict=True)], bool)  # fmt: skip
 
 
 class Gate:
     """The gates of one trained model, fitted on out-of-fold predictions of its training clips.
 
-    `ranges`, `classes`: the training clips' joint ranges and the class names, for the range floors
+    `ranges`, `classes`: the training clips' joint ranges and the class names, for the range limits
     of `maxprob+resting+range` (what `workout train` ships since 2026-12-06 night; api.fit_training_set)."""
 
     def __init__(self, oof_probs, oof_y, oof_dist, oof_rest, reject: float, ranges, classes):
         self.classes = list(classes)
-        self.floors = fit_floors(ranges, [self.classes[k] for k in oof_y])
-        oof_short = short_mask(oof_probs, ranges, self.classes, self.floors)
+        self.limits = fit_limits(ranges, [self.classes[k] for k in oof_y])
+        oof_out = out_mask(oof_probs, ranges, self.classes, self.limits)
         self.t = fit_temperature(oof_probs, oof_y)
         conf = apply_temperature(oof_probs, self.t)
         self.thr = choose_threshold(conf, reject)
@@ -103,7 +103,7 @@ class Gate:
         self.thr_rest = calibrate_oof(clf, oof_probs, oof_y, reject, resting=oof_rest)[
             "unknown_threshold"
         ]
-        self.thr_range = calibrate_oof(clf, oof_probs, oof_y, reject, resting=oof_rest | oof_short)[
+        self.thr_range = calibrate_oof(clf, oof_probs, oof_y, reject, resting=oof_rest | oof_out)[
             "unknown_threshold"
         ]
 
@@ -111,11 +111,11 @@ class Gate:
         self, probs: np.ndarray, dist: np.ndarray, rest: np.ndarray, ranges
     ) -> dict[str, np.ndarray]:
         conf = apply_temperature(probs, self.t).max(1)
-        short = short_mask(probs, ranges, self.classes, self.floors)
+        out = out_mask(probs, ranges, self.classes, self.limits)
         return {
             "maxprob": conf < self.thr,
             "maxprob+resting": (conf < self.thr_rest) | rest,
-            "maxprob+resting+range": (conf < self.thr_range) | rest | short,
+            "maxprob+resting+range": (conf < self.thr_range) | rest | out,
             "maxprob+dist": (conf < self.thr_half) | (dist > self.dist_thr),
         }
 

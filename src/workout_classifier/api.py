@@ -245,19 +245,19 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
                                  protocol="source", tta=tta, sources=ts.sources)  # fmt: skip
             probs, y_true = np.concatenate([probs, oos.probs]), np.concatenate([y_true, oos.y_true])
             tested = np.concatenate([tested, oos.tested])
-        from workout_classifier.analysis.motionrange import fit_floors, joint_ranges, short_range
+        from workout_classifier.analysis.motionrange import fit_limits, joint_ranges, range_check
 
-        # Range floors of each exercise's defining joint, from all training clips (motionrange.py).
+        # Range limits of each exercise's joint, from all training clips (motionrange.py).
         ranges = [joint_ranges(t.raw[..., 4:7], t.detected) for t in ts.tracks]
-        floors = fit_floors(ranges, [ts.classes[i] for i in ts.y])
-        clf.extra["range_floors"] = floors
+        limits = fit_limits(ranges, [ts.classes[i] for i in ts.y])
+        clf.extra["range_limits"] = limits
         rest = resting_clips([ts.tracks[i] for i in tested], clf.features)
-        # Clips `predict` answers `unknown` for too little range count in the gate's 3% like resting ones.
-        short = np.array([short_range(ts.classes[int(np.argmax(p))], ranges[i], floors)
-                          for p, i in zip(probs, tested, strict=True)], bool)  # fmt: skip
-        calibrate_oof(clf, probs, y_true, resting=rest | short)
+        # Clips `predict` answers `unknown` for their range count in the gate's 3% like resting ones.
+        out = np.array([(range_check(ts.classes[int(np.argmax(p))], ranges[i], limits) or {}).get("out", False)
+                        for p, i in zip(probs, tested, strict=True)], bool)  # fmt: skip
+        calibrate_oof(clf, probs, y_true, resting=rest | out)
         clf.extra["calibration"].update(resting_clips=int(rest.sum()),
-                                        short_range_clips=int((short & ~rest).sum()))  # fmt: skip
+                                        out_of_range_clips=int((out & ~rest).sum()))  # fmt: skip
         if len(tested) > len(oof.tested):
             clf.extra["calibration"]["on"] = (
                 "out-of-fold grouped CV and leave-source-out CV, pooled"

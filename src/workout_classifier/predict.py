@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workout_classifier.analysis.motionrange import DEFINING, joint_ranges, short_range
+from workout_classifier.analysis.motionrange import joint_ranges, range_check
 from workout_classifier.analysis.posture import resting_windows
 from workout_classifier.frames import damage
 from workout_classifier.frames.sampling import decode_report
@@ -75,17 +75,15 @@ def classify_sequence(
     out["resting"] = bool(resting_windows(still).all())
     if out["resting"] and clf.extra.get("unknown_threshold") is not None:
         out["label"] = UNKNOWN
-    # The answered exercise's defining joint must move through some of its range (motionrange.py):
-    # a still body in a squat's position, or a plank read as a push-up, is not that exercise.
+    # The answered exercise's joint must move through some of its range, a hold's stay still
+    # (motionrange.py): a still body in a squat's position, or a push-up read as a plank, is not that.
     best = out["top"][0]["label"] if out["top"] else None
-    joint = DEFINING.get(best)
-    if joint is not None:
-        ranges = joint_ranges(track.raw[..., 4:7], track.detected)
-        out["range_of_motion"] = {"joint": joint, "degrees": round(ranges[joint], 1)}
-        floors = clf.extra.get("range_floors")
-        out["short_range"] = short_range(best, ranges, floors)
-        if out["short_range"]:
-            out["range_of_motion"]["needed"] = floors[best]
+    rom = range_check(best, joint_ranges(track.raw[..., 4:7], track.detected),
+                      clf.extra.get("range_limits")) if best else None  # fmt: skip
+    if rom is not None:
+        out["out_of_range"] = rom.pop("out")
+        out["range_of_motion"] = rom
+        if out["out_of_range"]:
             out["label"] = UNKNOWN
     out.update(
         windows=len(raw),

@@ -5,9 +5,9 @@ from synth import synthetic_sequence, synthetic_tracks
 
 from workout_classifier.analysis.motionrange import (
     DEFINING,
-    fit_floors,
+    fit_limits,
     joint_ranges,
-    short_range,
+    range_check,
 )
 from workout_classifier.learn.features import FeatureConfig
 from workout_classifier.learn.train import TrainConfig, fit
@@ -48,37 +48,49 @@ def test_frames_where_nobody_was_found_do_not_count():
     assert joint_ranges(world)["elbow"] > clean["elbow"] + 30  # the noise, counted
 
 
-def test_floors_are_half_a_low_percentile_and_holds_have_none():
+def test_limits_are_a_floor_for_moves_and_a_ceiling_for_holds():
     ranges = [{"knee": k, "elbow": 5.0, "hip": 5.0, "shoulder": 5.0} for k in (60, 80, 100, 120)]
-    ranges += [{"knee": 1.0, "elbow": 1.0, "hip": 1.0, "shoulder": 1.0}] * 3
-    floors = fit_floors(ranges, ["squat"] * 4 + ["plank"] * 3)
-    assert set(floors) == {"squat"}  # a plank is a hold: no range needed
-    assert floors["squat"] == round(0.5 * np.percentile([60, 80, 100, 120], 5), 2)
-    assert short_range("squat", {**ranges[0], "knee": floors["squat"] - 1}, floors)
-    assert not short_range("squat", ranges[0], floors)
-    assert not short_range("plank", ranges[-1], floors)
-    assert not short_range("squat", {**ranges[0], "knee": 0.0}, None)  # an older model: no check
+    ranges += [{"knee": 1.0, "elbow": e, "hip": 1.0, "shoulder": 1.0} for e in (4.0, 6.0, 8.0)]
+    limits = fit_limits(ranges, ["squat"] * 4 + ["plank"] * 3)
+    assert limits["squat"] == {
+        "joint": "knee",
+        "min": round(0.5 * np.percentile([60, 80, 100, 120], 5), 2),
+    }
+    assert limits["plank"] == {"joint": "elbow", "max": 18.0}  # 3x the median, 6
+    squat = range_check("squat", {**ranges[0], "knee": limits["squat"]["min"] - 1}, limits)
+    assert squat["out"] and squat["joint"] == "knee" and "min" in squat
+    assert not range_check("squat", ranges[0], limits)["out"]
+    assert not range_check("plank", ranges[-1], limits)["out"]
+    assert range_check("plank", {**ranges[-1], "elbow": 60.0}, limits)["out"]  # a push-up's elbows
+    assert range_check("squat", {**ranges[0], "knee": 0.0}, None) == {
+        "joint": "knee",
+        "degrees": 0.0,
+        "out": False,
+    }
+    assert range_check("russian twist", ranges[0], limits) is None  # no joint to check
     assert DEFINING["lunges"] == "knee" and DEFINING["deadlift"] == "hip"
 
 
-def test_predict_answers_unknown_when_the_answered_joint_moves_too_little():
+def test_predict_answers_unknown_when_the_answered_joint_breaks_its_limit():
     tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
-    classes = ["squat", "barbell biceps curl", "jumping jack"]  # names with a defining joint
+    classes = ["squat", "barbell biceps curl", "plank"]  # a move, another and a hold
     clf, _ = fit(tracks, y, groups, classes, "trees", FeatureConfig(steps=24, streams=("raw",)),
                  TrainConfig(seed=0, threads=1))  # fmt: skip
     clf.extra["unknown_threshold"] = 0.0  # only the range check can say `unknown`
     ranges = [joint_ranges(t.raw[..., 4:7], t.detected) for t in tracks]
-    clf.extra["range_floors"] = fit_floors(ranges, [classes[k] for k in y])
+    clf.extra["range_limits"] = fit_limits(ranges, [classes[k] for k in y])
     seq = synthetic_sequence("squat", seed=4242)
     squat = classify_sequence(seq, clf)
-    assert squat["label"] == "squat" and not squat["short_range"] and not squat["resting"]
+    assert squat["label"] == "squat" and not squat["out_of_range"] and not squat["resting"]
     assert squat["range_of_motion"]["joint"] == "knee" and squat["range_of_motion"]["degrees"] > 40
     # A squat's knee bending less than the floor: the same clip against a floor above its range.
-    clf.extra["range_floors"]["squat"] = squat["range_of_motion"]["degrees"] + 1
+    clf.extra["range_limits"]["squat"]["min"] = squat["range_of_motion"]["degrees"] + 1
     short = classify_sequence(seq, clf)
-    assert short["label"] == UNKNOWN and short["short_range"] and not short["resting"]
-    assert short["range_of_motion"]["needed"] > short["range_of_motion"]["degrees"]
+    assert short["label"] == UNKNOWN and short["out_of_range"] and not short["resting"]
+    assert short["range_of_motion"]["min"] > short["range_of_motion"]["degrees"]
     assert short["top"] == squat["top"]  # the best guess is still there, only held back
-    del clf.extra["range_floors"]  # a model file from before the check answers as it did
+    del clf.extra["range_limits"]  # a model file from before the check answers as it did
     old = classify_sequence(seq, clf)
-    assert old["label"] == "squat" and not old["short_range"]
+    assert (
+        old["label"] == "squat" and not old["out_of_range"] and "min" not in old["range_of_motion"]
+    )

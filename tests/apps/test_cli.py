@@ -122,7 +122,11 @@ def test_an_unknown_answer_says_why():
     base = {"label": "unknown", "top": [{"label": "squat", "probability": 0.6}]}
     assert unknown_reason(base) == "below the model's threshold"
     assert unknown_reason({**base, "resting": True}) == "but the body looks at rest"
-    rom = {"joint": "knee", "degrees": 12.3, "needed": 30.0}
-    assert unknown_reason({**base, "short_range": True, "range_of_motion": rom}) == (
-        "but the knee moves 12°, under the 30° this exercise needs"
+    rom = {"joint": "knee", "degrees": 12.3, "min": 30.0}
+    assert unknown_reason({**base, "out_of_range": True, "range_of_motion": rom}) == (
+        "but the knee moves 12°, under the 30° it needs"
+    )
+    rom = {"joint": "elbow", "degrees": 60.2, "max": 21.0}
+    assert unknown_reason({**base, "out_of_range": True, "range_of_motion": rom}) == (
+        "but the elbow moves 60°, over the 21° it allows"
     )

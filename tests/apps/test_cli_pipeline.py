@@ -67,10 +67,13 @@ def test_train_then_predict_json(fake_dataset):
         "reject_rate": 0.03,
         "on": "out-of-fold grouped CV",
         "resting_clips": 0,
-        "short_range_clips": 0,
+        "out_of_range_clips": 0,
     }
-    # Range floors for the exercises with a defining joint (motionrange.DEFINING): squat's knee.
-    assert set(clf.extra["range_floors"]) == {"squat"} and clf.extra["range_floors"]["squat"] > 10
+    # Range limits for the exercises with a joint to check (motionrange.DEFINING): squat's knee.
+    assert (
+        clf.extra["range_limits"].keys() == {"squat"}
+        and clf.extra["range_limits"]["squat"]["min"] > 10
+    )
     assert 0 < clf.extra["unknown_threshold"] < 1
     assert "one fit" in r.output
     videos = sorted(str(p) for p in data.rglob("*.mp4"))[:2]

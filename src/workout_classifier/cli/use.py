@@ -93,10 +93,11 @@ def unknown_reason(r: dict) -> str:
     """Why an answer with a best guess is `unknown`, in a few words."""
     if r.get("resting"):
         return "but the body looks at rest"
-    if r.get("short_range"):
+    if r.get("out_of_range"):
         rom = r["range_of_motion"]
-        return (f"but the {rom['joint']} moves {rom['degrees']:.0f}°, "
-                f"under the {rom['needed']:.0f}° this exercise needs")  # fmt: skip
+        if "min" in rom:
+            return f"but the {rom['joint']} moves {rom['degrees']:.0f}°, under the {rom['min']:.0f}° it needs"
+        return f"but the {rom['joint']} moves {rom['degrees']:.0f}°, over the {rom['max']:.0f}° it allows"
     return "below the model's threshold"
 
 

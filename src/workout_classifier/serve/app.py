@@ -73,9 +73,11 @@ class Prediction(BaseModel):
     resting: bool | None = (
         None  # resting (posture.py: standing, walking, sitting down) through the whole clip: answered `unknown`
     )
-    # The best guess's defining joint and how far it moved ({joint, degrees}; `needed` when short).
+    # The best guess's joint and how far it moved ({joint, degrees}, with the model's `min` or `max`).
     range_of_motion: dict | None = None
-    short_range: bool | None = None  # it moved too little for that exercise: answered `unknown`
+    out_of_range: bool | None = (
+        None  # too little (or, for a hold, too much) for it: answered `unknown`
+    )
     annotated_video: str | None = None
 
 

@@ -33,8 +33,10 @@ window.WorkoutAnswer = (function () {
     if (r.damaged) return " (too much of the clip is damaged to name one)";
     if (r.resting) return " (the body looks at rest)";
     const rom = r.range_of_motion;
-    if (r.short_range && rom) {
-      return ` (the ${rom.joint} moves ${Math.round(rom.degrees)}°, under the ${Math.round(rom.needed)}° a ${r.top[0].label} needs)`;
+    if (r.out_of_range && rom) {
+      const lim = rom.min != null ? `under the ${Math.round(rom.min)}° a ${r.top[0].label} needs`
+        : `over the ${Math.round(rom.max)}° a ${r.top[0].label} allows`;
+      return ` (the ${rom.joint} moves ${Math.round(rom.degrees)}°, ${lim})`;
     }
     return " (not sure enough to name one)";
   }
