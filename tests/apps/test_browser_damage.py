@@ -1,4 +1,5 @@
-"""The page shows an answer's warnings under it (issue 28), in a real browser (see test_browser)."""
+"""The page shows an answer's warnings under it (issue 28), and why an answer is `unknown`, in a real browser
+(see test_browser)."""
 
 from __future__ import annotations
 
@@ -52,4 +53,23 @@ def test_a_clean_answer_shows_no_warnings(page):  # noqa: F811
             "top": [{"label": "squat", "probability": 0.9}], "warnings": []}  # fmt: skip
     _answer(page, fake)
     assert page.locator("#warnings").is_hidden() and page.locator("#warnings li").count() == 0
+    no_script_errors(page)
+
+
+@pytest.mark.parametrize(
+    "extra, says",
+    [
+        ({}, "not sure enough"),
+        ({"resting": True}, "at rest"),
+        ({"out_of_range": True, "range_of_motion": {"joint": "knee", "degrees": 12.4, "min": 34.3}},
+         "the knee moves 12°, under the 34° a squat needs"),
+        ({"out_of_range": True, "range_of_motion": {"joint": "elbow", "degrees": 61.0, "max": 19.7}},
+         "the elbow moves 61°, over the 20° a squat allows"),
+    ],
+)  # fmt: skip
+def test_an_unknown_answer_says_why(page, extra, says):  # noqa: F811
+    fake = {"video": "clip.mp4", "label": "unknown", "confidence": 0.55, "error": None, "damaged": False,
+            "top": [{"label": "squat", "probability": 0.55}], "warnings": [], **extra}  # fmt: skip
+    _answer(page, fake)
+    assert says in page.text_content("#confidence")
     no_script_errors(page)
