@@ -65,3 +65,21 @@ def test_trees_cannot_join_a_torch_ensemble():
     specs = [{"model": "trees", "streams": ["raw"]}, {"model": "stgcn", "streams": ["joint"]}]
     with pytest.raises(ValueError, match="not a torch model"):
         build_ensemble(specs, num_classes=3)
+
+
+def test_training_keeps_the_epoch_with_the_best_validation_accuracy(monkeypatch):
+    """The class-weighted validation loss may rise from the first epoch while more clips come out
+    right: the epoch kept is the most accurate one (the lower loss among equals), not the first."""
+    from synth import synthetic_tracks
+
+    from workout_classifier.learn import train
+
+    scripted = iter(
+        [(1.0, 0.40), (1.1, 0.60), (1.2, 0.80), (1.3, 0.80), (0.9, 0.50)] + [(2.0, 0.3)] * 20
+    )
+    monkeypatch.setattr(train, "_validate", lambda *a, **k: next(scripted))
+    tracks, y, groups, classes = synthetic_tracks(n_per_class=4)
+    cfg = train.TrainConfig(epochs=8, patience=3, windows_per_clip=1, seed=0, threads=1)
+    _, hist = train.fit(tracks, y, groups, classes, "cnn-lstm", FeatureConfig(steps=16), cfg)
+    assert hist["best_epoch"] == 3  # 0.80 first reached there, at the lower loss of the two
+    assert len(hist["val_acc"]) == 6  # stopped 3 epochs after it

@@ -48,7 +48,7 @@ class TrainConfig:
     batch_size: int = 16
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    patience: int = 12  # early stopping, in epochs without a better validation loss
+    patience: int = 12  # early stopping, in epochs without a better validation accuracy (or loss among equals)
     lr_patience: int = 4
     lr_factor: float = 0.5
     label_smoothing: float = 0.0
@@ -141,7 +141,7 @@ def fit(
     val = _clip_windows(tracks, y, va_idx, features) if len(va_idx) else None
 
     hist = {k_: [] for k_ in ("train_loss", "train_acc", "val_loss", "val_acc", "lr")}
-    best = (np.inf, None, 0)
+    best = ((-np.inf, np.inf), None, 0)  # ((val accuracy, val loss), weights, epoch)
     t0 = time.perf_counter()
     for epoch in range(config.epochs):
         raws, ys = [], []
@@ -190,8 +190,10 @@ def fit(
         hist["val_loss"].append(vl)
         hist["val_acc"].append(va)
         sched.step(vl)
-        if vl < best[0] - 1e-4:
-            best = (vl, copy.deepcopy(model.state_dict()), epoch)
+        # Keep the epoch that answers most validation clips right (the lower loss among equals): the
+        # class-weighted loss can rise from the first epochs on while accuracy still climbs.
+        if va > best[0][0] + 1e-9 or (abs(va - best[0][0]) <= 1e-9 and vl < best[0][1] - 1e-4):
+            best = ((va, vl), copy.deepcopy(model.state_dict()), epoch)
         if log:
             log(f"epoch {epoch + 1:3d}  loss {hist['train_loss'][-1]:.3f}  acc {hist['train_acc'][-1]:.3f}  "
                 f"val_loss {vl:.3f}  val_acc {va:.3f}")  # fmt: skip
