@@ -233,6 +233,8 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
         except ValueError:  # too few groups for 5 folds: the inner hold-out instead
             cfg = TrainConfig(epochs=epochs, seed=seed, **{**more, "calibrate": True})
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, feats, cfg, options, log=log)
+    if calibrate:  # with the gate: each exercise's range limits, from all training clips
+        ranges = _range_limits(clf, ts)
     if oof is not None:
         import numpy as np
 
@@ -245,14 +247,11 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
                                  protocol="source", tta=tta, sources=ts.sources)  # fmt: skip
             probs, y_true = np.concatenate([probs, oos.probs]), np.concatenate([y_true, oos.y_true])
             tested = np.concatenate([tested, oos.tested])
-        from workout_classifier.analysis.motionrange import fit_limits, joint_ranges, range_check
+        from workout_classifier.analysis.motionrange import range_check
 
-        # Range limits of each exercise's joint, from all training clips (motionrange.py).
-        ranges = [joint_ranges(t.raw[..., 4:7], t.detected) for t in ts.tracks]
-        limits = fit_limits(ranges, [ts.classes[i] for i in ts.y])
-        clf.extra["range_limits"] = limits
         rest = resting_clips([ts.tracks[i] for i in tested], clf.features)
         # Clips `predict` answers `unknown` for their range count in the gate's 3% like resting ones.
+        limits = clf.extra["range_limits"]
         out = np.array([(range_check(ts.classes[int(np.argmax(p))], ranges[i], limits) or {}).get("out", False)
                         for p, i in zip(probs, tested, strict=True)], bool)  # fmt: skip
         calibrate_oof(clf, probs, y_true, resting=rest | out)
@@ -268,6 +267,16 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
     trained = Model(clf)
     trained.history_ = hist  # train_loss, best_epoch, seconds
     return trained
+
+
+def _range_limits(clf, ts) -> list[dict[str, float]]:
+    """Fit and store in `clf.extra` the range limits (analysis/motionrange.py) of every exercise from
+    all training clips; returns each clip's joint ranges."""
+    from workout_classifier.analysis.motionrange import fit_limits, joint_ranges
+
+    ranges = [joint_ranges(t.raw[..., 4:7], t.detected) for t in ts.tracks]
+    clf.extra["range_limits"] = fit_limits(ranges, [ts.classes[i] for i in ts.y])
+    return ranges
 
 
 def cross_validate_training_set(ts, model: str = DEFAULT_MODEL_NAME, *, folds: int = 5, protocol: str = "grouped",
