@@ -48,7 +48,7 @@ class TrainConfig:
     batch_size: int = 16
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    patience: int = 12  # early stopping, in epochs without a better validation accuracy (or loss among equals)
+    patience: int = 12  # early stopping: epochs without a better validation accuracy (or loss)
     lr_patience: int = 4
     lr_factor: float = 0.5
     label_smoothing: float = 0.0
