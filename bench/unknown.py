@@ -48,13 +48,14 @@ from pathlib import Path
 
 import numpy as np
 from common import write_table
-from unknowngates import LEARNED, Gate, NoveltyScore, clip_ranges, learned_gates
+from unknowngates import LEARNED, Gate, NoveltyScore, learned_gates
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # everyday.py: generated non-exercise movement
 
 from everyday import MOTIONS, everyday_sequence, standing_frame  # noqa: E402
 
+from workout_classifier.analysis.motionrange import track_ranges  # noqa: E402
 from workout_classifier.analysis.posture import resting_clips  # noqa: E402
 from workout_classifier.cli.learn import MIN_CLIPS  # noqa: E402
 from workout_classifier.learn.calibrate import (  # noqa: E402
@@ -102,7 +103,7 @@ def trained(tracks, y, groups, classes, reject: float):
         ns = NoveltyScore.fit(*_raw(tracks, tr, feats), y[tr])
         dist[te] = ns.score(*_raw(tracks, te, feats))
     rest = resting_clips(tracks, feats)
-    ranges = clip_ranges(tracks)
+    ranges = track_ranges(tracks)
     gate = Gate(probs, y, dist, rest, reject, ranges, classes)
     clf, _ = fit(tracks, y, groups, classes, MODEL, feats, TrainConfig())
     ns = NoveltyScore.fit(*_raw(tracks, np.arange(len(y)), feats), y)
@@ -121,7 +122,7 @@ def score(clf, ns, gate, tracks) -> dict[str, np.ndarray]:
     win = clf.predict_windows(raw)
     probs = clip_probs(win, owner, len(tracks))
     rest = resting_clips(tracks, clf.features)
-    out = gate.rejects(probs, ns.score(raw, owner), rest, clip_ranges(tracks))
+    out = gate.rejects(probs, ns.score(raw, owner), rest, track_ranges(tracks))
     rows = clip_feature_rows(apply_temperature(win, gate.t), owner, len(tracks))
     # the answer each clip gets where no gate rejects it; the learned gate's rows, fitted later
     return {**out, "label": probs.argmax(1), "rows": rows, "resting": rest}

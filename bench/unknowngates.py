@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workout_classifier.analysis.motionrange import fit_limits, joint_ranges, range_check
+from workout_classifier.analysis.motionrange import answers_out_of_range, fit_limits
 from workout_classifier.learn.calibrate import (
     apply_temperature,
     calibrate_oof,
@@ -71,17 +71,6 @@ def _clip_mean(z: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     return out / np.maximum(np.bincount(owner, minlength=n), 1)[:, None]
 
 
-def clip_ranges(tracks) -> list[dict[str, float]]:
-    """Each clip's joint ranges (motionrange.joint_ranges of its world landmarks)."""
-    return [joint_ranges(t.raw[..., 4:7], t.detected) for t in tracks]
-
-
-def out_mask(probs: np.ndarray, ranges, classes, limits) -> np.ndarray:
-    """(N,) True where the answered exercise's joint breaks its range limit (motionrange.range_check)."""
-    return np.array([(range_check(classes[int(np.argmax(p))], r, limits) or {}).get("out", False)
-                     for p, r in zip(probs, ranges, strict=True)], bool)  # fmt: skip
-
-
 class Gate:
     """The gates of one trained model, fitted on out-of-fold predictions of its training clips.
 
@@ -91,7 +80,7 @@ class Gate:
     def __init__(self, oof_probs, oof_y, oof_dist, oof_rest, reject: float, ranges, classes):
         self.classes = list(classes)
         self.limits = fit_limits(ranges, [self.classes[k] for k in oof_y])
-        oof_out = out_mask(oof_probs, ranges, self.classes, self.limits)
+        oof_out = answers_out_of_range(oof_probs, ranges, self.classes, self.limits)
         self.t = fit_temperature(oof_probs, oof_y)
         conf = apply_temperature(oof_probs, self.t)
         self.thr = choose_threshold(conf, reject)
@@ -111,7 +100,7 @@ class Gate:
         self, probs: np.ndarray, dist: np.ndarray, rest: np.ndarray, ranges
     ) -> dict[str, np.ndarray]:
         conf = apply_temperature(probs, self.t).max(1)
-        out = out_mask(probs, ranges, self.classes, self.limits)
+        out = answers_out_of_range(probs, ranges, self.classes, self.limits)
         return {
             "maxprob": conf < self.thr,
             "maxprob+resting": (conf < self.thr_rest) | rest,

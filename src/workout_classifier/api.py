@@ -247,13 +247,13 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
                                  protocol="source", tta=tta, sources=ts.sources)  # fmt: skip
             probs, y_true = np.concatenate([probs, oos.probs]), np.concatenate([y_true, oos.y_true])
             tested = np.concatenate([tested, oos.tested])
-        from workout_classifier.analysis.motionrange import range_check
+        from workout_classifier.analysis.motionrange import answers_out_of_range
 
         rest = resting_clips([ts.tracks[i] for i in tested], clf.features)
         # Clips `predict` answers `unknown` for their range count in the gate's 3% like resting ones.
-        limits = clf.extra["range_limits"]
-        out = np.array([(range_check(ts.classes[int(np.argmax(p))], ranges[i], limits) or {}).get("out", False)
-                        for p, i in zip(probs, tested, strict=True)], bool)  # fmt: skip
+        out = answers_out_of_range(
+            probs, [ranges[i] for i in tested], ts.classes, clf.extra["range_limits"]
+        )
         calibrate_oof(clf, probs, y_true, resting=rest | out)
         clf.extra["calibration"].update(resting_clips=int(rest.sum()),
                                         out_of_range_clips=int((out & ~rest).sum()))  # fmt: skip
@@ -272,9 +272,9 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
 def _range_limits(clf, ts) -> list[dict[str, float]]:
     """Fit and store in `clf.extra` the range limits (analysis/motionrange.py) of every exercise from
     all training clips; returns each clip's joint ranges."""
-    from workout_classifier.analysis.motionrange import fit_limits, joint_ranges
+    from workout_classifier.analysis.motionrange import fit_limits, track_ranges
 
-    ranges = [joint_ranges(t.raw[..., 4:7], t.detected) for t in ts.tracks]
+    ranges = track_ranges(ts.tracks)
     clf.extra["range_limits"] = fit_limits(ranges, [ts.classes[i] for i in ts.y])
     return ranges
 

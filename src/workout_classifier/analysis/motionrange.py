@@ -113,3 +113,14 @@ def range_check(
         else:
             out.update(max=lim["max"], out=ranges[joint] > lim["max"])
     return out
+
+
+def track_ranges(tracks) -> list[dict[str, float]]:
+    """`joint_ranges` of each clip's features.Track (world landmarks in raw[..., 4:7])."""
+    return [joint_ranges(t.raw[..., 4:7], t.detected) for t in tracks]
+
+
+def answers_out_of_range(probs: np.ndarray, ranges, classes, limits) -> np.ndarray:
+    """(N,) True where clip i's answered exercise (argmax of probs (N, K)) breaks its range limit."""
+    return np.array([(range_check(classes[int(np.argmax(p))], r, limits) or {}).get("out", False)
+                     for p, r in zip(probs, ranges, strict=True)], bool)  # fmt: skip

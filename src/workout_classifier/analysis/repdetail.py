@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from workout_classifier.analysis.motionrange import DEFINING, joint_angles, span
 from workout_classifier.analysis.repmeasures import _turn_form
@@ -85,8 +86,6 @@ def rep_details(res: RepResult, seq: PoseSequence | None = None) -> list[dict]:
 def rep_range(seq: PoseSequence, start: float, end: float, joint: str) -> float | None:
     """Degrees `joint` moves through between `start` and `end` (s), on the frames where the person
     was found (None when fewer than 3 were)."""
-    from scipy.ndimage import median_filter
-
     m = (seq.times >= start) & (seq.times <= end) & np.asarray(seq.detected, bool)
     if m.sum() < 3:
         return None
