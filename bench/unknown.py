@@ -22,8 +22,9 @@ Gates compared (each fitted to reject `--reject` of the known out-of-fold clips)
   reject `--reject` (calibrate.calibrate_oof with `resting`: shipped until 2026-12-06 night);
 - `maxprob+resting+range`: that, or the answered exercise's joint breaking its range limit
   (analysis/motionrange.py: moving less than half the 5th percentile of its training clips' ranges;
-  a plank's elbow moving more than 3x their median), all within the budget (what `workout train`
-  ships since 2026-12-06 night);
+  a plank's elbow moving more than 3x their median), all within the budget (shipped 2026-12-06 night);
+- `maxprob+resting+range+stance`: that, or the answered exercise's body breaking a stance rule
+  (analysis/stance.py), all within the budget (what `workout train` ships since 2026-12-06 late night);
 - `maxprob+dist`: also `unknown` when the clip lies far from every exercise in a
   discriminant space of the window summaries (NoveltyScore in unknowngates.py; tried, not shipped), half the
   rejection budget each;
@@ -57,6 +58,7 @@ from everyday import MOTIONS, everyday_sequence, standing_frame  # noqa: E402
 
 from workout_classifier.analysis.motionrange import track_ranges  # noqa: E402
 from workout_classifier.analysis.posture import resting_clips  # noqa: E402
+from workout_classifier.analysis.stance import track_stances  # noqa: E402
 from workout_classifier.cli.learn import MIN_CLIPS  # noqa: E402
 from workout_classifier.learn.calibrate import (  # noqa: E402
     apply_temperature,
@@ -103,12 +105,12 @@ def trained(tracks, y, groups, classes, reject: float):
         ns = NoveltyScore.fit(*_raw(tracks, tr, feats), y[tr])
         dist[te] = ns.score(*_raw(tracks, te, feats))
     rest = resting_clips(tracks, feats)
-    ranges = track_ranges(tracks)
-    gate = Gate(probs, y, dist, rest, reject, ranges, classes)
+    ranges, stances = track_ranges(tracks), track_stances(tracks)
+    gate = Gate(probs, y, dist, rest, reject, ranges, stances, classes)
     clf, _ = fit(tracks, y, groups, classes, MODEL, feats, TrainConfig())
     ns = NoveltyScore.fit(*_raw(tracks, np.arange(len(y)), feats), y)
     rows = clip_feature_rows(apply_temperature(win, gate.t), owner, len(y))
-    return clf, ns, gate, gate.rejects(probs, dist, rest, ranges), rows
+    return clf, ns, gate, gate.rejects(probs, dist, rest, ranges, stances), rows
 
 
 def _raw(tracks, idx, feats):
@@ -122,7 +124,9 @@ def score(clf, ns, gate, tracks) -> dict[str, np.ndarray]:
     win = clf.predict_windows(raw)
     probs = clip_probs(win, owner, len(tracks))
     rest = resting_clips(tracks, clf.features)
-    out = gate.rejects(probs, ns.score(raw, owner), rest, track_ranges(tracks))
+    out = gate.rejects(
+        probs, ns.score(raw, owner), rest, track_ranges(tracks), track_stances(tracks)
+    )
     rows = clip_feature_rows(apply_temperature(win, gate.t), owner, len(tracks))
     # the answer each clip gets where no gate rejects it; the learned gate's rows, fitted later
     return {**out, "label": probs.argmax(1), "rows": rows, "resting": rest}
@@ -167,7 +171,8 @@ def main() -> None:
     cache = PoseCache(args.cache, PoseSettings())
     ts = load_training_set([c for c in clips if counts[c.label] >= MIN_CLIPS], cache)
     few = load_training_set([c for c in clips if counts[c.label] < MIN_CLIPS], cache)
-    gates = ("maxprob", "maxprob+resting", "maxprob+resting+range", "maxprob+dist")
+    gates = ("maxprob", "maxprob+resting", "maxprob+resting+range", "maxprob+resting+range+stance",
+             "maxprob+dist")  # fmt: skip
 
     # Known clips and the untrained exercises: the model of all nine.
     clf, ns, gate, oof_rej, oof_rows = trained(ts.tracks, ts.y, ts.groups, ts.classes, args.reject)
@@ -303,9 +308,12 @@ def main() -> None:
         f"predictions of a grouped 5-fold CV of the model's own training clips to reject {args.reject:.0%} "
         "of them. `maxprob`: calibrated top probability below a threshold. `maxprob+resting`: that, or "
         "every window resting: standing still or in place with the hands down, walking, sitting down (live's `resting` rule), together within the budget. "
-        "`maxprob+resting+range` (shipped): that, or the answered exercise's defining joint (knee, elbow, hip or "
-        "shoulder) moving less than half the 5th percentile of its training clips' ranges, or a plank's elbow "
-        "more than 3x their median (analysis/motionrange.py), all within the budget. "
+        "`maxprob+resting+range` (shipped until 2026-12-06 late night): that, or the answered exercise's defining "
+        "joint (knee, elbow, hip or shoulder) moving less than half the 5th percentile of its training clips' "
+        "ranges, or a plank's elbow more than 3x their median (analysis/motionrange.py), all within the budget. "
+        "`maxprob+resting+range+stance` (shipped): that, or the answered exercise's body breaking one of its "
+        "stance rules (analysis/stance.py: torso tilt, hands above the shoulders or below the knees, feet apart; "
+        "limits at its training clips' 10th or 90th percentile, widened), all within the budget. "
         "`maxprob+dist`: max-probability at half the "
         "budget, or the clip far from every exercise in a discriminant (LDA) space of the window summaries "
         "(the other half). `learned+resting`: the learned gate (learn/gate.py: logistic regression on top "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from workout_classifier.analysis import stance
 from workout_classifier.analysis.motionrange import answers_out_of_range, fit_limits
 from workout_classifier.learn.calibrate import (
     apply_temperature,
@@ -74,13 +75,22 @@ def _clip_mean(z: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
 class Gate:
     """The gates of one trained model, fitted on out-of-fold predictions of its training clips.
 
-    `ranges`, `classes`: the training clips' joint ranges and the class names, for the range limits
-    of `maxprob+resting+range` (what `workout train` ships since 2026-12-06 night; api.fit_training_set)."""
+    `ranges`, `stances`, `classes`: the training clips' joint ranges and stances and the class names,
+    for the range limits of `maxprob+resting+range` (shipped 2026-12-06 night) and the stance limits
+    of `maxprob+resting+range+stance` (what `workout train` ships since 2026-12-06 late night;
+    api.fit_training_set)."""
 
-    def __init__(self, oof_probs, oof_y, oof_dist, oof_rest, reject: float, ranges, classes):
+    def __init__(
+        self, oof_probs, oof_y, oof_dist, oof_rest, reject: float, ranges, stances, classes
+    ):
         self.classes = list(classes)
-        self.limits = fit_limits(ranges, [self.classes[k] for k in oof_y])
+        labels = [self.classes[k] for k in oof_y]
+        self.limits = fit_limits(ranges, labels)
+        self.stance_limits = stance.fit_limits(stances, labels)
         oof_out = answers_out_of_range(oof_probs, ranges, self.classes, self.limits)
+        oof_held = stance.answers_out_of_stance(
+            oof_probs, stances, self.classes, self.stance_limits
+        )
         self.t = fit_temperature(oof_probs, oof_y)
         conf = apply_temperature(oof_probs, self.t)
         self.thr = choose_threshold(conf, reject)
@@ -95,16 +105,21 @@ class Gate:
         self.thr_range = calibrate_oof(clf, oof_probs, oof_y, reject, resting=oof_rest | oof_out)[
             "unknown_threshold"
         ]
+        self.thr_stance = calibrate_oof(
+            clf, oof_probs, oof_y, reject, resting=oof_rest | oof_out | oof_held
+        )["unknown_threshold"]
 
     def rejects(
-        self, probs: np.ndarray, dist: np.ndarray, rest: np.ndarray, ranges
+        self, probs: np.ndarray, dist: np.ndarray, rest: np.ndarray, ranges, stances
     ) -> dict[str, np.ndarray]:
         conf = apply_temperature(probs, self.t).max(1)
         out = answers_out_of_range(probs, ranges, self.classes, self.limits)
+        held = stance.answers_out_of_stance(probs, stances, self.classes, self.stance_limits)
         return {
             "maxprob": conf < self.thr,
             "maxprob+resting": (conf < self.thr_rest) | rest,
             "maxprob+resting+range": (conf < self.thr_range) | rest | out,
+            "maxprob+resting+range+stance": (conf < self.thr_stance) | rest | out | held,
             "maxprob+dist": (conf < self.thr_half) | (dist > self.dist_thr),
         }
 

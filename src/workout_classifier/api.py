@@ -233,8 +233,8 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
         except ValueError:  # too few groups for 5 folds: the inner hold-out instead
             cfg = TrainConfig(epochs=epochs, seed=seed, **{**more, "calibrate": True})
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, feats, cfg, options, log=log)
-    if calibrate:  # with the gate: each exercise's range limits, from all training clips
-        ranges = _range_limits(clf, ts)
+    if calibrate:  # with the gate: each exercise's range and stance limits, from all training clips
+        ranges, stances = _body_limits(clf, ts)
     if oof is not None:
         import numpy as np
 
@@ -248,15 +248,21 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
             probs, y_true = np.concatenate([probs, oos.probs]), np.concatenate([y_true, oos.y_true])
             tested = np.concatenate([tested, oos.tested])
         from workout_classifier.analysis.motionrange import answers_out_of_range
+        from workout_classifier.analysis.stance import answers_out_of_stance
 
         rest = resting_clips([ts.tracks[i] for i in tested], clf.features)
-        # Clips `predict` answers `unknown` for their range count in the gate's 3% like resting ones.
+        # Clips `predict` answers `unknown` for their range or stance count in the gate's 3% like
+        # resting ones.
         out = answers_out_of_range(
             probs, [ranges[i] for i in tested], ts.classes, clf.extra["range_limits"]
         )
-        calibrate_oof(clf, probs, y_true, resting=rest | out)
+        held = answers_out_of_stance(
+            probs, [stances[i] for i in tested], ts.classes, clf.extra["stance_limits"]
+        )
+        calibrate_oof(clf, probs, y_true, resting=rest | out | held)
         clf.extra["calibration"].update(resting_clips=int(rest.sum()),
-                                        out_of_range_clips=int((out & ~rest).sum()))  # fmt: skip
+                                        out_of_range_clips=int((out & ~rest).sum()),
+                                        out_of_stance_clips=int((held & ~out & ~rest).sum()))  # fmt: skip
         if len(tested) > len(oof.tested):
             clf.extra["calibration"]["on"] = (
                 "out-of-fold grouped CV and leave-source-out CV, pooled"
@@ -269,14 +275,17 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
     return trained
 
 
-def _range_limits(clf, ts) -> list[dict[str, float]]:
-    """Fit and store in `clf.extra` the range limits (analysis/motionrange.py) of every exercise from
-    all training clips; returns each clip's joint ranges."""
-    from workout_classifier.analysis.motionrange import fit_limits, track_ranges
+def _body_limits(clf, ts) -> tuple[list[dict], list[dict]]:
+    """Fit and store in `clf.extra` the range limits (analysis/motionrange.py) and stance limits
+    (analysis/stance.py) of every exercise from all training clips; returns each clip's joint ranges
+    and stance."""
+    from workout_classifier.analysis import motionrange, stance
 
-    ranges = track_ranges(ts.tracks)
-    clf.extra["range_limits"] = fit_limits(ranges, [ts.classes[i] for i in ts.y])
-    return ranges
+    labels = [ts.classes[i] for i in ts.y]
+    ranges, stances = motionrange.track_ranges(ts.tracks), stance.track_stances(ts.tracks)
+    clf.extra["range_limits"] = motionrange.fit_limits(ranges, labels)
+    clf.extra["stance_limits"] = stance.fit_limits(stances, labels)
+    return ranges, stances
 
 
 def cross_validate_training_set(ts, model: str = DEFAULT_MODEL_NAME, *, folds: int = 5, protocol: str = "grouped",

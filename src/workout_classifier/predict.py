@@ -14,6 +14,7 @@ others still get answers.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import replace
@@ -23,6 +24,7 @@ import numpy as np
 
 from workout_classifier.analysis.motionrange import joint_ranges, range_check
 from workout_classifier.analysis.posture import resting_windows
+from workout_classifier.analysis.stance import stance, stance_check
 from workout_classifier.frames import damage
 from workout_classifier.frames.sampling import decode_report
 from workout_classifier.frames.video import VideoError
@@ -84,6 +86,16 @@ def classify_sequence(
         out["out_of_range"] = rom.pop("out")
         out["range_of_motion"] = rom
         if out["out_of_range"]:
+            out["label"] = UNKNOWN
+    # ... and its body must be held as that exercise holds it (stance.py): a deadlift read as a squat
+    # has its hands below the knees, a lateral raise read as a jumping jack keeps its feet together.
+    if best and clf.extra.get("stance_limits") is not None:
+        st = stance(track.raw[..., 4:7], track.detected)
+        broken = stance_check(best, st, clf.extra["stance_limits"])
+        out["stance"] = {k: round(v, 2) if math.isfinite(v) else None for k, v in st.items()}
+        out["out_of_stance"] = broken is not None
+        if broken is not None:
+            out["stance_rule"] = broken
             out["label"] = UNKNOWN
     out.update(
         windows=len(raw),

@@ -65,6 +65,9 @@ def test_a_clean_answer_shows_no_warnings(page):  # noqa: F811
          "the knee moves 12°, under the 34° a squat needs"),
         ({"out_of_range": True, "range_of_motion": {"joint": "elbow", "degrees": 61.0, "max": 19.7}},
          "the elbow moves 61°, over the 20° a squat allows"),
+        ({"out_of_stance": True, "stance_rule": {"measure": "feet_apart", "value": 1.2, "min": 2.2,
+                                                 "says": "the feet get 1.2 hip widths apart"}},
+         "the feet get 1.2 hip widths apart"),
     ],
 )  # fmt: skip
 def test_an_unknown_answer_says_why(page, extra, says):  # noqa: F811

@@ -130,3 +130,7 @@ def test_an_unknown_answer_says_why():
     assert unknown_reason({**base, "out_of_range": True, "range_of_motion": rom}) == (
         "but the elbow moves 60°, over the 21° it allows"
     )
+    rule = {"measure": "hands_low", "value": 0.6, "max": 0.3, "says": "a hand is below the knees"}
+    assert unknown_reason({**base, "out_of_stance": True, "stance_rule": rule}) == (
+        "but a hand is below the knees"
+    )

@@ -68,12 +68,18 @@ def test_train_then_predict_json(fake_dataset):
         "on": "out-of-fold grouped CV",
         "resting_clips": 0,
         "out_of_range_clips": 0,
+        "out_of_stance_clips": 0,
     }
     # Range limits for the exercises with a joint to check (motionrange.DEFINING): squat's knee.
     assert (
         clf.extra["range_limits"].keys() == {"squat"}
         and clf.extra["range_limits"]["squat"]["min"] > 10
     )
+    # Stance rules for the exercises that have them (stance.RULES): a squat stands, its hands above the knees.
+    assert [r["measure"] for r in clf.extra["stance_limits"]["squat"]] == [
+        "torso_tilt",
+        "hands_low",
+    ]
     assert 0 < clf.extra["unknown_threshold"] < 1
     assert "one fit" in r.output
     videos = sorted(str(p) for p in data.rglob("*.mp4"))[:2]

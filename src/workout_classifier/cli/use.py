@@ -98,6 +98,8 @@ def unknown_reason(r: dict) -> str:
         if "min" in rom:
             return f"but the {rom['joint']} moves {rom['degrees']:.0f}°, under the {rom['min']:.0f}° it needs"
         return f"but the {rom['joint']} moves {rom['degrees']:.0f}°, over the {rom['max']:.0f}° it allows"
+    if r.get("out_of_stance"):
+        return f"but {r['stance_rule']['says']}"
     return "below the model's threshold"
 
 

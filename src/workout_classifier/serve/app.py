@@ -78,6 +78,11 @@ class Prediction(BaseModel):
     out_of_range: bool | None = (
         None  # too little (or, for a hold, too much) for it: answered `unknown`
     )
+    # The clip's stance (analysis/stance.py: torso_tilt, hands_up, hands_low, feet_apart) and whether the
+    # best guess's body rules hold; `stance_rule`, the rule broken ({measure, value, min|max, says}).
+    stance: dict | None = None
+    out_of_stance: bool | None = None
+    stance_rule: dict | None = None
     annotated_video: str | None = None
 
 

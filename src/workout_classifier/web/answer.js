@@ -38,6 +38,7 @@ window.WorkoutAnswer = (function () {
         : `over the ${Math.round(rom.max)}° a ${r.top[0].label} allows`;
       return ` (the ${rom.joint} moves ${Math.round(rom.degrees)}°, ${lim})`;
     }
+    if (r.out_of_stance && r.stance_rule) return ` (${r.stance_rule.says})`;
     return " (not sure enough to name one)";
   }
   const colors = (segs) => {
