@@ -31,7 +31,7 @@ Gates compared (each fitted to reject `--reject` of the known out-of-fold clips)
 - `learned+resting`: the learned gate (learn/gate.py: a logistic regression on the shape of the
   rep-window votes), fitted on every held-out prediction above (out-of-fold and held-out-source
   known clips, left-out exercises' clips) except the judged exercise's own (learned_gates), or
-  resting; threshold for 3% of the out-of-fold known clips, or (`3% of both`) of the out-of-fold
+  resting; threshold for `--reject` of the out-of-fold known clips, or (`both pooled`) of the out-of-fold
   and held-out-source ones pooled.
 The CACHE must hold every clip (`workout extract DATA --cache CACHE` first).
 """
@@ -60,9 +60,7 @@ from workout_classifier.analysis.motionrange import track_ranges  # noqa: E402
 from workout_classifier.analysis.posture import resting_clips  # noqa: E402
 from workout_classifier.analysis.stance import track_stances  # noqa: E402
 from workout_classifier.cli.learn import MIN_CLIPS  # noqa: E402
-from workout_classifier.learn.calibrate import (  # noqa: E402
-    apply_temperature,
-)
+from workout_classifier.learn.calibrate import REJECT_RATE, apply_temperature  # noqa: E402
 from workout_classifier.learn.dataset import scan_dataset  # noqa: E402
 from workout_classifier.learn.evaluate import make_splits, source_splits  # noqa: E402
 from workout_classifier.learn.features import clip_probs, eval_windows, prepare  # noqa: E402
@@ -155,7 +153,10 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, required=True)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument(
-        "--reject", type=float, default=0.03, help="share of known clips each gate may reject"
+        "--reject",
+        type=float,
+        default=REJECT_RATE,
+        help="share of known clips each gate may reject (default: what `workout train` ships)",
     )
     ap.add_argument("--out", type=Path, default=HERE / "results" / "unknown.md")
     args = ap.parse_args()
@@ -305,7 +306,7 @@ def main() -> None:
         f"{time.time() - t0:.0f} s, load average {load} at the end (2 cores). Pose settings: the defaults "
         f"(version {PoseSettings.VERSION}, {PoseSettings().fps:g} fps, main person "
         f"{'on' if PoseSettings().main_person else 'off'}). Each gate is fitted on out-of-fold "
-        f"predictions of a grouped 5-fold CV of the model's own training clips to reject {args.reject:.0%} "
+        f"predictions of a grouped 5-fold CV of the model's own training clips to reject {args.reject:.1%} "
         "of them. `maxprob`: calibrated top probability below a threshold. `maxprob+resting`: that, or "
         "every window resting: standing still or in place with the hands down, walking, sitting down (live's `resting` rule), together within the budget. "
         "`maxprob+resting+range` (shipped until 2026-12-06 late night): that, or the answered exercise's defining "
@@ -321,8 +322,8 @@ def main() -> None:
         "probabilities, number of windows) or resting; each exercise's clips are judged by a gate fitted on "
         "the other exercises' held-out predictions only (out-of-fold and held-out-source known clips "
         "positive, clips of an exercise answered by the model trained without it negative; the untrained "
-        "exercises are never fitted on), threshold for 3% of those out-of-fold known clips "
-        "(`3% of both`: of the out-of-fold and held-out-source known clips pooled).",
+        f"exercises are never fitted on), threshold for {args.reject:.1%} of those out-of-fold known clips "
+        "(`both pooled`: of the out-of-fold and held-out-source known clips pooled).",
         "",
         *_head("figure", [*(f"`{g}`" for g in gates), "target"]),
         *rows,

@@ -132,8 +132,8 @@ def learned_gates(parts, reject: float) -> dict:
     (`workout train` leaves such small exercises out). Each exercise's rows (its out-of-fold and held-out-source clips, and
     its clips answered by the model trained without it) are judged by gates fitted on the other
     exercises' rows only, with the threshold set for `reject` of their out-of-fold known clips
-    (`learned`), or of their out-of-fold and held-out-source known clips pooled (`learned, 3% of
-    both`). Returns {gate: (rejected (N,), OOF known rejected by each exercise's gate, full gate)}."""
+    (`learned`), or of their out-of-fold and held-out-source known clips pooled (`learned, both
+    pooled`). Returns {gate: (rejected (N,), OOF known rejected by each exercise's gate, full gate)}."""
     rows, known, ex, kind, rest = (np.concatenate(a) for a in zip(*parts, strict=True))
     out = {}
     for name, on in LEARNED.items():
@@ -155,5 +155,5 @@ def learned_gates(parts, reject: float) -> dict:
     return out
 
 
-# The learned gate's threshold: 3% of which known clips (learned_gates).
-LEARNED = {"learned+resting": ("oof",), "learned+resting, 3% of both": ("oof", "lso")}
+# The learned gate's threshold: the budget of which known clips (learned_gates).
+LEARNED = {"learned+resting": ("oof",), "learned+resting, both pooled": ("oof", "lso")}

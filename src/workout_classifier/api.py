@@ -251,15 +251,15 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
         from workout_classifier.analysis.stance import answers_out_of_stance
 
         rest = resting_clips([ts.tracks[i] for i in tested], clf.features)
-        # Clips `predict` answers `unknown` for their range or stance count in the gate's 3% like
-        # resting ones.
+        # Clips `predict` answers `unknown` for their range or stance count in the gate's budget
+        # (calibrate.REJECT_RATE) like resting ones.
         out = answers_out_of_range(
             probs, [ranges[i] for i in tested], ts.classes, clf.extra["range_limits"]
         )
         held = answers_out_of_stance(
             probs, [stances[i] for i in tested], ts.classes, clf.extra["stance_limits"]
         )
-        calibrate_oof(clf, probs, y_true, resting=rest | out | held)
+        calibrate_oof(clf, probs, y_true, resting=rest | out | held, live_resting=rest)
         clf.extra["calibration"].update(resting_clips=int(rest.sum()),
                                         out_of_range_clips=int((out & ~rest).sum()),
                                         out_of_stance_clips=int((held & ~out & ~rest).sum()))  # fmt: skip

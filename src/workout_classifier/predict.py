@@ -67,7 +67,7 @@ def classify_sequence(
     win = clf.predict_windows(raw, tta=tta)  # (W, K)
     out = answer(win.mean(0), clf.classes, top, clf.extra.get("unknown_threshold"))
     # Resting through the whole clip (standing still or in place, walking, sitting down) is not an
-    # exercise, whatever the model says (live's `resting`); a gate fitted with it counts it in its 3%.
+    # exercise, whatever the model says (live's `resting`); a gate fitted with it counts it in its budget.
     # Posture is judged on 4 s time windows whatever the model's unit (a rep of walking is one step).
     still = (
         raw

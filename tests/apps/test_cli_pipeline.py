@@ -64,7 +64,8 @@ def test_train_then_predict_json(fake_dataset):
     # The unknown gate comes from out-of-fold predictions of a whole grouped CV, every clip once.
     assert clf.extra["calibration"] == {
         "clips": 18,
-        "reject_rate": 0.03,
+        "reject_rate": 0.01,
+        "live_reject_rate": 0.03,
         "on": "out-of-fold grouped CV",
         "resting_clips": 0,
         "out_of_range_clips": 0,

@@ -258,3 +258,15 @@ def test_live_finds_a_lifter_small_in_the_frame(real_clips, tmp_path):
             )
             assert xy[0] > 900 / 1280 and xy[1] > 0.7  # on the lifter, in the lower right
     assert found[False] < 0.5 and found[True] >= 0.8, found
+
+
+def test_live_reads_its_own_threshold():
+    """Live skips the whole-clip range and stance checks, so it keeps the threshold fitted for it."""
+    from workout_classifier.learn.checkpoint import Classifier
+    from workout_classifier.live.tracker import LiveTracker
+
+    clf = Classifier.load()  # the shipped model carries both
+    assert clf.extra["live_unknown_threshold"] > clf.extra["unknown_threshold"]
+    assert LiveTracker(clf).threshold == clf.extra["live_unknown_threshold"]
+    del clf.extra["live_unknown_threshold"]  # a model file from before: the clip threshold
+    assert LiveTracker(clf).threshold == clf.extra["unknown_threshold"]

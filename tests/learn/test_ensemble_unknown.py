@@ -162,6 +162,16 @@ def test_oof_threshold_leaves_room_for_resting_clips():
     assert (
         thr < calibrate_oof(clf, probs, y, 0.03)["unknown_threshold"]
     )  # a lower bar than without them
+    # Live's threshold: its own budget, only the resting clips counted first (no range or stance check).
+    body = rest.copy()
+    body[6:12] = True  # 1.5% more answered `unknown` by the body checks
+    calibrate_oof(clf, probs, y, 0.01, resting=body, live_resting=rest)
+    live = clf.extra["live_unknown_threshold"]
+    assert (
+        clf.extra["unknown_threshold"] < live
+        and clf.extra["calibration"]["live_reject_rate"] == 0.03
+    )
+    assert abs(((conf < live) | rest).mean() - 0.03) <= 0.005
 
 
 @pytest.mark.parametrize("move", ["squat", "curl", "jack"])

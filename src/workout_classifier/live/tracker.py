@@ -74,7 +74,9 @@ class LiveTracker:
         self.part: tuple[float, ...] | None = None
         self._last_recover = -np.inf
         self.recovered = 0
-        self.threshold = clf.extra.get("unknown_threshold")
+        # Live's own threshold where the model file has one (calibrate.LIVE_REJECT_RATE: live does not
+        # apply the whole-clip range and stance checks).
+        self.threshold = clf.extra.get("live_unknown_threshold", clf.extra.get("unknown_threshold"))
         keep = int(cfg.buffer_seconds * 60)
         self.times: deque[float] = deque(maxlen=keep)
         self.rows: deque[np.ndarray] = deque(maxlen=keep)
