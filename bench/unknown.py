@@ -103,7 +103,7 @@ def trained(tracks, y, groups, classes, reject: float):
         ns = NoveltyScore.fit(*_raw(tracks, tr, feats), y[tr])
         dist[te] = ns.score(*_raw(tracks, te, feats))
     rest = resting_clips(tracks, feats)
-    ranges, stances = track_ranges(tracks), track_stances(tracks)
+    ranges, stances = track_ranges(tracks), track_stances(tracks, feats)
     gate = Gate(probs, y, dist, rest, reject, ranges, stances, classes)
     clf, _ = fit(tracks, y, groups, classes, MODEL, feats, TrainConfig())
     ns = NoveltyScore.fit(*_raw(tracks, np.arange(len(y)), feats), y)
@@ -123,7 +123,7 @@ def score(clf, ns, gate, tracks) -> dict[str, np.ndarray]:
     probs = clip_probs(win, owner, len(tracks))
     rest = resting_clips(tracks, clf.features)
     out = gate.rejects(
-        probs, ns.score(raw, owner), rest, track_ranges(tracks), track_stances(tracks)
+        probs, ns.score(raw, owner), rest, track_ranges(tracks), track_stances(tracks, clf.features)
     )
     rows = clip_feature_rows(apply_temperature(win, gate.t), owner, len(tracks))
     # the answer each clip gets where no gate rejects it; the learned gate's rows, fitted later

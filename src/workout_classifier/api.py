@@ -282,7 +282,8 @@ def _body_limits(clf, ts) -> tuple[list[dict], list[dict]]:
     from workout_classifier.analysis import motionrange, stance
 
     labels = [ts.classes[i] for i in ts.y]
-    ranges, stances = motionrange.track_ranges(ts.tracks), stance.track_stances(ts.tracks)
+    ranges = motionrange.track_ranges(ts.tracks)
+    stances = stance.track_stances(ts.tracks, clf.features)
     clf.extra["range_limits"] = motionrange.fit_limits(ranges, labels)
     clf.extra["stance_limits"] = stance.fit_limits(stances, labels)
     return ranges, stances

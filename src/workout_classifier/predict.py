@@ -24,7 +24,7 @@ import numpy as np
 
 from workout_classifier.analysis.motionrange import joint_ranges, range_check
 from workout_classifier.analysis.posture import resting_windows
-from workout_classifier.analysis.stance import stance, stance_check
+from workout_classifier.analysis.stance import stance_check, track_stance
 from workout_classifier.frames import damage
 from workout_classifier.frames.sampling import decode_report
 from workout_classifier.frames.video import VideoError
@@ -70,11 +70,11 @@ def classify_sequence(
     # exercise, whatever the model says (live's `resting`); a gate fitted with it counts it in its budget.
     # Posture is judged on 4 s time windows whatever the model's unit (a rep of walking is one step).
     still = (
-        raw
+        (raw, starts)
         if clf.features.unit == "time"
-        else windows(track, replace(clf.features, unit="time"))[0]
+        else windows(track, replace(clf.features, unit="time"))
     )
-    out["resting"] = bool(resting_windows(still).all())
+    out["resting"] = bool(resting_windows(still[0]).all())
     if out["resting"] and clf.extra.get("unknown_threshold") is not None:
         out["label"] = UNKNOWN
     # The answered exercise's joint must move through some of its range, a hold's stay still
@@ -90,7 +90,7 @@ def classify_sequence(
     # ... and its body must be held as that exercise holds it (stance.py): a deadlift read as a squat
     # has its hands below the knees, a lateral raise read as a jumping jack keeps its feet together.
     if best and clf.extra.get("stance_limits") is not None:
-        st = stance(track.raw[..., 4:7], track.detected)
+        st = track_stance(track, clf.features, still)
         broken = stance_check(best, st, clf.extra["stance_limits"])
         out["stance"] = {k: round(v, 2) if math.isfinite(v) else None for k, v in st.items()}
         out["out_of_stance"] = broken is not None

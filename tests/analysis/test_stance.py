@@ -8,6 +8,8 @@ from workout_classifier.analysis.stance import (
     fit_limits,
     stance,
     stance_check,
+    track_stance,
+    track_stances,
 )
 from workout_classifier.learn.features import FeatureConfig
 from workout_classifier.learn.train import TrainConfig, fit
@@ -71,7 +73,7 @@ def test_predict_answers_unknown_when_the_answered_body_breaks_a_rule():
     seq = synthetic_sequence("squat", seed=4242)
     before = classify_sequence(seq, clf)  # a model file from before the check: no stance asked
     assert before["label"] == "squat" and "stance" not in before and "out_of_stance" not in before
-    clf.extra["stance_limits"] = fit_limits([stance(t.raw[..., 4:7], t.detected) for t in tracks],
+    clf.extra["stance_limits"] = fit_limits(track_stances(tracks, clf.features),
                                             [classes[k] for k in y])  # fmt: skip
     squat = classify_sequence(seq, clf)
     assert squat["label"] == "squat" and squat["out_of_stance"] is False
@@ -85,3 +87,23 @@ def test_predict_answers_unknown_when_the_answered_body_breaks_a_rule():
         held["stance_rule"]["says"].startswith("the torso is ")
         and "60° a squat needs" in held["stance_rule"]["says"]
     )
+
+
+def test_standing_around_before_the_exercise_does_not_count():
+    """A push-up clip that opens with the person standing still: the stance is the push-up's."""
+    from workout_classifier.learn.features import prepare
+    from workout_classifier.pose.landmarks import PoseSequence
+
+    squat = synthetic_sequence("squat", seconds=8, seed=7)
+    lying = squat.world.copy()
+    lying[..., [0, 1]] = lying[..., [1, 0]]  # an exercise done lying down, 8 s
+    n = len(squat.times)
+    still = np.repeat(squat.world[:1], 2 * n, 0)  # 16 s standing still first, twice as long
+    still[..., :3] += np.random.default_rng(0).normal(0, 1e-3, still[..., :3].shape)
+    img = np.concatenate([np.repeat(squat.landmarks[:1], 2 * n, 0), squat.landmarks])
+    times = np.arange(3 * n) / 15.0
+    seq = PoseSequence(img, np.concatenate([still, lying]), times, np.ones(3 * n, bool), squat.meta)
+    track = prepare(seq)
+    cfg = FeatureConfig(steps=24, streams=("raw",))
+    assert stance(track.raw[..., 4:7], track.detected)["torso_tilt"] < 30  # the whole clip: upright
+    assert track_stance(track, cfg)["torso_tilt"] > 60  # while it moves: lying

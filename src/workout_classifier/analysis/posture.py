@@ -31,6 +31,7 @@ from workout_classifier.learn.features import (
     R_WR,
     angle_cos,
     eval_windows,
+    windows,
 )
 
 L_AN, R_AN = 27, 28
@@ -131,3 +132,24 @@ def resting_clips(tracks: list, features) -> np.ndarray:
     raw, owner = eval_windows(list(tracks), replace(features, unit="time"))  # as predict judges it
     moving = np.bincount(owner, weights=~resting_windows(raw), minlength=len(tracks))
     return moving == 0
+
+
+def moving_frames(
+    track, features, still: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """(T,) True for the frames of a features.Track that some non-resting 4 s window covers: the clip
+    without the standing around, walking in or sitting down before and after its exercise.
+
+    `still`: (raw, starts) of the track's time windows (features.windows at unit "time"), when the
+    caller has them. All frames are kept when every window rests (the caller decides what that means).
+    """
+    cfg = replace(features, unit="time")
+    raw, starts = still if still is not None else windows(track, cfg)
+    rest = resting_windows(raw)
+    t = np.asarray(track.times, np.float64) - float(track.times[0])
+    span = min(cfg.window_seconds, track.duration) if track.duration > 0 else 0.0
+    keep = np.zeros(len(t), bool)
+    for s, r in zip(starts, rest, strict=True):
+        if not r:
+            keep |= (t >= s - 1e-6) & (t <= s + span + 1e-6)
+    return keep if keep.any() else np.ones(len(t), bool)

@@ -1,6 +1,7 @@
 """How the body is held through a clip, and the check that it is held as the answered exercise holds it.
 
-Four measures of a clip's metric world landmarks, over the frames where the person was found:
+Four measures of a clip's metric world landmarks, over the frames where the person was found and moves
+(`track_stance`: frames only resting 4 s windows cover, standing around before or after, are left out):
 - `torso_tilt`: degrees of the torso (hips' middle to shoulders' middle) from upright, the median
   frame (0 standing, 90 lying; the world landmarks' y axis is the camera's, so a camera pitched
   down adds its pitch);
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from workout_classifier.analysis.posture import moving_frames
 from workout_classifier.learn.features import (
     L_AN,
     L_HIP,
@@ -144,9 +146,20 @@ def says(label: str, rule: dict) -> str:
     return f"a hand is {where} on {v:.0%} of the frames, " + bound.format(f"{limit:.0%}")
 
 
-def track_stances(tracks) -> list[dict[str, float]]:
-    """`stance` of each clip's features.Track (world landmarks in raw[..., 4:7])."""
-    return [stance(t.raw[..., 4:7], t.detected) for t in tracks]
+def track_stance(track, features, still=None) -> dict[str, float]:
+    """`stance` of a features.Track (world landmarks in raw[..., 4:7]) while it moves: over the frames
+    of its non-resting 4 s windows (posture.moving_frames; `still`, their (raw, starts) if at hand),
+    so that standing around or walking in before a push-up or a pull-up does not count. `features`:
+    the model's FeatureConfig."""
+    keep = moving_frames(track, features, still)
+    found = np.asarray(track.detected, bool)
+    use = found & keep if np.sum(found & keep) >= MIN_FRAMES else found
+    return stance(track.raw[..., 4:7], use)
+
+
+def track_stances(tracks, features) -> list[dict[str, float]]:
+    """`track_stance` of each clip."""
+    return [track_stance(t, features) for t in tracks]
 
 
 def answers_out_of_stance(probs: np.ndarray, stances, classes, limits) -> np.ndarray:
