@@ -139,14 +139,18 @@ def stance_check(
 def says(label: str, rule: dict) -> str:
     """A broken rule in words, as the CLI and the page show it."""
     way = "min" if "min" in rule else "max"
-    limit, v = rule[way], rule["value"]
-    bound = f"under the {{}} a {label} needs" if way == "min" else f"over the {{}} a {label} allows"
-    if rule["measure"] == "torso_tilt":
-        return f"the torso is {v:.0f}° from upright, " + bound.format(f"{limit:.0f}°")
-    if rule["measure"] == "feet_apart":
-        return f"the feet get {v:.1f} hip widths apart, " + bound.format(f"{limit:.1f}")
-    where = "above the shoulders" if rule["measure"] == "hands_up" else "below the knees"
-    return f"a hand is {where} on {v:.0%} of the frames, " + bound.format(f"{limit:.0%}")
+    limit, v, m = rule[way], rule["value"], rule["measure"]
+    if m == "torso_tilt":
+        seen, lim = f"the torso is {v:.0f}° from upright", f"{limit:.0f}°"
+    elif m == "feet_apart":
+        seen, lim = f"the feet get {v:.1f} hip widths apart", f"{limit:.1f}"
+    else:
+        where = "above the shoulders" if m == "hands_up" else "below the knees"
+        seen, lim = f"a hand is {where} on {v:.0%} of the frames", f"{limit:.0%}"
+    bound = (
+        f"under the {lim} a {label} needs" if way == "min" else f"over the {lim} a {label} allows"
+    )
+    return f"{seen}, {bound}"
 
 
 def track_stance(track, features, still=None) -> dict[str, float]:
