@@ -283,6 +283,9 @@ def main() -> None:
         f"| known clips of a held-out source wrongly `unknown` (leave-source-out, {n_src} clips) | "
         + " | ".join(f"{src_rej[g]:.3f}" for g in gates)
         + " | <= 0.03 |",
+        "| ... of them answered right without the gate (right answers lost to `unknown`) | "
+        + " | ".join(f"{src_right['none'] - src_right[g]:.3f}" for g in gates)
+        + " | |",
         f"| left-out exercise answered `unknown` (mean of {len(left)}) | "
         + " | ".join(f"{mean_left[g]:.3f}" for g in gates)
         + " | >= 0.60 |",

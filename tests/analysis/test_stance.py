@@ -64,6 +64,22 @@ def test_limits_widen_the_percentile_and_the_first_broken_rule_is_said():
     assert "pull up" in RULES and ("hands_up", "min") in RULES["pull up"]
 
 
+def test_a_chest_fly_keeps_its_hands_between_the_knees_and_the_shoulders():
+    fly = [
+        {"torso_tilt": t, "hands_up": 0.0, "hands_low": 0.0, "feet_apart": 1.8} for t in (4, 8, 12)
+    ]
+    limits = fit_limits(fly, ["chest fly machine"] * 3)
+    assert stance_check("chest fly machine", fly[1], limits) is None
+    # seated with the hands by the hips and below the knees (a russian twist read as chest fly)
+    twist = {"torso_tilt": 34.0, "hands_up": 0.0, "hands_low": 0.73, "feet_apart": 0.95}
+    assert stance_check("chest fly machine", twist, limits)["measure"] == "hands_low"
+    press = {**fly[1], "hands_up": 0.8}  # a shoulder press's hands go overhead
+    assert stance_check("chest fly machine", press, limits)["measure"] == "hands_up"
+    assert (
+        stance_check("deadlift", press, fit_limits(fly, ["deadlift"] * 3))["measure"] == "hands_up"
+    )
+
+
 def test_predict_answers_unknown_when_the_answered_body_breaks_a_rule():
     tracks, y, groups, classes = synthetic_tracks(n_per_class=8)
     classes = ["squat", "barbell biceps curl", "jumping jack"]

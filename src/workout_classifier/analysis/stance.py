@@ -10,8 +10,10 @@ Four measures of a clip's metric world landmarks, over the frames where the pers
 - `feet_apart`: how far apart the ankles get (90th percentile), in hip widths.
 
 Each exercise has a few rules of its body (`RULES`): a squat keeps its hands above the knees (a
-deadlift's go below them), a lunge and a jumping jack spread the feet, a lateral raise does not, a
-pull-up has its hands up, a standing exercise stands and a push-up or a plank does not. `workout train`
+deadlift's go below them, never above the shoulders), a lunge and a jumping jack spread the feet, a
+lateral raise does not, a pull-up has its hands up, a chest fly machine keeps them between the knees
+and the shoulders (its handles sit at chest height), a standing exercise stands and a push-up or a
+plank does not. `workout train`
 fits each rule's limit on the training clips (`fit_limits`): the 10th percentile of the exercise's
 clips (90th for an upper limit), widened by a margin (`MARGIN`). `predict` answers `unknown` when the
 answered exercise breaks one (`stance_check`), as it does for the joint range (motionrange.py).
@@ -57,6 +59,8 @@ RULES: dict[str, tuple[tuple[str, str], ...]] = {
     "lunges": (("torso_tilt", "max"), ("feet_apart", "min")),
     "jumping jack": (("torso_tilt", "max"), ("feet_apart", "min")),
     "lateral raise": (("torso_tilt", "max"), ("feet_apart", "max")),
+    "chest fly machine": (("torso_tilt", "max"), ("hands_low", "max"), ("hands_up", "max")),
+    "deadlift": (("torso_tilt", "max"), ("hands_up", "max")),
     "pull up": (("hands_up", "min"),),
     "push up": (("torso_tilt", "min"),),
     "plank": (("torso_tilt", "min"),),
