@@ -134,3 +134,18 @@ def test_a_view_region_is_four_shares_in_order_or_the_whole_picture():
         [0, 0, "a", 1],
     ):
         assert parse_view(bad) is None, bad
+
+
+def test_a_malformed_view_is_said_and_the_whole_picture_used(tmp_path):
+    black = cv2.imencode(".jpg", np.zeros((240, 320, 3), np.uint8))[1].tobytes()
+    app = create_app(model_for_tests(tmp_path), workers=1, tmp_dir=tmp_path, warm_up=False)
+    with TestClient(app) as client, client.websocket_connect("/api/live") as ws:
+        assert ws.receive_json()["type"] == "ready"
+        ws.send_json({"type": "view", "region": [0.6, 0, 0.5, 1]})
+        warning = ws.receive_json()
+        assert warning["type"] == "warning" and "whole picture" in warning["message"]
+        assert "\n" not in warning["message"]
+        got = send(ws, 1, 0.0, black)  # the session goes on
+        assert got["type"] == "frame" and got["id"] == 1 and got["landmarks"] is None
+        ws.send_json({"type": "view", "region": None})  # null: the whole picture, nothing to say
+        assert send(ws, 2, 0.1, black)["type"] == "frame"

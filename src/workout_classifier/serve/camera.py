@@ -9,7 +9,8 @@ id, time, label, confidence, reps, set, set_label, top, form_cues, landmarks
 the newest is processed and the others are counted as ``dropped``. The text
 message ``{"type": "stop"}`` answers ``{"type": "summary", ...}`` (the
 `LiveTracker` summary) and closes. The text message ``{"type": "view", "region":
-[x0, y0, x1, y1]}`` (shares of the camera picture, or null for all of it) says
+[x0, y0, x1, y1]}`` (shares of the camera picture, or null for all of it; anything else is
+answered ``{"type": "warning", message}`` and read as all of it) says
 that the frames after it are that part of the picture: the page zooms on a
 person small in the frame by sending a crop of the full-resolution camera frame
 (web/camzoom.js); landmarks still come back in whole-picture coordinates. At most `max_sessions` sockets at once; one
@@ -213,7 +214,13 @@ async def _session(ws: WebSocket, pool: LiveWorkers) -> None:
                     if text.get("type") == "stop":
                         latest["stop"] = "stop"
                     elif text.get("type") == "view":
-                        latest["view"] = parse_view(text.get("region"))
+                        region = text.get("region")
+                        latest["view"] = parse_view(region)
+                        if region is not None and latest["view"] is None:
+                            latest["warning"] = (
+                                f"view region {str(region)[:80]} is not four shares x0 < x1, y0 < y1 "
+                                "within [0, 1]; the frames are read as the whole picture"
+                            )
             wake.set()
             if latest["stop"]:
                 return
@@ -227,6 +234,8 @@ async def _session(ws: WebSocket, pool: LiveWorkers) -> None:
             wake.clear()
             if latest["stop"]:
                 break
+            if latest.get("warning"):  # sent from here only: one task writes to the socket
+                await ws.send_json({"type": "warning", "message": latest.pop("warning")})
             frame, latest["frame"] = latest["frame"], None
             if frame is None:
                 continue
