@@ -20,7 +20,13 @@ from pathlib import Path
 import numpy as np
 from common import cached_five, write_table
 
-from workout_classifier.analysis.timeline import MIN_SEGMENT, build_timeline, join_sequences
+from workout_classifier.analysis.timeline import (
+    MIN_SEGMENT,
+    SEVERAL_SECONDS,
+    build_timeline,
+    join_sequences,
+    several_exercises,
+)
 from workout_classifier.learn.evaluate import make_splits
 from workout_classifier.learn.models import default_features
 from workout_classifier.learn.train import TrainConfig, fit
@@ -89,8 +95,19 @@ def main() -> None:
         errs = [
             min(abs(b - f) for f in found) if found else float(seq.times[-1]) for b in seg_bounds
         ]
+        several = [e["label"] for e in several_exercises(segs)]
         rows.append({"frame_acc": float((pred_lab == true_lab).mean()), "errs": errs,
-                     "n_ok": len(segs) == 3, "length": float(seq.times[-1])})  # fmt: skip
+                     "n_ok": len(segs) == 3, "length": float(seq.times[-1]), "several": bool(several),
+                     "several_ok": sorted(several) == sorted(ts.classes[k] for k in labels)})  # fmt: skip
+
+    # predict's `exercises`: is a clip of one exercise ever said to hold several?
+    singles = []
+    for i in te:
+        seq = cache.load(good[i].path)
+        probs, win_starts = timeline_windows(seq, clf)
+        segs = build_timeline(seq, probs, win_starts, clf.classes, clf.features.window_seconds,
+                              reps=False)  # fmt: skip
+        singles.append(bool(several_exercises(segs)))
 
     acc = np.array([r["frame_acc"] for r in rows])
     errs = np.concatenate([r["errs"] for r in rows])
@@ -110,6 +127,13 @@ def main() -> None:
         f"| boundary error, mean | {errs.mean():.2f} s |",
         f"| boundaries found within 2 s | {(errs <= 2).mean():.3f} |",
         f"| sessions with exactly 3 segments | {np.mean([r['n_ok'] for r in rows]):.3f} |",
+        f"| sessions said to hold several exercises (predict's `exercises`, {SEVERAL_SECONDS:g} s or more "
+        f"of each) | {np.mean([r['several'] for r in rows]):.3f} |",
+        f"| ... naming exactly their 3 | {np.mean([r['several_ok'] for r in rows]):.3f} |",
+        f"| single test clips said to hold several ({len(singles)} clips, "
+        f"{np.median([ts.tracks[i].duration for i in te]):.0f} s median, "
+        f"{max(ts.tracks[i].duration for i in te):.0f} s longest) | {np.mean(singles):.3f} "
+        f"({sum(singles)}) |",
         "",
         "Reproduce: `python bench/timeline.py` (needs the pose cache of `../shared/data/clips`).",
         "",

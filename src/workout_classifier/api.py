@@ -58,6 +58,8 @@ class Result:
     form: str | None = None  # push-up form: "correct" / "wrong"
     form_cues: list[str] | None = None
     timeline: list[dict] | None = None  # [{start, end, label, confidence, reps}]
+    # A clip of several exercises: [{label, seconds}] of each (from the timeline's windows); [] otherwise.
+    exercises: list[dict] = field(default_factory=list)
     answer: dict = field(default_factory=dict, repr=False)  # every key, as to_dict() gives them
 
     @classmethod
@@ -70,7 +72,7 @@ class Result:
             top=answer.get("top") or [], error=answer.get("error"), warnings=answer.get("warnings") or [],
             reps=answer.get("reps"),
             rep_details=answer.get("rep_details"), form=answer.get("form"), form_cues=answer.get("form_cues"),
-            timeline=answer.get("timeline"), answer=answer,
+            timeline=answer.get("timeline"), exercises=answer.get("exercises") or [], answer=answer,
         )  # fmt: skip
 
     def to_dict(self) -> dict:

@@ -25,6 +25,7 @@ import numpy as np
 from workout_classifier.analysis.motionrange import joint_ranges, range_check
 from workout_classifier.analysis.posture import resting_windows
 from workout_classifier.analysis.stance import stance_check, track_stance
+from workout_classifier.analysis.timeline import SEVERAL_SECONDS, build_timeline, several_exercises
 from workout_classifier.frames import damage
 from workout_classifier.frames.sampling import decode_report
 from workout_classifier.frames.video import VideoError
@@ -75,6 +76,16 @@ def classify_sequence(
         else windows(track, replace(clf.features, unit="time"))
     )
     out["resting"] = bool(resting_windows(still[0]).all())
+    # A session of several exercises gets one answer for all of it above; the timeline's reading of
+    # the same time windows says which exercises it holds, so that answer is not taken for the only one.
+    out["exercises"] = []
+    if track.duration >= 2 * SEVERAL_SECONDS:
+        t_probs = clf.predict_windows(still[0], tta=bool(clf.extra.get("tta", False)))
+        t_starts = still[1] + float(track.times[0])
+        segs = build_timeline(seq, t_probs, t_starts, clf.classes, clf.features.window_seconds,
+                              reps=False)  # fmt: skip
+        out["exercises"] = several_exercises(segs)
+        out["_time_windows"] = (t_probs, t_starts)  # the timeline's, if asked (add_extras)
     if out["resting"] and clf.extra.get("unknown_threshold") is not None:
         out["label"] = UNKNOWN
     # The answered exercise's joint must move through some of its range, a hold's stay still
@@ -286,9 +297,7 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
                     form_cues=fc["form_cues"],
                 )
     if timeline:
-        from workout_classifier.analysis.timeline import build_timeline
-
-        probs, starts = timeline_windows(seq, clf)
+        probs, starts = res.get("_time_windows") or timeline_windows(seq, clf)
         res["timeline"] = build_timeline(seq, probs, starts, clf.classes,
                                          clf.features.window_seconds)  # fmt: skip
         for s in res["timeline"]:  # a segment over damaged frames says so, in its own words

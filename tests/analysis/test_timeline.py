@@ -3,7 +3,12 @@
 import numpy as np
 from synth import MOVES, synthetic_sequence
 
-from workout_classifier.analysis.timeline import build_timeline, join_sequences, viterbi_smooth
+from workout_classifier.analysis.timeline import (
+    build_timeline,
+    join_sequences,
+    several_exercises,
+    viterbi_smooth,
+)
 from workout_classifier.learn.features import FeatureConfig
 from workout_classifier.predict import classify_sequence
 
@@ -45,6 +50,26 @@ def test_boundaries_of_joined_clips_within_two_seconds():
         assert abs(s["start"] - b) <= 2.0
     assert segs[0]["start"] == 0 and abs(segs[-1]["end"] - seq.times[-1]) < 1
     assert all(s["reps"] >= 4 for s in segs) and all(0 <= s["confidence"] <= 1 for s in segs)
+
+
+def test_a_session_says_it_holds_several_exercises_and_a_single_clip_does_not():
+    parts = [synthetic_sequence("squat", 20, seed=1), synthetic_sequence("jack", 16, seed=2),
+             synthetic_sequence("curl", 18, seed=3)]  # fmt: skip
+    clf = MotionClassifier()
+    res = classify_sequence(join_sequences(parts)[0], clf)
+    assert [e["label"] for e in res["exercises"]] == ["squat", "jack", "curl"]
+    for e, part in zip(res["exercises"], parts, strict=True):
+        assert abs(e["seconds"] - part.times[-1]) <= 2.5, (e, part.times[-1])
+    assert classify_sequence(synthetic_sequence("jack", 40, seed=4), clf)["exercises"] == []
+    # what counts: 8 s or more of each, summed over its segments
+    segs = [{"start": 0, "end": 5, "label": "a"}, {"start": 5, "end": 12, "label": "b"},
+            {"start": 12, "end": 16, "label": "a"}, {"start": 16, "end": 20, "label": "c"}]  # fmt: skip
+    assert several_exercises(segs) == []  # only "a" has 8 s
+    segs[3]["end"] = 30
+    assert several_exercises(segs) == [
+        {"label": "a", "seconds": 9.0},
+        {"label": "c", "seconds": 14.0},
+    ]
 
 
 def test_single_clip_is_one_segment_and_short_clip_works():

@@ -263,6 +263,8 @@ def test_reps_form_and_timeline_are_shown_when_the_answer_has_them(page, shots):
                      {"start": 30.5, "end": 41.0, "label": "squat", "confidence": 0.7, "reps": 0},
                      {"start": 41.0, "end": 60.0, "label": "lunges", "confidence": 0.88, "reps": 9},
                      {"start": 60.0, "end": 74.2, "label": "push up", "confidence": 0.8, "reps": 6}],
+        "exercises": [{"label": "push up", "seconds": 44.7}, {"label": "squat", "seconds": 10.5},
+                      {"label": "lunges", "seconds": 19.0}],
     }  # fmt: skip
     stub_done_job(page, fake, "f" * 32)
     open_page(page)
@@ -272,6 +274,8 @@ def test_reps_form_and_timeline_are_shown_when_the_answer_has_them(page, shots):
     page.wait_for_selector("#result:not([hidden])")
     assert page.text_content("#label") == "push up"
     assert page.text_content("[data-fact='Repetitions'] dd") == "12"
+    several = page.text_content("[data-fact='Exercises'] dd")
+    assert several.startswith("push up 45 s, squat 11 s, lunges 19 s") and "timeline" in several
     form = page.locator("[data-fact='Form'] dd")
     assert form.text_content().startswith("wrong") and "84% sure" in form.text_content()
     assert "hips sagging" in form.text_content() and "bad" in form.get_attribute("class")

@@ -134,3 +134,16 @@ def test_an_unknown_answer_says_why():
     assert unknown_reason({**base, "out_of_stance": True, "stance_rule": rule}) == (
         "but a hand is below the knees"
     )
+
+
+def test_a_clip_of_several_exercises_says_so_under_its_answer(capsys):
+    from workout_classifier.cli import use
+
+    answer = {"video": "/x/session.mp4", "label": "unknown", "confidence": 0.3, "error": None,
+              "top": [{"label": "push up", "probability": 0.3}], "warnings": [],
+              "exercises": [{"label": "squat", "seconds": 41.5}, {"label": "push up", "seconds": 44.0}]}  # fmt: skip
+    use._print_predictions([answer, {**answer, "video": "/x/one.mp4", "exercises": []}])
+    out = capsys.readouterr().out.replace("\n", " ")
+    assert "session.mp4: several exercises (squat 42 s, push up 44 s)" in out
+    assert "--timeline names each part" in out and "one.mp4: several" not in out
+    assert "the timeline below names" in use.several_line(answer["exercises"], has_timeline=True)

@@ -15,6 +15,11 @@ import numpy as np
 
 from workout_classifier.pose.landmarks import PoseSequence
 
+# A clip holds several exercises when its timeline gives two or more of them this many seconds each. Over
+# grouped 5-fold CV (trees, seed 0; a *throwaway* run, 2026-12-07) 1 of 655 single-exercise clips (a
+# 66 s plank read as push-ups for 53 s) and 60 of 60 three-exercise sessions joined from test clips
+# (12-25 s each) came out as several; 0.92 of the sessions with exactly their three exercises.
+SEVERAL_SECONDS = 8.0
 # Shortest segment kept, in seconds. Chosen on sessions of grouped fold 2 (5 s: 0.93 of them came out as
 # exactly their 3 segments, against 0.90 with 3 s); bench/timeline.py reports fold 1, not used to choose it.
 MIN_SEGMENT = 5.0
@@ -126,6 +131,16 @@ def build_timeline(seq: PoseSequence, win_probs: np.ndarray, win_starts: np.ndar
             part = slice_sequence(seq, s["start"], s["end"])
             s["reps"] = count_reps(part, s.get("label")).reps if part.num_frames else 0
     return segs
+
+
+def several_exercises(segments: list[dict], min_seconds: float = SEVERAL_SECONDS) -> list[dict]:
+    """[{label, seconds}] of the exercises a timeline gives `min_seconds` or more each, in the order
+    they first come, when there are two or more of them; [] for a clip of one exercise."""
+    total: dict[str, float] = {}
+    for s in segments:
+        total[s["label"]] = total.get(s["label"], 0.0) + s["end"] - s["start"]
+    found = [{"label": k, "seconds": round(v, 1)} for k, v in total.items() if v >= min_seconds]
+    return found if len(found) >= 2 else []
 
 
 def join_sequences(parts: list[PoseSequence]) -> tuple[PoseSequence, list[float]]:

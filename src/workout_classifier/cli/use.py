@@ -124,7 +124,17 @@ def _print_predictions(results: list[dict]) -> None:
     for r in results:  # under the table, so that a long sentence is not squeezed into a cell
         for w in r.get("warnings") or []:
             console.print(f"{WARN_MARK} {Path(r['video']).name}: {w}", highlight=False)
+        if several := r.get("exercises"):
+            console.print(f"{Path(r['video']).name}: {several_line(several, 'timeline' in r)}",
+                          highlight=False)  # fmt: skip
     _print_extras(results)
+
+
+def several_line(exercises: list[dict], has_timeline: bool) -> str:
+    """The sentence for a clip of several exercises (predict's `exercises`)."""
+    parts = ", ".join(f"{e['label']} {e['seconds']:.0f} s" for e in exercises)
+    where = "the timeline below" if has_timeline else "--timeline"
+    return f"several exercises ({parts}): the answer above is for the whole clip; {where} names each part"
 
 
 def _print_extras(results: list[dict]) -> None:

@@ -83,6 +83,8 @@ class Prediction(BaseModel):
     stance: dict | None = None
     out_of_stance: bool | None = None
     stance_rule: dict | None = None
+    # A clip of several exercises: [{label, seconds}] of each its timeline gives 8 s or more; [] otherwise.
+    exercises: list[dict] = []
     annotated_video: str | None = None
 
 

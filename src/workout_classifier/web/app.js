@@ -271,6 +271,10 @@
       d.append(dd);
       els.facts.append(d);
     };
+    if (Array.isArray(r.exercises) && r.exercises.length) {  // a session: the answer above is for all of it
+      fact("Exercises", r.exercises.map((e) => `${e.label} ${Math.round(e.seconds)} s`).join(", "), null,
+        "several in this clip; the timeline shows each part");
+    }
     if (typeof r.hold_seconds === "number") fact("Held", `${r.hold_seconds.toFixed(0)} s`);
     else if (typeof r.reps === "number") fact("Repetitions", String(r.reps));
     const form = formVerdict(r);
