@@ -136,6 +136,12 @@ def start_server(port: int) -> subprocess.Popen:
     return wait_for_server(proc, port, 60, "workout serve")
 
 
+def said(answer: dict) -> str:
+    """The answer column: the label (or error), and the exercises of a clip of several."""
+    several = ", ".join(e["label"] for e in answer.get("exercises") or [])
+    return (answer["label"] or answer["error"]) + (f" (several: {several})" if several else "")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data" / "clips")
@@ -168,9 +174,7 @@ def main() -> None:
                 post(port, v)
                 warm.append(time.perf_counter() - t0)
             b, c, w = (float(np.median(x)) for x in (bare, cold, warm))
-            rows.append(
-                (name, v, duration(v), b, c, w, answer["label"] or answer["error"], len(bare))
-            )
+            rows.append((name, v, duration(v), b, c, w, said(answer), len(bare)))
             print(rows[-1], flush=True)
     finally:
         server.terminate()
