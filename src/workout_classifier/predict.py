@@ -8,8 +8,9 @@ with more than damage.MAX_DAMAGED_SHARE of its frames damaged or lost answers `u
 (`damaged` true); a cut-short one answers from what it has, saying how much that was. Reps,
 form and timeline come from the same frames, so the answer's warnings hold for them too; a rep
 (`rep_details`) or timeline segment over a damaged stretch also carries its own. Long clips are classified
-window by window and the window probabilities averaged. A bad clip gets its error; the
-others still get answers.
+window by window and the window probabilities averaged; one of 16 s or more is also read on the
+timeline's 4 s windows, and `exercises` lists what it holds when that is several
+(analysis/timeline.py `several_exercises`). A bad clip gets its error; the others still get answers.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ probabilities and start times) are turned into a per-second probability track
 Viterbi pass (an HMM whose states are the exercises and which pays a price for
 every switch), then merged into segments ``{start, end, label, confidence,
 reps}``. Segments shorter than ``min_segment`` seconds are absorbed by a
-neighbour. Reps are counted on each segment's own landmarks.
+neighbour. Reps are counted on each segment's own landmarks. ``several_exercises``
+says which exercises a clip holds when a timeline gives more than one of them
+their own stretch (predict's ``exercises``).
 """
 
 from __future__ import annotations
