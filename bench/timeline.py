@@ -4,9 +4,11 @@ Honest by construction: a model (default: trees, the shipped kind) is fitted on 
 clips of grouped fold 1 of the five big exercises; sessions are built only from
 that fold's test clips. Each session is 3 segments of different exercises, each
 segment several clips of one exercise joined (12-25 s), so the true label of
-every instant and the true boundaries are known. Reports the share of time
-labelled right, the boundary error, and how often the segment count is right.
-Writes bench/results/timeline.md.
+every instant and the true boundaries are known. Each session is read twice more
+with a rest between sets (15 s, generated standing or walking, tests/everyday.py),
+and every session with and without the timeline's `resting` state. Reports the
+share of time labelled right, the boundary error, how often the segment count is
+right, and what predict's `exercises` says. Writes bench/results/timeline.md.
 
 Usage: python bench/timeline.py [--sessions 30] [--cache cache] [--model trees]
 """
@@ -14,6 +16,7 @@ Usage: python bench/timeline.py [--sessions 30] [--cache cache] [--model trees]
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from common import cached_five, write_table
 
 from workout_classifier.analysis.timeline import (
     MIN_SEGMENT,
+    RESTING,
     SEVERAL_SECONDS,
     build_timeline,
     join_sequences,
@@ -34,6 +38,17 @@ from workout_classifier.pose.cache import PoseCache
 from workout_classifier.predict import timeline_windows
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # everyday.py: generated non-exercise movement
+from everyday import everyday_sequence, standing_frame  # noqa: E402
+
+REST_SECONDS = 15.0  # a short rest between sets (gym rests run 30-120 s)
+# (rests between sets, the `resting` state read) -> column title
+VARIANTS = {
+    (False, True): "sets end to end (shipped)",
+    (False, False): "sets end to end, no `resting` state",
+    (True, True): "with rests (shipped)",
+    (True, False): "with rests, no `resting` state",
+}
 
 
 def main() -> None:
@@ -42,6 +57,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=HERE.parent / "cache")
     ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rest-seconds", type=float, default=REST_SECONDS)
     ap.add_argument(
         "--model", default="trees", help="registry name (trained on fold 1's training clips)"
     )
@@ -62,10 +78,14 @@ def main() -> None:
 
     rng = np.random.default_rng(args.seed)
     by_class = {k: [i for i in te if ts.y[i] == k] for k in range(len(ts.classes))}
-    rows, step = [], 0.5
-    for _ in range(args.sessions):
+    # Rests between sets: generated standing or walking (tests/everyday.py) of a test clip's person.
+    rest_base = next((seq, f) for seq in (cache.load(good[i].path) for i in te)
+                     if (f := standing_frame(seq)) is not None)  # fmt: skip
+    names = [*ts.classes, RESTING]
+    rows, step = {v: [] for v in VARIANTS}, 0.5
+    for n in range(args.sessions):
         labels = rng.choice(len(ts.classes), size=3, replace=False)
-        parts, truth = [], []
+        sets = []
         for k in labels:
             dur, idx = 0.0, []
             while dur < 12.0:  # several test clips of one exercise make one segment
@@ -74,66 +94,105 @@ def main() -> None:
                 dur += ts.tracks[i].duration
                 if dur > 25:
                     break
-            for i in idx:
-                parts.append(cache.load(good[i].path))
-                truth.append(k)
-        seq, joins = join_sequences(parts)
-        # True segment boundaries are the joins where the exercise changes.
-        starts = [0.0] + joins
-        seg_bounds = [starts[j] for j in range(1, len(parts)) if truth[j] != truth[j - 1]]
-        probs, win_starts = timeline_windows(seq, clf)  # the windows `predict --timeline` reads
-        segs = build_timeline(seq, probs, win_starts, clf.classes, clf.features.window_seconds,
-                              reps=False)  # fmt: skip
-        grid = np.arange(0, seq.times[-1], step)
-        true_lab = np.array(
-            [truth[int(np.searchsorted(starts, t, side="right")) - 1] for t in grid]
-        )
-        pred_lab = np.full(len(grid), -1)
-        for s in segs:
-            pred_lab[(grid >= s["start"]) & (grid < s["end"] + 1e-9)] = ts.classes.index(s["label"])
-        found = [s["start"] for s in segs[1:]]
-        errs = [
-            min(abs(b - f) for f in found) if found else float(seq.times[-1]) for b in seg_bounds
-        ]
-        several = [e["label"] for e in several_exercises(segs)]
-        rows.append({"frame_acc": float((pred_lab == true_lab).mean()), "errs": errs,
-                     "n_ok": len(segs) == 3, "length": float(seq.times[-1]), "several": bool(several),
-                     "several_ok": sorted(several) == sorted(ts.classes[k] for k in labels)})  # fmt: skip
+            sets.append((k, [cache.load(good[i].path) for i in idx]))
+        for rests in (False, True):
+            parts, truth = [], []
+            for j, (k, seqs) in enumerate(sets):
+                if rests and j:
+                    fps = 1.0 / float(np.median(np.diff(seqs[0].times)))
+                    motion = ("standing", "walking")[(n + j) % 2]
+                    parts.append(
+                        everyday_sequence(*rest_base, motion, args.rest_seconds, fps, seed=n)
+                    )
+                    truth.append(len(ts.classes))  # RESTING
+                parts += seqs
+                truth += [k] * len(seqs)
+            seq, joins = join_sequences(parts)
+            starts = [0.0] + joins
+            # True segment boundaries are the joins where the label changes.
+            bounds = [starts[j] for j in range(1, len(parts)) if truth[j] != truth[j - 1]]
+            probs, win_starts, rest = timeline_windows(seq, clf)  # what `predict --timeline` reads
+            grid = np.arange(0, seq.times[-1], step)
+            true_lab = np.array(
+                [truth[int(np.searchsorted(starts, t, side="right")) - 1] for t in grid]
+            )
+            for resting in (True, False):
+                segs = build_timeline(seq, probs, win_starts, clf.classes, clf.features.window_seconds,
+                                      reps=False, resting=rest if resting else None)  # fmt: skip
+                pred_lab = np.full(len(grid), -1)
+                for s in segs:
+                    pred_lab[(grid >= s["start"]) & (grid < s["end"] + 1e-9)] = names.index(
+                        s["label"]
+                    )
+                found = [s["start"] for s in segs[1:]]
+                errs = [
+                    min(abs(b - f) for f in found) if found else float(seq.times[-1])
+                    for b in bounds
+                ]
+                several = [e["label"] for e in several_exercises(segs)]
+                rest_time = true_lab == len(ts.classes)
+                rows[(rests, resting)].append({
+                    "frame_acc": float((pred_lab == true_lab).mean()), "errs": errs,
+                    "n_ok": len(segs) == len(bounds) + 1, "length": float(seq.times[-1]),
+                    "several": bool(several),
+                    "several_ok": sorted(several) == sorted(ts.classes[k] for k in labels),
+                    "rest_acc": float((pred_lab[rest_time] == len(ts.classes)).mean()) if rests else None,
+                    "set_acc": float((pred_lab == true_lab)[~rest_time].mean()),
+                })  # fmt: skip
 
     # predict's `exercises`: is a clip of one exercise ever said to hold several?
     singles = []
     for i in te:
         seq = cache.load(good[i].path)
-        probs, win_starts = timeline_windows(seq, clf)
+        probs, win_starts, rest = timeline_windows(seq, clf)
         segs = build_timeline(seq, probs, win_starts, clf.classes, clf.features.window_seconds,
-                              reps=False)  # fmt: skip
+                              reps=False, resting=rest)  # fmt: skip
         singles.append(bool(several_exercises(segs)))
 
-    acc = np.array([r["frame_acc"] for r in rows])
-    errs = np.concatenate([r["errs"] for r in rows])
+    def col(v, f):
+        return f(rows[v])
+
+    def mean(key):
+        return lambda rs: f"{np.mean([r[key] for r in rs]):.3f}"
+
+    def errs_of(rs):
+        return np.concatenate([r["errs"] for r in rs])
+
+    table = [
+        ("share of time labelled right (mean +- std over sessions)",
+         lambda rs: f"{np.mean([r['frame_acc'] for r in rs]):.3f} +- {np.std([r['frame_acc'] for r in rs]):.3f}"),
+        ("... of the sets' time", mean("set_acc")),
+        ("... of the rests' time (labelled `resting`)",
+         lambda rs: "" if rs[0]["rest_acc"] is None else mean("rest_acc")(rs)),
+        ("boundary error, median", lambda rs: f"{np.median(errs_of(rs)):.2f} s"),
+        ("boundary error, mean", lambda rs: f"{errs_of(rs).mean():.2f} s"),
+        ("boundaries found within 2 s", lambda rs: f"{(errs_of(rs) <= 2).mean():.3f}"),
+        ("sessions with exactly their segments (3 sets, and 2 rests where there are)", mean("n_ok")),
+        (f"sessions said to hold several exercises (predict's `exercises`, {SEVERAL_SECONDS:g} s or more "
+         "of each)", mean("several")),
+        ("... naming exactly their 3", mean("several_ok")),
+    ]  # fmt: skip
+    length = {r: np.mean([x["length"] for x in rows[(r, True)]]) for r in (False, True)}
     lines = [
         "# Timeline on real clips joined end to end",
         "",
-        f"{args.sessions} sessions, each 3 segments of different exercises (every segment several test clips of one "
+        f"{args.sessions} sessions, each 3 sets of different exercises (every set several test clips of one "
         f"exercise joined, 12-25 s); model `{args.model}` trained on the training clips of grouped fold 1 "
         f"({len(tr)} clips, {train_s:.0f} s), sessions built only from that fold's {len(te)} test clips. "
-        f"Session length {np.mean([r['length'] for r in rows]):.0f} s on average. Step {step} s. Shortest segment "
-        f"kept {MIN_SEGMENT:g} s (timeline.MIN_SEGMENT, chosen on sessions of fold 2, not these).",
+        f"Each session twice: the sets end to end ({length[False]:.0f} s on average), and with a "
+        f"{args.rest_seconds:g} s rest between sets ({length[True]:.0f} s): standing or walking, in turn, "
+        "generated (tests/everyday.py) from a test clip's standing person. Each read with the `resting` "
+        "state (shipped: windows `posture.resting_windows` calls resting vote for a `resting` segment) and "
+        f"without it (before 2026-12-07). Step {step} s. Shortest segment kept {MIN_SEGMENT:g} s "
+        "(timeline.MIN_SEGMENT, chosen on sessions of fold 2, not these).",
         "",
-        "| metric | value |",
-        "| --- | --- |",
-        f"| share of time labelled right (mean +- std over sessions) | {acc.mean():.3f} +- {acc.std():.3f} |",
-        f"| boundary error, median | {np.median(errs):.2f} s |",
-        f"| boundary error, mean | {errs.mean():.2f} s |",
-        f"| boundaries found within 2 s | {(errs <= 2).mean():.3f} |",
-        f"| sessions with exactly 3 segments | {np.mean([r['n_ok'] for r in rows]):.3f} |",
-        f"| sessions said to hold several exercises (predict's `exercises`, {SEVERAL_SECONDS:g} s or more "
-        f"of each) | {np.mean([r['several'] for r in rows]):.3f} |",
-        f"| ... naming exactly their 3 | {np.mean([r['several_ok'] for r in rows]):.3f} |",
-        f"| single test clips said to hold several ({len(singles)} clips, "
-        f"{np.median([ts.tracks[i].duration for i in te]):.0f} s median, "
-        f"{max(ts.tracks[i].duration for i in te):.0f} s longest) | {np.mean(singles):.3f} "
-        f"({sum(singles)}) |",
+        "| metric | " + " | ".join(VARIANTS.values()) + " |",
+        "| --- |" + " ---: |" * len(VARIANTS),
+        *(f"| {name} | " + " | ".join(col(v, f) for v in VARIANTS) + " |" for name, f in table),
+        "",
+        f"Single test clips said to hold several exercises: {np.mean(singles):.3f} ({sum(singles)} of "
+        f"{len(singles)}; {np.median([ts.tracks[i].duration for i in te]):.0f} s median, "
+        f"{max(ts.tracks[i].duration for i in te):.0f} s the longest).",
         "",
         "Reproduce: `python bench/timeline.py` (needs the pose cache of `../shared/data/clips`).",
         "",

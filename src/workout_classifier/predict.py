@@ -76,7 +76,8 @@ def classify_sequence(
         if clf.features.unit == "time"
         else windows(track, replace(clf.features, unit="time"))
     )
-    out["resting"] = bool(resting_windows(still[0]).all())
+    rest = resting_windows(still[0])  # (W,) per time window
+    out["resting"] = bool(rest.all())
     # A session of several exercises gets one answer for all of it above; the timeline's reading of
     # the same time windows says which exercises it holds, so that answer is not taken for the only one.
     out["exercises"] = []
@@ -84,9 +85,9 @@ def classify_sequence(
         t_probs = clf.predict_windows(still[0], tta=bool(clf.extra.get("tta", False)))
         t_starts = still[1] + float(track.times[0])
         segs = build_timeline(seq, t_probs, t_starts, clf.classes, clf.features.window_seconds,
-                              reps=False)  # fmt: skip
+                              reps=False, resting=rest)  # fmt: skip
         out["exercises"] = several_exercises(segs)
-        out["_time_windows"] = (t_probs, t_starts)  # the timeline's, if asked (add_extras)
+        out["_time_windows"] = (t_probs, t_starts, rest)  # the timeline's, if asked (add_extras)
     if out["resting"] and clf.extra.get("unknown_threshold") is not None:
         out["label"] = UNKNOWN
     # The answered exercise's joint must move through some of its range, a hold's stay still
@@ -248,8 +249,11 @@ def is_push_up(label: str | None) -> bool:
     return bool(label) and label.lower().strip() in PUSH_UP_LABELS
 
 
-def timeline_windows(seq: PoseSequence, clf: Classifier) -> tuple[np.ndarray, np.ndarray]:
-    """(probs (W, K), start times (W,)) of evenly spaced time windows, for the timeline.
+def timeline_windows(
+    seq: PoseSequence, clf: Classifier
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(probs (W, K), start times (W,), resting (W,) bool) of evenly spaced time windows, for the
+    timeline.
 
     The clip's answer votes over its reps, but a timeline needs every stretch of a session
     looked at evenly: with rep windows the share of time labelled right fell 0.92 -> 0.89
@@ -258,7 +262,7 @@ def timeline_windows(seq: PoseSequence, clf: Classifier) -> tuple[np.ndarray, np
     track = prepare(seq)
     raw, starts = windows(track, replace(clf.features, unit="time"))
     probs = clf.predict_windows(raw, tta=bool(clf.extra.get("tta", False)))
-    return probs, starts + float(track.times[0])
+    return probs, starts + float(track.times[0]), resting_windows(raw)
 
 
 def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False, form: bool = False,
@@ -298,9 +302,9 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
                     form_cues=fc["form_cues"],
                 )
     if timeline:
-        probs, starts = res.get("_time_windows") or timeline_windows(seq, clf)
+        probs, starts, rest = res.get("_time_windows") or timeline_windows(seq, clf)
         res["timeline"] = build_timeline(seq, probs, starts, clf.classes,
-                                         clf.features.window_seconds)  # fmt: skip
+                                         clf.features.window_seconds, resting=rest)  # fmt: skip
         for s in res["timeline"]:  # a segment over damaged frames says so, in its own words
             if w := damage.warnings_within(seq.meta.get("decode"), s["start"], s["end"]):
                 s["warnings"] = w

@@ -1,16 +1,18 @@
 """Timeline on clips joined end to end, where the true boundaries are known."""
 
 import numpy as np
+from everyday import everyday_sequence
 from synth import MOVES, synthetic_sequence
 
 from workout_classifier.analysis.timeline import (
+    RESTING,
     build_timeline,
     join_sequences,
     several_exercises,
     viterbi_smooth,
 )
 from workout_classifier.learn.features import FeatureConfig
-from workout_classifier.predict import classify_sequence
+from workout_classifier.predict import add_extras, classify_sequence
 
 
 class MotionClassifier:
@@ -70,6 +72,26 @@ def test_a_session_says_it_holds_several_exercises_and_a_single_clip_does_not():
         {"label": "a", "seconds": 9.0},
         {"label": "c", "seconds": 14.0},
     ]
+
+
+def test_a_rest_between_sets_is_its_own_segment_with_no_reps():
+    squat, jack = synthetic_sequence("squat", 20, seed=1), synthetic_sequence("jack", 16, seed=2)
+    standing = synthetic_sequence("curl", seed=7)  # frame 0: a person standing
+    rest = everyday_sequence(standing, 0, "standing", seconds=16, fps=15, seed=0)
+    seq, bounds = join_sequences([squat, rest, jack])
+    clf = MotionClassifier()
+    res = add_extras(classify_sequence(seq, clf), seq, clf, timeline=True)
+    labels = [s["label"] for s in res["timeline"]]
+    assert labels == ["squat", RESTING, "jack"], res["timeline"]
+    assert res["timeline"][1]["reps"] == 0 and res["timeline"][0]["reps"] >= 4
+    for s, b in zip(res["timeline"][1:], bounds, strict=True):
+        assert abs(s["start"] - b) <= 3.0
+    assert [e["label"] for e in res["exercises"]] == ["squat", "jack"]  # a rest is not an exercise
+    # without the resting windows the rest goes to an exercise
+    probs, starts, rest_mask = res["_time_windows"]
+    assert rest_mask.any()
+    plain = build_timeline(seq, probs, starts, clf.classes, 4.0, reps=False)
+    assert RESTING not in [s["label"] for s in plain]
 
 
 def test_single_clip_is_one_segment_and_short_clip_works():

@@ -260,7 +260,8 @@ def test_reps_form_and_timeline_are_shown_when_the_answer_has_them(page, shots):
         "windows": 9, "duration": 74.2, "detection_rate": 0.97, "reps": 12, "rep_details": reps,
         "form": "wrong", "form_confidence": 0.84, "form_cues": ["hips sagging"],
         "timeline": [{"start": 0.0, "end": 30.5, "label": "push up", "confidence": 0.93, "reps": 12},
-                     {"start": 30.5, "end": 41.0, "label": "squat", "confidence": 0.7, "reps": 0},
+                     {"start": 30.5, "end": 36.0, "label": "resting", "confidence": 1.0, "reps": 0},
+                     {"start": 36.0, "end": 41.0, "label": "squat", "confidence": 0.7, "reps": 0},
                      {"start": 41.0, "end": 60.0, "label": "lunges", "confidence": 0.88, "reps": 9},
                      {"start": 60.0, "end": 74.2, "label": "push up", "confidence": 0.8, "reps": 6}],
         "exercises": [{"label": "push up", "seconds": 44.7}, {"label": "squat", "seconds": 10.5},
@@ -280,10 +281,12 @@ def test_reps_form_and_timeline_are_shown_when_the_answer_has_them(page, shots):
     assert form.text_content().startswith("wrong") and "84% sure" in form.text_content()
     assert "hips sagging" in form.text_content() and "bad" in form.get_attribute("class")
     assert page.locator("#timeline-box").is_visible()
-    assert page.locator("#timeline-chart .seg").count() == 4
+    assert page.locator("#timeline-chart .seg").count() == 5
     legend = page.locator("#timeline-chart .segments li")
-    assert legend.count() == 4 and "lunges" in legend.nth(2).text_content()
-    assert "set 2" in legend.nth(3).text_content() and "6 reps" in legend.nth(3).text_content()
+    assert legend.count() == 5 and "lunges" in legend.nth(3).text_content()
+    assert "set 2" in legend.nth(4).text_content() and "6 reps" in legend.nth(4).text_content()
+    rest = legend.nth(1).text_content()
+    assert "resting" in rest and "set" not in rest and "rep" not in rest
     rows = page.locator("#rep-table tbody tr")
     assert rows.count() == 12 and "hips sagging" in rows.nth(3).text_content()
     assert "bad" in rows.nth(3).get_attribute("class")

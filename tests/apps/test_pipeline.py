@@ -130,9 +130,10 @@ def test_shipped_model_answers_by_reps_and_draws_the_timeline_on_time_windows():
     assert clf.features.unit == "rep"
     seq = synthetic_sequence("squat", seconds=14, seed=3)
     res = classify_sequence(seq, clf)
-    probs, starts = timeline_windows(seq, clf)
+    probs, starts, rest = timeline_windows(seq, clf)
     assert np.allclose(np.diff(starts)[:-1], clf.features.hop_seconds)  # 0, 2, 4, ... s
     end = starts[-1] + clf.features.window_seconds
     assert end == pytest.approx(seq.times[-1])  # and the last window ends at the clip's end
     assert probs.shape == (len(starts), len(clf.classes))
     assert res["windows"] != len(starts)  # one window per rep, not per 2 s hop
+    assert rest.shape == starts.shape and not rest.any()  # a squat throughout: no rest

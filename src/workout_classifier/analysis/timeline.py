@@ -5,7 +5,9 @@ probabilities and start times) are turned into a per-second probability track
 (each step averages the windows covering it, nearer centres weighing more), smoothed with a sticky
 Viterbi pass (an HMM whose states are the exercises and which pays a price for
 every switch), then merged into segments ``{start, end, label, confidence,
-reps}``. Segments shorter than ``min_segment`` seconds are absorbed by a
+reps}``; where the person rests (the windows `posture.resting_windows` calls
+resting: standing, walking about, sitting down) the segment is ``resting``, as
+live says it. Segments shorter than ``min_segment`` seconds are absorbed by a
 neighbour. Reps are counted on each segment's own landmarks. ``several_exercises``
 says which exercises a clip holds when a timeline gives more than one of them
 their own stretch (predict's ``exercises``).
@@ -22,6 +24,8 @@ from workout_classifier.pose.landmarks import PoseSequence
 # 66 s plank read as push-ups for 53 s) and 60 of 60 three-exercise sessions joined from test clips
 # (12-25 s each) came out as several; 0.92 of the sessions with exactly their three exercises.
 SEVERAL_SECONDS = 8.0
+# The label of a stretch where the person rests (posture.py: standing, walking about, sitting down).
+RESTING = "resting"
 # Shortest segment kept, in seconds. Chosen on sessions of grouped fold 2 (5 s: 0.93 of them came out as
 # exactly their 3 segments, against 0.90 with 3 s); bench/timeline.py reports fold 1, not used to choose it.
 MIN_SEGMENT = 5.0
@@ -117,8 +121,15 @@ def slice_sequence(seq: PoseSequence, start: float, end: float) -> PoseSequence:
 
 def build_timeline(seq: PoseSequence, win_probs: np.ndarray, win_starts: np.ndarray, classes: list[str],
                    window_seconds: float, step: float = 0.5, switch_cost: float = 4.0,
-                   min_segment: float = MIN_SEGMENT, reps: bool = True) -> list[dict]:  # fmt: skip
-    """Segments of one clip from its window probabilities (see the module docstring)."""
+                   min_segment: float = MIN_SEGMENT, reps: bool = True,
+                   resting: np.ndarray | None = None) -> list[dict]:  # fmt: skip
+    """Segments of one clip from its window probabilities (see the module docstring). `resting` (W,)
+    bool: windows where the person rests (posture.resting_windows); they vote for a `resting`
+    segment, with no reps, instead of the exercise the model would name."""
+    if resting is not None and np.any(resting):
+        rest = np.asarray(resting, bool)[:, None]
+        win_probs = np.concatenate([np.asarray(win_probs, float) * ~rest, rest.astype(float)], 1)
+        classes = [*classes, RESTING]
     t0, t1 = float(seq.times[0]), float(seq.times[-1])
     if len(seq.times) > 1:
         t1 += float(np.median(np.diff(seq.times)))
@@ -131,7 +142,8 @@ def build_timeline(seq: PoseSequence, win_probs: np.ndarray, win_starts: np.ndar
 
         for s in segs:
             part = slice_sequence(seq, s["start"], s["end"])
-            s["reps"] = count_reps(part, s.get("label")).reps if part.num_frames else 0
+            counted = part.num_frames and s["label"] != RESTING
+            s["reps"] = count_reps(part, s.get("label")).reps if counted else 0
     return segs
 
 
@@ -140,7 +152,8 @@ def several_exercises(segments: list[dict], min_seconds: float = SEVERAL_SECONDS
     they first come, when there are two or more of them; [] for a clip of one exercise."""
     total: dict[str, float] = {}
     for s in segments:
-        total[s["label"]] = total.get(s["label"], 0.0) + s["end"] - s["start"]
+        if s["label"] != RESTING:
+            total[s["label"]] = total.get(s["label"], 0.0) + s["end"] - s["start"]
     found = [{"label": k, "seconds": round(v, 1)} for k, v in total.items() if v >= min_seconds]
     return found if len(found) >= 2 else []
 

@@ -163,8 +163,9 @@ def _print_extras(results: list[dict]) -> None:
             console.print(f"{name}: form {r['form']} ({r['form_confidence']:.0%})" + (f": {cues}" if cues else ""),
                           highlight=False)  # fmt: skip
         for s in r.get("timeline") or []:
-            console.print(f"  {s['start']:7.1f}-{s['end']:7.1f} s  {s['label']} ({s['confidence']:.0%}), "
-                          f"{s.get('reps', 0)} reps", highlight=False)  # fmt: skip
+            reps = "" if s["label"] == "resting" else f", {s.get('reps', 0)} reps"
+            console.print(f"  {s['start']:7.1f}-{s['end']:7.1f} s  {s['label']} ({s['confidence']:.0%}){reps}",
+                          highlight=False)  # fmt: skip
 
 
 @app.command()

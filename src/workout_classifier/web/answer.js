@@ -43,7 +43,8 @@ window.WorkoutAnswer = (function () {
   }
   const colors = (segs) => {
     const order = [...new Set(segs.map((s) => s.label))];  // one color per exercise, in order of appearance
-    return { order, of: (label) => PALETTE[order.indexOf(label) % PALETTE.length] };
+    const ex = order.filter((l) => l !== "resting");  // a rest between sets is grey, not an exercise's color
+    return { order, of: (label) => (label === "resting" ? "#a4acb6" : PALETTE[ex.indexOf(label) % PALETTE.length]) };
   };
 
   // Segments of the same exercise are its sets, numbered in order.
@@ -85,8 +86,9 @@ window.WorkoutAnswer = (function () {
       const g = svg("g", { class: "seg", "data-label": s.label });
       const w = Math.max(x(s.end) - x(s.start), 2);
       g.append(svg("rect", { x: x(s.start), y, width: w, height: LANE - 6, rx: 4, fill: of(s.label), class: "seg-bar" }));
-      const reps = typeof s.reps === "number" ? `${s.reps} rep${s.reps === 1 ? "" : "s"}` : "";
-      const text = `${s.label} · set ${s.set}${reps ? " · " + reps : ""}`;
+      const rest = s.label === "resting";  // a rest has no set number and no reps
+      const reps = typeof s.reps === "number" && !rest ? `${s.reps} rep${s.reps === 1 ? "" : "s"}` : "";
+      const text = `${s.label}${rest ? "" : ` · set ${s.set}`}${reps ? " · " + reps : ""}`;
       if (w > text.length * 6.5) g.append(svg("text", { x: x(s.start) + 6, y: y + LANE / 2, class: "seg-text" }, text));
       else if (reps && w > 26) g.append(svg("text", { x: x(s.start) + 4, y: y + LANE / 2, class: "seg-text" }, String(s.reps)));
       g.append(svg("title", {}, `${text} · ${clock(s.start)}–${clock(s.end)} · ${pct(s.confidence)} sure`));
@@ -110,9 +112,10 @@ window.WorkoutAnswer = (function () {
       const li = el("li");
       const sw = el("span", "swatch");
       sw.style.background = of(s.label);
-      li.append(sw, `${clock(s.start)}–${clock(s.end)}  `, el("strong", null, s.label), ` set ${s.set}`);
+      const rest = s.label === "resting";
+      li.append(sw, `${clock(s.start)}–${clock(s.end)}  `, el("strong", null, s.label), rest ? "" : ` set ${s.set}`);
       const extra = [];
-      if (typeof s.reps === "number") extra.push(`${s.reps} rep${s.reps === 1 ? "" : "s"}`);
+      if (typeof s.reps === "number" && !rest) extra.push(`${s.reps} rep${s.reps === 1 ? "" : "s"}`);
       if (typeof s.confidence === "number") extra.push(`${pct(s.confidence)} sure`);
       if (extra.length) li.append(` (${extra.join(", ")})`);
       list.append(li);
