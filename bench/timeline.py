@@ -8,7 +8,10 @@ every instant and the true boundaries are known. Each session is read twice more
 with a rest between sets (15 s, generated standing or walking, tests/everyday.py),
 and every session with and without the timeline's `resting` state. Reports the
 share of time labelled right, the boundary error, how often the segment count is
-right, and what predict's `exercises` says. Writes bench/results/timeline.md.
+right, and what predict's `exercises` says. Then sessions whose middle set is an
+exercise the fold model never learned: how much of it the timeline calls `unknown`
+(each segment under the clip answer's body checks, predict.check_segments).
+Writes bench/results/timeline.md.
 
 Usage: python bench/timeline.py [--sessions 30] [--cache cache] [--model trees]
 """
@@ -18,11 +21,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from common import cached_five, write_table
 
+from workout_classifier.analysis import motionrange, stance
 from workout_classifier.analysis.timeline import (
     MIN_SEGMENT,
     RESTING,
@@ -35,7 +40,7 @@ from workout_classifier.learn.evaluate import make_splits
 from workout_classifier.learn.models import default_features
 from workout_classifier.learn.train import TrainConfig, fit
 from workout_classifier.pose.cache import PoseCache
-from workout_classifier.predict import timeline_windows
+from workout_classifier.predict import UNKNOWN, check_segments, timeline_windows
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # everyday.py: generated non-exercise movement
@@ -49,6 +54,16 @@ VARIANTS = {
     (True, True): "with rests (shipped)",
     (True, False): "with rests, no `resting` state",
 }
+
+
+def fitted(ts, idx, feats, model: str):
+    """The model on clips `idx` of `ts`, with the range and stance limits `workout train` stores."""
+    tracks, labels = [ts.tracks[i] for i in idx], [ts.classes[ts.y[i]] for i in idx]
+    clf, _ = fit(tracks, ts.y[idx], ts.groups[idx], ts.classes, model, feats,
+                 TrainConfig(seed=0, threads=1))  # fmt: skip
+    clf.extra["range_limits"] = motionrange.fit_limits(motionrange.track_ranges(tracks), labels)
+    clf.extra["stance_limits"] = stance.fit_limits(stance.track_stances(tracks, feats), labels)
+    return clf
 
 
 def main() -> None:
@@ -72,8 +87,7 @@ def main() -> None:
     tr, te = make_splits(ts.y, ts.groups, 5, "grouped", seed=0)[0]
     t0 = time.perf_counter()
     feats = default_features(args.model)
-    clf, _ = fit([ts.tracks[i] for i in tr], ts.y[tr], ts.groups[tr], ts.classes, args.model,
-                 feats, TrainConfig(seed=0, threads=1))  # fmt: skip
+    clf = fitted(ts, tr, feats, args.model)
     train_s = time.perf_counter() - t0
 
     rng = np.random.default_rng(args.seed)
@@ -81,7 +95,7 @@ def main() -> None:
     # Rests between sets: generated standing or walking (tests/everyday.py) of a test clip's person.
     rest_base = next((seq, f) for seq in (cache.load(good[i].path) for i in te)
                      if (f := standing_frame(seq)) is not None)  # fmt: skip
-    names = [*ts.classes, RESTING]
+    names = [*ts.classes, RESTING, UNKNOWN]
     rows, step = {v: [] for v in VARIANTS}, 0.5
     for n in range(args.sessions):
         labels = rng.choice(len(ts.classes), size=3, replace=False)
@@ -119,6 +133,8 @@ def main() -> None:
             for resting in (True, False):
                 segs = build_timeline(seq, probs, win_starts, clf.classes, clf.features.window_seconds,
                                       reps=False, resting=rest if resting else None)  # fmt: skip
+                if resting:  # shipped: rests, and each segment under the clip's body checks
+                    segs = check_segments(seq, segs, clf)
                 pred_lab = np.full(len(grid), -1)
                 for s in segs:
                     pred_lab[(grid >= s["start"]) & (grid < s["end"] + 1e-9)] = names.index(
@@ -147,7 +163,44 @@ def main() -> None:
         probs, win_starts, rest = timeline_windows(seq, clf)
         segs = build_timeline(seq, probs, win_starts, clf.classes, clf.features.window_seconds,
                               reps=False, resting=rest)  # fmt: skip
-        singles.append(bool(several_exercises(segs)))
+        singles.append(bool(several_exercises(check_segments(seq, segs, clf))))
+
+    # An exercise the model never learned, as the middle set of a session: is it `unknown`?
+    left = {
+        True: [],
+        False: [],
+    }  # checks on / off -> [(share of its time unknown, known sets right)]
+    for k in range(len(ts.classes)):
+        keep = np.array([ts.y[i] != k for i in tr])
+        sub = replace(ts, classes=[c for c in ts.classes if c != ts.classes[k]],
+                      y=np.array([y - (y > k) for y in ts.y]))  # fmt: skip
+        clf_k = fitted(sub, np.asarray(tr)[keep], feats, args.model)
+        others = [c for c in range(len(ts.classes)) if c != k]
+        for _ in range(args.sessions // len(ts.classes)):
+            a, b = rng.choice(others, size=2, replace=False)
+            sets = [(int(c), [cache.load(good[int(rng.choice(by_class[c]))].path) for _ in range(3)])
+                    for c in (a, k, b)]  # fmt: skip
+            parts = [p for _, seqs in sets for p in seqs]
+            truth = [c for c, seqs in sets for _ in seqs]
+            seq, joins = join_sequences(parts)
+            starts = [0.0] + joins
+            probs, win_starts, rest = timeline_windows(seq, clf_k)
+            grid = np.arange(0, seq.times[-1], step)
+            true_lab = np.array(
+                [truth[int(np.searchsorted(starts, t, side="right")) - 1] for t in grid]
+            )
+            for checks in (True, False):
+                segs = build_timeline(seq, probs, win_starts, clf_k.classes, clf_k.features.window_seconds,
+                                      reps=False, resting=rest)  # fmt: skip
+                if checks:
+                    segs = check_segments(seq, segs, clf_k)
+                pred = np.array([next((x["label"] for x in segs if x["start"] <= t < x["end"] + 1e-9), None)
+                                 for t in grid])  # fmt: skip
+                new_t = true_lab == k
+                known_right = pred[~new_t] == np.array([ts.classes[c] for c in true_lab[~new_t]])
+                left[checks].append(
+                    (float(np.mean(pred[new_t] == UNKNOWN)), float(known_right.mean()))
+                )
 
     def col(v, f):
         return f(rows[v])
@@ -193,6 +246,19 @@ def main() -> None:
         f"Single test clips said to hold several exercises: {np.mean(singles):.3f} ({sum(singles)} of "
         f"{len(singles)}; {np.median([ts.tracks[i].duration for i in te]):.0f} s median, "
         f"{max(ts.tracks[i].duration for i in te):.0f} s the longest).",
+        "",
+        f"**An exercise it never learned in a session** ({len(left[True])} sessions: each of the "
+        f"{len(ts.classes)} exercises left out of the fold model's training in turn, then the middle of 3 "
+        "sets, 3 test clips each, between two it knows; the `resting` state on): share of the unknown "
+        "exercise's time labelled `unknown`, and of the known sets' time labelled right.",
+        "",
+        "| timeline | unknown exercise's time `unknown` | known sets' time right |",
+        "| --- | ---: | ---: |",
+        *(
+            f"| {'each segment under the body checks (shipped)' if c else 'no checks (before 2026-12-07)'} | "
+            f"{np.mean([x[0] for x in left[c]]):.3f} | {np.mean([x[1] for x in left[c]]):.3f} |"
+            for c in (True, False)
+        ),  # fmt: skip
         "",
         "Reproduce: `python bench/timeline.py` (needs the pose cache of `../shared/data/clips`).",
         "",

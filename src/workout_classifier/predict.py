@@ -26,7 +26,14 @@ import numpy as np
 from workout_classifier.analysis.motionrange import joint_ranges, range_check
 from workout_classifier.analysis.posture import resting_windows
 from workout_classifier.analysis.stance import stance_check, track_stance
-from workout_classifier.analysis.timeline import SEVERAL_SECONDS, build_timeline, several_exercises
+from workout_classifier.analysis.timeline import (
+    RESTING,
+    SEVERAL_SECONDS,
+    build_timeline,
+    merge_runs,
+    several_exercises,
+    slice_sequence,
+)
 from workout_classifier.frames import damage
 from workout_classifier.frames.sampling import decode_report
 from workout_classifier.frames.video import VideoError
@@ -37,6 +44,7 @@ from workout_classifier.pose.extract import extract_clips
 from workout_classifier.pose.landmarks import NoPersonError, PoseSequence, PoseSettings
 
 UNKNOWN = "unknown"
+MIN_CHECK_FRAMES = 10  # a timeline segment with fewer frames showing the person keeps its label
 
 
 def pose_settings_for(clf: Classifier) -> PoseSettings:
@@ -86,7 +94,7 @@ def classify_sequence(
         t_starts = still[1] + float(track.times[0])
         segs = build_timeline(seq, t_probs, t_starts, clf.classes, clf.features.window_seconds,
                               reps=False, resting=rest)  # fmt: skip
-        out["exercises"] = several_exercises(segs)
+        out["exercises"] = several_exercises(check_segments(seq, segs, clf))
         out["_time_windows"] = (t_probs, t_starts, rest)  # the timeline's, if asked (add_extras)
     if out["resting"] and clf.extra.get("unknown_threshold") is not None:
         out["label"] = UNKNOWN
@@ -232,6 +240,28 @@ def extract_on_all_cores(video, cache: PoseCache, on_frames=None, on_poses=None)
         return
 
 
+def check_segments(seq: PoseSequence, segments: list[dict], clf: Classifier) -> list[dict]:
+    """A timeline's exercise segments under the clip answer's own body checks (motionrange.py,
+    stance.py, with the model file's limits): a segment whose body does not move or is not held as
+    its exercise's is `unknown`, with `guess`, the exercise it was read as. Neighbouring unknown
+    segments are merged."""
+    rl, sl = clf.extra.get("range_limits"), clf.extra.get("stance_limits")
+    if rl is None and sl is None:  # a model file from before the checks
+        return segments
+    for s in segments:
+        if s["label"] in (RESTING, UNKNOWN):
+            continue
+        part = slice_sequence(seq, s["start"], s["end"])
+        if part.detected.sum() < MIN_CHECK_FRAMES:
+            continue
+        track = prepare(part)
+        rom = range_check(s["label"], joint_ranges(track.raw[..., 4:7], track.detected), rl)
+        broken = sl is not None and stance_check(s["label"], track_stance(track, clf.features), sl)
+        if (rom is not None and rom["out"]) or broken:
+            s["guess"], s["label"] = s["label"], UNKNOWN
+    return merge_runs(segments)
+
+
 def timeline_so_far(seq: PoseSequence, clf: Classifier) -> list[dict]:
     """The timeline of the frames posed so far of a clip still being worked on (a long job's first
     results): the finished clip's own stages on a part of it; [] while nobody is seen yet."""
@@ -303,8 +333,8 @@ def add_extras(res: dict, seq: PoseSequence, clf: Classifier, reps: bool = False
                 )
     if timeline:
         probs, starts, rest = res.get("_time_windows") or timeline_windows(seq, clf)
-        res["timeline"] = build_timeline(seq, probs, starts, clf.classes,
-                                         clf.features.window_seconds, resting=rest)  # fmt: skip
+        res["timeline"] = check_segments(seq, build_timeline(seq, probs, starts, clf.classes,
+                                         clf.features.window_seconds, resting=rest), clf)  # fmt: skip
         for s in res["timeline"]:  # a segment over damaged frames says so, in its own words
             if w := damage.warnings_within(seq.meta.get("decode"), s["start"], s["end"]):
                 s["warnings"] = w

@@ -8,6 +8,7 @@ from workout_classifier.analysis.timeline import (
     RESTING,
     build_timeline,
     join_sequences,
+    merge_runs,
     several_exercises,
     viterbi_smooth,
 )
@@ -92,6 +93,26 @@ def test_a_rest_between_sets_is_its_own_segment_with_no_reps():
     assert rest_mask.any()
     plain = build_timeline(seq, probs, starts, clf.classes, 4.0, reps=False)
     assert RESTING not in [s["label"] for s in plain]
+
+
+def test_a_segment_whose_body_breaks_its_exercise_is_unknown_and_neighbours_merge():
+    parts = [synthetic_sequence("squat", 20, seed=1), synthetic_sequence("jack", 16, seed=2),
+             synthetic_sequence("curl", 18, seed=3)]  # fmt: skip
+    seq, _ = join_sequences(parts)
+    clf = MotionClassifier()
+    clf.extra = {"range_limits": {"squat": {"min": 170.0}}}  # no squat bends the knee that far
+    res = add_extras(classify_sequence(seq, clf), seq, clf, timeline=True)
+    first = res["timeline"][0]
+    assert first["label"] == "unknown" and first["guess"] == "squat", res["timeline"]
+    assert [s["label"] for s in res["timeline"][1:]] == ["jack", "curl"]  # the others keep theirs
+    assert [e["label"] for e in res["exercises"]] == ["unknown", "jack", "curl"]
+    segs = [{"start": 0, "end": 4, "label": "unknown", "confidence": 0.5, "reps": 2},
+            {"start": 4, "end": 10, "label": "unknown", "confidence": 0.2, "reps": 3},
+            {"start": 10, "end": 12, "label": "jack", "confidence": 0.9, "reps": 1}]  # fmt: skip
+    assert merge_runs(segs) == [
+        {"start": 0, "end": 10, "label": "unknown", "confidence": 0.32, "reps": 5},
+        segs[2],
+    ]
 
 
 def test_single_clip_is_one_segment_and_short_clip_works():

@@ -147,6 +147,25 @@ def build_timeline(seq: PoseSequence, win_probs: np.ndarray, win_starts: np.ndar
     return segs
 
 
+def merge_runs(segments: list[dict]) -> list[dict]:
+    """Neighbouring segments of one label as one (after a check relabelled some): reps summed,
+    confidence weighted by duration."""
+    out: list[dict] = []
+    for s in segments:
+        if out and out[-1]["label"] == s["label"]:
+            a, d = out[-1], s["end"] - s["start"]
+            da = a["end"] - a["start"]
+            a["confidence"] = round(
+                (a["confidence"] * da + s["confidence"] * d) / max(da + d, 1e-9), 4
+            )
+            a["end"] = s["end"]
+            if "reps" in a or "reps" in s:
+                a["reps"] = a.get("reps", 0) + s.get("reps", 0)
+        else:
+            out.append(dict(s))
+    return out
+
+
 def several_exercises(segments: list[dict], min_seconds: float = SEVERAL_SECONDS) -> list[dict]:
     """[{label, seconds}] of the exercises a timeline gives `min_seconds` or more each, in the order
     they first come, when there are two or more of them; [] for a clip of one exercise."""
