@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 from common import cached_five, write_table
 
-from workout_classifier.analysis import motionrange, stance
 from workout_classifier.analysis.timeline import (
     MIN_SEGMENT,
     RESTING,
@@ -36,6 +35,7 @@ from workout_classifier.analysis.timeline import (
     join_sequences,
     several_exercises,
 )
+from workout_classifier.api import fit_body_limits
 from workout_classifier.learn.evaluate import make_splits
 from workout_classifier.learn.models import default_features
 from workout_classifier.learn.train import TrainConfig, fit
@@ -61,8 +61,7 @@ def fitted(ts, idx, feats, model: str):
     tracks, labels = [ts.tracks[i] for i in idx], [ts.classes[ts.y[i]] for i in idx]
     clf, _ = fit(tracks, ts.y[idx], ts.groups[idx], ts.classes, model, feats,
                  TrainConfig(seed=0, threads=1))  # fmt: skip
-    clf.extra["range_limits"] = motionrange.fit_limits(motionrange.track_ranges(tracks), labels)
-    clf.extra["stance_limits"] = stance.fit_limits(stance.track_stances(tracks, feats), labels)
+    fit_body_limits(clf, tracks, labels)
     return clf
 
 

@@ -236,7 +236,7 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
             cfg = TrainConfig(epochs=epochs, seed=seed, **{**more, "calibrate": True})
     clf, hist = fit(ts.tracks, ts.y, ts.groups, ts.classes, model, feats, cfg, options, log=log)
     if calibrate:  # with the gate: each exercise's range and stance limits, from all training clips
-        ranges, stances = _body_limits(clf, ts)
+        ranges, stances = fit_body_limits(clf, ts.tracks, [ts.classes[i] for i in ts.y])
     if oof is not None:
         import numpy as np
 
@@ -277,15 +277,15 @@ def fit_training_set(ts, pose_settings, model: str = DEFAULT_MODEL_NAME, *, epoc
     return trained
 
 
-def _body_limits(clf, ts) -> tuple[list[dict], list[dict]]:
+def fit_body_limits(clf, tracks, labels: list[str]) -> tuple[list[dict], list[dict]]:
     """Fit and store in `clf.extra` the range limits (analysis/motionrange.py) and stance limits
-    (analysis/stance.py) of every exercise from all training clips; returns each clip's joint ranges
-    and stance."""
+    (analysis/stance.py) of every exercise from its training clips (features.Track, with their
+    exercise names); returns each clip's joint ranges and stance. `workout train` calls it on all of
+    them; a benchmark's fold model on its training clips."""
     from workout_classifier.analysis import motionrange, stance
 
-    labels = [ts.classes[i] for i in ts.y]
-    ranges = motionrange.track_ranges(ts.tracks)
-    stances = stance.track_stances(ts.tracks, clf.features)
+    ranges = motionrange.track_ranges(tracks)
+    stances = stance.track_stances(tracks, clf.features)
     clf.extra["range_limits"] = motionrange.fit_limits(ranges, labels)
     clf.extra["stance_limits"] = stance.fit_limits(stances, labels)
     return ranges, stances

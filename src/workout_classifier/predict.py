@@ -98,21 +98,14 @@ def classify_sequence(
         out["_time_windows"] = (t_probs, t_starts, rest)  # the timeline's, if asked (add_extras)
     if out["resting"] and clf.extra.get("unknown_threshold") is not None:
         out["label"] = UNKNOWN
-    # The answered exercise's joint must move through some of its range, a hold's stay still
-    # (motionrange.py): a still body in a squat's position, or a push-up read as a plank, is not that.
     best = out["top"][0]["label"] if out["top"] else None
-    rom = range_check(best, joint_ranges(track.raw[..., 4:7], track.detected),
-                      clf.extra.get("range_limits")) if best else None  # fmt: skip
+    rom, st, broken = body_checks(track, best, clf, still) if best else (None, None, None)
     if rom is not None:
         out["out_of_range"] = rom.pop("out")
         out["range_of_motion"] = rom
         if out["out_of_range"]:
             out["label"] = UNKNOWN
-    # ... and its body must be held as that exercise holds it (stance.py): a deadlift read as a squat
-    # has its hands below the knees, a lateral raise read as a jumping jack keeps its feet together.
-    if best and clf.extra.get("stance_limits") is not None:
-        st = track_stance(track, clf.features, still)
-        broken = stance_check(best, st, clf.extra["stance_limits"])
+    if st is not None:
         out["stance"] = {k: round(v, 2) if math.isfinite(v) else None for k, v in st.items()}
         out["out_of_stance"] = broken is not None
         if broken is not None:
@@ -240,6 +233,28 @@ def extract_on_all_cores(video, cache: PoseCache, on_frames=None, on_poses=None)
         return
 
 
+def body_checks(
+    track, label: str, clf: Classifier, still=None
+) -> tuple[dict | None, dict | None, dict | None]:
+    """Is the body of a features.Track that of exercise `label`? (range, stance, broken rule):
+
+    - range: the exercise's joint and how far it moved, "out" True when it moves too little (or, for a
+      hold, too much) for the model file's `range_limits` (motionrange.py): a still body in a squat's
+      position, or a push-up read as a plank, is not that; None for an exercise with no joint to check;
+    - stance: the track's stance while it moves (stance.py), None when the model file has no
+      `stance_limits`; broken: the rule of `label` it breaks, or None (a deadlift read as a squat has
+      its hands below the knees, a lateral raise read as a jumping jack keeps its feet together).
+
+    `still`: the track's time windows (raw, starts), when the caller has them."""
+    rom = range_check(label, joint_ranges(track.raw[..., 4:7], track.detected),
+                      clf.extra.get("range_limits"))  # fmt: skip
+    limits = clf.extra.get("stance_limits")
+    if limits is None:
+        return rom, None, None
+    st = track_stance(track, clf.features, still)
+    return rom, st, stance_check(label, st, limits)
+
+
 def check_segments(seq: PoseSequence, segments: list[dict], clf: Classifier) -> list[dict]:
     """A timeline's exercise segments under the clip answer's own body checks (motionrange.py,
     stance.py, with the model file's limits): a segment whose body does not move or is not held as
@@ -254,10 +269,8 @@ def check_segments(seq: PoseSequence, segments: list[dict], clf: Classifier) -> 
         part = slice_sequence(seq, s["start"], s["end"])
         if part.detected.sum() < MIN_CHECK_FRAMES:
             continue
-        track = prepare(part)
-        rom = range_check(s["label"], joint_ranges(track.raw[..., 4:7], track.detected), rl)
-        broken = sl is not None and stance_check(s["label"], track_stance(track, clf.features), sl)
-        if (rom is not None and rom["out"]) or broken:
+        rom, _, broken = body_checks(prepare(part), s["label"], clf)
+        if (rom is not None and rom["out"]) or broken is not None:
             s["guess"], s["label"] = s["label"], UNKNOWN
     return merge_runs(segments)
 

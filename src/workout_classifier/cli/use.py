@@ -139,6 +139,8 @@ def several_line(exercises: list[dict], has_timeline: bool) -> str:
 
 def _print_extras(results: list[dict]) -> None:
     """Reps, push-up form and timeline lines, for the answers that have them."""
+    from workout_classifier.analysis.timeline import RESTING  # here: the CLI starts without numpy
+
     for r in results:
         if r["error"]:
             continue
@@ -163,7 +165,7 @@ def _print_extras(results: list[dict]) -> None:
             console.print(f"{name}: form {r['form']} ({r['form_confidence']:.0%})" + (f": {cues}" if cues else ""),
                           highlight=False)  # fmt: skip
         for s in r.get("timeline") or []:
-            reps = "" if s["label"] == "resting" else f", {s.get('reps', 0)} reps"
+            reps = "" if s["label"] == RESTING else f", {s.get('reps', 0)} reps"
             console.print(f"  {s['start']:7.1f}-{s['end']:7.1f} s  {s['label']} ({s['confidence']:.0%}){reps}",
                           highlight=False)  # fmt: skip
 
