@@ -62,7 +62,7 @@ lint: setup-core
 CACHE ?= cache
 ANSWERS ?= out/same_answers.json
 BENCH_PY = PYTHONPATH=src $(BIN)/python
-BENCHES := accuracy levers unknown damaged predict serve_long serve_load extract extract_profile extract_full live reps form timeline ray_extract pose_recovery same_answers
+BENCHES := accuracy levers unknown damaged predict serve_long serve_load extract extract_profile extract_full live reps form timeline ray_extract pose_recovery same_answers invariance
 
 .PHONY: $(addprefix bench-,$(BENCHES))
 bench: $(addprefix bench-,$(BENCHES))
@@ -71,6 +71,8 @@ bench-accuracy: setup           # every model, grouped 5-fold and leave-source-o
 	$(BENCH_PY) bench/accuracy.py --cache $(CACHE)
 bench-levers: setup             # accuracy levers of trees: grouped, leave-source-out, new sources (about 20 min)
 	$(BENCH_PY) bench/levers.py --cache $(CACHE)
+bench-invariance: setup         # new-source clips mirrored, cropped, shrunk, slowed, sped up: same answer? (2 min)
+	$(BENCH_PY) bench/invariance.py --cache $(CACHE)
 bench-damaged: setup            # damaged copies of real clips through predict: errors, warnings, clean clips
 	$(BENCH_PY) bench/damaged.py
 bench-serve_long: setup         # a 4-minute session through the job API against a cold workout predict
