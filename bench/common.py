@@ -1,5 +1,5 @@
 """What the benchmark scripts share: the results writer (with who/when/how), the five exercises with many
-clips and their cached poses, the machine's load, and a local `workout serve` to time (a free port, waiting
+clips and their cached poses, the clips of new sources and a training set without them, the machine's load, and a local `workout serve` to time (a free port, waiting
 for it to answer, multipart uploads)."""
 
 from __future__ import annotations
@@ -28,6 +28,21 @@ def cached_five(clips_dir: Path, cache_dir: Path):
     cache = PoseCache(cache_dir)
     clips = [c for c in clips if c.label in FIVE and cache.status(c.path) == "done"]
     return clips, load_training_set(clips, cache, classes=FIVE)
+
+
+def without_new_sources(ts):
+    """(new (N,) bool, training set): the clips of new sources (`<owner>__<file>`, source "owner:...") of a
+    TrainingSet, and the TrainingSet of the other clips less the new clips' scene groups, to train a
+    model that has seen nothing of them."""
+    import numpy as np
+
+    from workout_classifier.learn.train import TrainingSet
+
+    new = np.array([s.startswith("owner:") for s in ts.sources])
+    keep = np.flatnonzero(~new & ~np.isin(ts.groups, ts.groups[new]))
+    train = TrainingSet([ts.tracks[i] for i in keep], ts.y[keep], ts.groups[keep], ts.classes,
+                        [ts.names[i] for i in keep], [], ts.sources[keep])  # fmt: skip
+    return new, train
 
 
 def commit() -> str:

@@ -21,19 +21,24 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from common import ROOT, uptime, write_table
+from common import ROOT, uptime, without_new_sources, write_table
 
 sys.path.insert(0, str(ROOT / "tests"))
 from variants import VARIANTS, rewrite  # noqa: E402
 
 from workout_classifier.api import MIN_CLIPS, fit_training_set  # noqa: E402
 from workout_classifier.learn.dataset import scan_dataset  # noqa: E402
-from workout_classifier.learn.train import TrainingSet, load_training_set  # noqa: E402
+from workout_classifier.learn.train import load_training_set  # noqa: E402
 from workout_classifier.pose.cache import PoseCache  # noqa: E402
 from workout_classifier.pose.landmarks import PoseSettings  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "clips"
 OUT = ROOT / "bench" / "results" / "invariance.md"
+
+
+def _best(r) -> str | None:
+    """A Result's most probable exercise, whatever the gate answered."""
+    return r.top[0]["label"] if r.top else None
 
 
 def main() -> None:
@@ -48,10 +53,7 @@ def main() -> None:
     clips = [c for c in clips if counts[c.label] >= MIN_CLIPS]
     cache = PoseCache(args.cache, PoseSettings())
     ts = load_training_set(clips, cache)
-    new = np.array([s.startswith("owner:") for s in ts.sources])
-    keep = np.flatnonzero(~new & ~np.isin(ts.groups, ts.groups[new]))
-    train = TrainingSet([ts.tracks[i] for i in keep], ts.y[keep], ts.groups[keep], ts.classes,
-                        [ts.names[i] for i in keep], [], ts.sources[keep])  # fmt: skip
+    new, train = without_new_sources(ts)
     t0 = time.time()
     model = fit_training_set(
         train, cache.settings, "trees", seed=args.seed, options={"seed": args.seed}
@@ -72,7 +74,7 @@ def main() -> None:
         "# Changed copies of new-source clips: does the answer hold?",
         "",
         f"The {len(asked)} `<owner>__` clips of ../shared/data (first {args.seconds:g} s of each), asked by a "
-        f"`trees` model trained with its gate on the other {len(keep)} clips of the ten exercises (their scene "
+        f"`trees` model trained with its gate on the other {len(train.y)} clips of the ten exercises (their scene "
         f"groups left out too; seed {args.seed}), through `Model.predict` (pose included). Machine load "
         f"{uptime()}; {time.time() - t0:.0f} s in all.",
         "",
@@ -83,10 +85,9 @@ def main() -> None:
     for v in VARIANTS:
         rs = [(name, ans[(name, v)], ans[(name, "as is")]) for name, _ in asked]
         ok = [r for r in rs if r[1].error is None and r[2].error is None]
-        best = lambda r: r.top[0]["label"] if r.top else None  # noqa: E731
-        right = sum(best(a) == truth[n] for n, a, _ in ok)
+        right = sum(_best(a) == truth[n] for n, a, _ in ok)
         gated = sum(a.label == truth[n] for n, a, _ in ok)
-        same_best = sum(best(a) == best(b) for _, a, b in ok)
+        same_best = sum(_best(a) == _best(b) for _, a, b in ok)
         same = sum(a.label == b.label for _, a, b in ok)
         n = len(rs)
         lines.append(f"| {v} | {right}/{n} | {gated}/{n} | {same_best}/{len(ok)} | {same}/{len(ok)} | "

@@ -21,12 +21,12 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from common import write_table
+from common import without_new_sources, write_table
 from sklearn.metrics import f1_score
 
 from workout_classifier.api import MIN_CLIPS, cross_validate_training_set, fit_training_set
 from workout_classifier.learn.dataset import scan_dataset
-from workout_classifier.learn.train import TrainingSet, load_training_set
+from workout_classifier.learn.train import load_training_set
 from workout_classifier.pose.cache import PoseCache
 from workout_classifier.pose.landmarks import PoseSettings
 from workout_classifier.predict import classify_sequence
@@ -68,16 +68,10 @@ VARIANTS = {
 }
 
 
-def subset(ts: TrainingSet, idx: np.ndarray) -> TrainingSet:
-    return TrainingSet([ts.tracks[i] for i in idx], ts.y[idx], ts.groups[idx], ts.classes,
-                       [ts.names[i] for i in idx], [], ts.sources[idx])  # fmt: skip
-
-
 def new_source_figures(ts, clips, cache, options, train_config, seed, fit_kwargs) -> dict:
     """Trained without the owner clips (and their groups), asked about them as predict asks."""
-    new = np.array([s.startswith("owner:") for s in ts.sources])
-    train = ~new & ~np.isin(ts.groups, ts.groups[new])
-    model = fit_training_set(subset(ts, np.flatnonzero(train)), cache.settings, "trees", seed=seed,
+    new, train = without_new_sources(ts)
+    model = fit_training_set(train, cache.settings, "trees", seed=seed,
                              options={**options, "seed": seed}, train_config=train_config, **fit_kwargs)  # fmt: skip
     by_name = {c.name: c for c in clips}
     right = right_gated = 0
